@@ -1,0 +1,95 @@
+// tts_kernels.h — the one public header of CTTSKernels.
+//
+// Contract (ggml-style): every function is a loop over contiguous memory. Callers (Swift,
+// TTSRuntime) check shapes and ranges once; kernels assume valid input, never allocate,
+// never fail and keep no hidden state.
+//
+// Layouts:
+//   * matrices are row-major [rows][cols]; a "linear" weight is [out][in] as in PyTorch.
+//   * token-major activations are [n][cols]: token t occupies x[t*cols .. t*cols+cols).
+//   * channel-major signals (convolutions) are [channels][time].
+//   * bf16 values are stored as uint16_t (upper half of an IEEE f32).
+//   * f16 values are stored as uint16_t (IEEE half).
+// Work partitions: kernels that take [r0, r1) compute only those output rows, so a thread
+// pool in Swift can split the work without the kernels knowing about threads.
+#ifndef TTS_KERNELS_H
+#define TTS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// ---- dtype conversion -------------------------------------------------------------------
+float tts_bf16_to_f32(uint16_t v);
+uint16_t tts_f32_to_bf16(float v);  // round to nearest even, NaN preserved
+float tts_f16_to_f32(uint16_t v);
+void tts_convert_bf16_f32(const uint16_t *src, float *dst, int64_t n);
+void tts_convert_f16_f32(const uint16_t *src, float *dst, int64_t n);
+
+// ---- matrix products --------------------------------------------------------------------
+// y[t*rows + r] = sum_c w[r*cols + c] * x[t*cols + c]   for r in [r0, r1), t in [0, n).
+void tts_matmul_f32(const float *w, const float *x, float *y,
+                    int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_bf16(const uint16_t *w, const float *x, float *y,
+                     int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+
+// ---- elementwise and normalisation --------------------------------------------------------
+// y = w * x / sqrt(mean(x^2) + eps) over n values (x and y may alias).
+void tts_rmsnorm_f32(const float *x, const float *w, float *y, int64_t n, float eps);
+// y = (x - mean) / sqrt(var + eps) * w + b over n values (biased variance, as PyTorch).
+void tts_layernorm_f32(const float *x, const float *w, const float *b, float *y, int64_t n, float eps);
+// out[i] = silu(gate[i]) * up[i]
+void tts_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n);
+// x[i] = x[i] * sigmoid(x[i])
+void tts_silu_f32(float *x, int64_t n);
+// x[i] = 0.5 x (1 + erf(x / sqrt 2))   (exact GELU)
+void tts_gelu_erf_f32(float *x, int64_t n);
+// x[i] = x[i] > 0 ? x[i] : alpha (exp(x[i]) - 1)
+void tts_elu_f32(float *x, int64_t n, float alpha);
+// In place softmax over n values (max-subtracted, f32).
+void tts_softmax_f32(float *x, int64_t n);
+// SnakeBeta on a channel-major signal [channels][t]:
+//   y = x + sin(x * exp(log_alpha[c]))^2 / (exp(log_beta[c]) + 1e-9)
+void tts_snake_beta_f32(const float *x, float *y, const float *log_alpha, const float *log_beta,
+                        int64_t channels, int64_t t);
+
+// ---- rotary position embedding ----------------------------------------------------------
+// Rotate-half (NeoX) RoPE in place on one head of `dim` values: pairs (i, i + dim/2),
+// cos/sin hold dim/2 values for this position.
+void tts_rope_rotate_half_f32(float *x, const float *cos_t, const float *sin_t, int64_t dim);
+
+// ---- attention ----------------------------------------------------------------------------
+// One query head against n_keys cached keys/values (key j at k + j*kv_stride, value j at
+// v + j*kv_stride, each head_dim values). scores (n_keys floats) is scratch.
+// out[d] = sum_j softmax(scale * q.k_j)_j * v_j[d]
+void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out,
+                            float *scores, int64_t n_keys, int64_t head_dim,
+                            int64_t kv_stride, float scale);
+
+// ---- convolutions (channel-major) --------------------------------------------------------
+// Valid (unpadded) grouped 1-D convolution: the caller supplies an input already padded.
+// x: [c_in][t_in], w: [c_out][c_in/groups][k], bias: [c_out] or NULL, y: [c_out][t_out] with
+// t_out = (t_in - dilation*(k-1) - 1) / stride + 1. Computes output channels [co0, co1).
+void tts_conv1d_f32(const float *x, const float *w, const float *bias, float *y,
+                    int64_t c_in, int64_t t_in, int64_t c_out, int64_t k,
+                    int64_t stride, int64_t dilation, int64_t groups,
+                    int64_t co0, int64_t co1);
+// Full (untrimmed) transposed 1-D convolution, groups = 1.
+// x: [c_in][t_in], w: [c_in][c_out][k], bias [c_out] or NULL,
+// y: [c_out][(t_in-1)*stride + k], fully overwritten. Computes output channels [co0, co1).
+void tts_conv_transpose1d_f32(const float *x, const float *w, const float *bias, float *y,
+                              int64_t c_in, int64_t t_in, int64_t c_out, int64_t k,
+                              int64_t stride, int64_t co0, int64_t co1);
+
+// ---- layout -------------------------------------------------------------------------------
+// dst[c][r] = src[r][c] for a rows x cols matrix.
+void tts_transpose_f32(const float *src, float *dst, int64_t rows, int64_t cols);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
