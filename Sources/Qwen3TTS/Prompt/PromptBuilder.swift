@@ -1,0 +1,129 @@
+// Prompt construction: the prefill embeddings and the trailing text track (spec §6).
+// Ports Qwen3TTSForConditionalGeneration.generate (modeling_qwen3_tts.py) and the chat strings of
+// Qwen3TTSModel (qwen_tts/inference/qwen3_tts_model.py), qwen-tts 0.1.1.
+import TTSRuntime
+import TTSTokenizers
+
+/// A built prompt: rows of talker input (each `hidden` floats).
+struct Prompt {
+    let hidden: Int
+    /// Prefill rows [count][hidden].
+    var prefill: [Float]
+    /// Text added to decode step k while k < trailingCount; afterwards `pad` is added.
+    var trailing: [Float]
+    var pad: [Float]
+    var inputIds: [Int]
+    var instructIds: [Int]?
+
+    var prefillCount: Int { prefill.count / hidden }
+    var trailingCount: Int { trailing.count / hidden }
+}
+
+struct PromptBuilder {
+    let config: Qwen3TTSConfiguration
+    let tokenizer: BPETokenizer
+    let talker: Talker
+
+    static func assistantText(_ text: String) -> String { "<|im_start|>assistant\n\(text)<|im_end|>\n<|im_start|>assistant\n" }
+    static func instructText(_ text: String) -> String { "<|im_start|>user\n\(text)<|im_end|>\n" }
+
+    /// Checks a request against the model and returns the codec language id (nil = auto),
+    /// after the dialect rule.
+    func resolveLanguage(_ request: SynthesisRequest) throws -> Int? {
+        let t = config.talker
+        let language = request.language.lowercased()
+        guard config.languages.contains(language) else {
+            throw SynthesisError.unknownLanguage(request.language, valid: config.languages)
+        }
+        var id = language == "auto" ? nil : t.codecLanguageId[language]
+        if let speaker = request.speaker?.lowercased(), !speaker.isEmpty,
+           language == "chinese" || language == "auto", let dialect = t.speakerDialects[speaker] {
+            id = t.codecLanguageId[dialect]
+        }
+        return id
+    }
+
+    func validate(_ request: SynthesisRequest) throws {
+        if request.text.isEmpty { throw SynthesisError.emptyText }
+        _ = try resolveLanguage(request)
+        if let speaker = request.speaker, !speaker.isEmpty {
+            guard config.modelKind == .customVoice else { throw SynthesisError.speakerNotSupported(model: config.modelKind.rawValue) }
+            guard config.talker.speakerIds[speaker.lowercased()] != nil else {
+                throw SynthesisError.unknownSpeaker(speaker, valid: config.speakers)
+            }
+        }
+        if let instruct = request.instruct, !instruct.isEmpty, !config.supportsInstruct {
+            throw SynthesisError.instructNotSupported(model: "\(config.modelKind.rawValue) \(config.modelSize)")
+        }
+        if config.modelKind == .base { throw SynthesisError.voiceRequired(model: "base") }
+    }
+
+    func defaultLayout() -> TextLayout { config.modelKind == .base ? .streaming : .nonStreaming }
+
+    func build(_ request: SynthesisRequest) throws -> Prompt {
+        try validate(request)
+        let d = talker.hidden
+        let t = config.talker
+        let ids = tokenizer.encode(Self.assistantText(request.text))
+        // 3 role tokens + at least one text token + 5 closing tokens.
+        guard ids.count >= 9 else { throw SynthesisError.emptyText }
+        let textIds = Array(ids[3..<(ids.count - 5)])
+        var instructIds: [Int]?
+        if let instruct = request.instruct, !instruct.isEmpty {
+            instructIds = tokenizer.encode(Self.instructText(instruct))
+        }
+        for id in ids + (instructIds ?? []) where id >= t.textVocabSize {
+            throw SynthesisError.invalidOption(name: "text", reason: "contains token \(id), outside the model's text vocabulary (\(t.textVocabSize))")
+        }
+
+        var specials = [Float](repeating: 0, count: 3 * d)  // T(bos), T(eos), T(pad)
+        specials.withUnsafeMutableBufferPointer { talker.projectText([config.ttsBosTokenId, config.ttsEosTokenId, config.ttsPadTokenId], into: $0.baseAddress!) }
+        let bos = Array(specials[0..<d]), eos = Array(specials[d..<(2 * d)]), pad = Array(specials[(2 * d)...])
+
+        var codecSeq: [Int?]
+        if let lang = try resolveLanguage(request) {
+            codecSeq = [t.codecThinkId, t.codecThinkBosId, lang, t.codecThinkEosId]
+        } else {
+            codecSeq = [t.codecNothinkId, t.codecThinkBosId, t.codecThinkEosId]
+        }
+        if let speaker = request.speaker?.lowercased(), !speaker.isEmpty { codecSeq.append(t.speakerIds[speaker]!) }
+        codecSeq += [t.codecPadId, t.codecBosId]
+        let n = codecSeq.count
+
+        var rows: [Float] = []
+        func appendText(_ tokens: [Int]) {
+            var block = [Float](repeating: 0, count: tokens.count * d)
+            block.withUnsafeMutableBufferPointer { talker.projectText(tokens, into: $0.baseAddress!) }
+            rows += block
+        }
+        func appendRow(text: [Float], codec: Int) {
+            var row = text
+            row.withUnsafeMutableBufferPointer { talker.addCodec(codec, into: $0.baseAddress!) }
+            rows += row
+        }
+        if let instructIds { appendText(instructIds) }
+        appendText(Array(ids[0..<3]))
+        for j in 0..<(n - 1) { appendRow(text: j < n - 2 ? pad : bos, codec: codecSeq[j]!) }
+
+        var trailing: [Float] = []
+        switch request.textLayout ?? defaultLayout() {
+        case .streaming:
+            var first = [Float](repeating: 0, count: d)
+            first.withUnsafeMutableBufferPointer { talker.projectText([textIds[0]], into: $0.baseAddress!) }
+            appendRow(text: first, codec: t.codecBosId)
+            let rest = Array(textIds.dropFirst())
+            if !rest.isEmpty {
+                trailing = [Float](repeating: 0, count: rest.count * d)
+                trailing.withUnsafeMutableBufferPointer { talker.projectText(rest, into: $0.baseAddress!) }
+            }
+            trailing += eos
+        case .nonStreaming:
+            var block = [Float](repeating: 0, count: textIds.count * d)
+            block.withUnsafeMutableBufferPointer { talker.projectText(textIds, into: $0.baseAddress!) }
+            for i in 0..<textIds.count { appendRow(text: Array(block[(i * d)..<((i + 1) * d)]), codec: t.codecPadId) }
+            appendRow(text: eos, codec: t.codecPadId)
+            appendRow(text: pad, codec: t.codecBosId)
+        }
+        return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds)
+    }
+}

@@ -1,0 +1,185 @@
+// The speech tokenizer decoder: 16 codes per frame -> 1920 samples at 24 kHz.
+// Ports Qwen3TTSTokenizerV2Decoder (qwen_tts/core/tokenizer_12hz/modeling_qwen3_tts_tokenizer_v2.py,
+// qwen-tts 0.1.1): split RVQ decode, causal pre-conv, sliding-window transformer, two ×2 upsamplers
+// with ConvNeXt blocks, conv decoder with SnakeBeta and right-trimmed transposed convs, clamp.
+import CTTSKernels
+import TTSRuntime
+
+struct SpeechDecoder: Sendable {
+    let config: SpeechDecoderConfiguration
+    let codebooks: [[Float]]           // numQuantizers tables [codebookSize][codebookDim/2]
+    let firstProjection: Matrix        // [codebookDim, codebookDim/2] (1x1 conv, no bias)
+    let restProjection: Matrix
+    let preConv: CausalConv1d
+    let inputProjection: Linear        // latent -> hidden
+    let transformer: TransformerStack
+    let outputProjection: Linear       // hidden -> latent
+    let upsamplers: [(CausalConvTranspose1d, ConvNeXtBlock)]
+    let inputConv: CausalConv1d        // latent -> decoder_dim, k7
+    let blocks: [DecoderBlock]
+    let finalSnake: SnakeBeta
+    let outputConv: CausalConv1d       // -> 1 channel, k7
+
+    var samplesPerFrame: Int { config.samplesPerFrame }
+
+    init(weights w: WeightStore, config c: SpeechDecoderConfiguration) throws {
+        config = c
+        let dim = c.codebookDim / 2
+        var books: [[Float]] = []
+        for q in 0..<c.numQuantizers {
+            let rvq = q == 0 ? TensorNames.rvqFirst : TensorNames.rvqRest
+            books.append(try loadCodebook(w, TensorNames.codebook(rvq, q == 0 ? 0 : q - 1), size: c.codebookSize, dim: dim))
+        }
+        codebooks = books
+        firstProjection = try w.matrix("\(TensorNames.rvqFirst).output_proj.weight", rows: c.codebookDim, cols: dim, extraShape: [1])
+        restProjection = try w.matrix("\(TensorNames.rvqRest).output_proj.weight", rows: c.codebookDim, cols: dim, extraShape: [1])
+        // The quantizers' input projections only serve encoding.
+        w.skip(prefix: "\(TensorNames.rvqFirst).input_proj.")
+        w.skip(prefix: "\(TensorNames.rvqRest).input_proj.")
+        preConv = try loadConv(w, TensorNames.preConv, in: c.codebookDim, out: c.latentDim, kernel: 3)
+
+        let pt = TensorNames.preTransformer
+        inputProjection = try w.linear("\(pt).input_proj", out: c.hiddenSize, in: c.latentDim, bias: true)
+        outputProjection = try w.linear("\(pt).output_proj", out: c.latentDim, in: c.hiddenSize, bias: true)
+        let shape = TransformerShape(hidden: c.hiddenSize, heads: c.numAttentionHeads, kvHeads: c.numKeyValueHeads,
+                                     headDim: c.headDim, intermediate: c.intermediateSize, eps: Float(c.rmsNormEps),
+                                     ropeTheta: c.ropeTheta, window: c.slidingWindow)
+        let layers = try (0..<c.numHiddenLayers).map {
+            try TransformerLayerWeights.load(w, prefix: TensorNames.preTransformerLayer($0), shape: shape, qkNorm: false, layerScale: true)
+        }
+        transformer = TransformerStack(shape: shape, layers: layers, finalNorm: try w.floats("\(pt).norm.weight", shape: [c.hiddenSize]))
+
+        upsamplers = try c.upsamplingRatios.enumerated().map { i, factor in
+            let p = TensorNames.upsample(i)
+            return (try loadTransposed(w, "\(p).0.conv", in: c.latentDim, out: c.latentDim, kernel: factor, stride: factor),
+                    try ConvNeXtBlock(w, prefix: "\(p).1", channels: c.latentDim))
+        }
+        inputConv = try loadConv(w, "\(TensorNames.decoderStage(0)).conv", in: c.latentDim, out: c.decoderDim, kernel: 7)
+        blocks = try c.upsampleRates.enumerated().map { i, rate in
+            try DecoderBlock(w, prefix: TensorNames.decoderStage(i + 1), in: c.decoderDim >> i, out: c.decoderDim >> (i + 1), rate: rate)
+        }
+        let outDim = c.decoderDim >> c.upsampleRates.count
+        finalSnake = try SnakeBeta(w, prefix: TensorNames.decoderStage(c.upsampleRates.count + 1), channels: outDim)
+        outputConv = try loadConv(w, "\(TensorNames.decoderStage(c.upsampleRates.count + 2)).conv", in: outDim, out: 1, kernel: 7)
+    }
+
+    /// Decodes frames of codes (each `numQuantizers` values in 0..<codebookSize) in one pass.
+    /// `observe` receives named stage outputs (channel-major, except "pre_transformer": [T][latent]).
+    func decode(_ frames: [[Int]], observe: ((String, [Float]) -> Void)? = nil) -> [Float] {
+        let t = frames.count
+        guard t > 0 else { return [] }
+        let c = config
+        var x = quantize(frames)
+        observe?("quantized", x)
+        x = preConv(x, frames: t)
+        observe?("pre_conv", x)
+        x = runTransformer(x, frames: t)
+        var frameCount = t
+        for (i, (up, block)) in upsamplers.enumerated() {
+            x = up(x, frames: frameCount)
+            frameCount *= up.stride
+            x = convNeXt(block, x, frames: frameCount)
+            observe?("upsample_\(i)", x)
+        }
+        x = inputConv(x, frames: frameCount)
+        observe?("decoder_0", x)
+        for (i, block) in blocks.enumerated() {
+            x = snake(block.snake, x, frames: frameCount)
+            x = block.upsample(x, frames: frameCount)
+            frameCount *= block.upsample.stride
+            for unit in block.units {
+                var h = snake(unit.snake1, x, frames: frameCount)
+                h = unit.conv1(h, frames: frameCount)
+                h = snake(unit.snake2, h, frames: frameCount)
+                h = unit.conv2(h, frames: frameCount)
+                for j in 0..<x.count { x[j] += h[j] }
+            }
+            observe?("decoder_\(i + 1)", x)
+        }
+        x = snake(finalSnake, x, frames: frameCount)
+        x = outputConv(x, frames: frameCount)
+        for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
+        precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")
+        return x
+    }
+
+    /// Split RVQ decode: proj_first(codebook_0[c0]) + proj_rest(Σ codebook_q[c_q]) -> [codebookDim][T].
+    func quantize(_ frames: [[Int]]) -> [Float] {
+        let t = frames.count, dim = config.codebookDim / 2, out = config.codebookDim
+        var first = [Float](repeating: 0, count: t * dim), rest = [Float](repeating: 0, count: t * dim)
+        for (f, codes) in frames.enumerated() {
+            precondition(codes.count == config.numQuantizers, "frame \(f) has \(codes.count) codes")
+            for q in 0..<config.numQuantizers {
+                let code = min(max(codes[q], 0), config.codebookSize - 1)
+                codebooks[q].withUnsafeBufferPointer { book in
+                    let src = book.baseAddress! + code * dim
+                    if q == 0 { for i in 0..<dim { first[f * dim + i] += src[i] } } else { for i in 0..<dim { rest[f * dim + i] += src[i] } }
+                }
+            }
+        }
+        var a = [Float](repeating: 0, count: t * out), b = [Float](repeating: 0, count: t * out)
+        first.withUnsafeBufferPointer { fb in a.withUnsafeMutableBufferPointer { firstProjection.multiply(fb.baseAddress!, $0.baseAddress!, n: t) } }
+        rest.withUnsafeBufferPointer { rb in b.withUnsafeMutableBufferPointer { restProjection.multiply(rb.baseAddress!, $0.baseAddress!, n: t) } }
+        var sum = [Float](repeating: 0, count: t * out)
+        for i in 0..<(t * out) { sum[i] = a[i] + b[i] }
+        return transpose(sum, rows: t, cols: out)
+    }
+
+    /// [latent][T] -> input_proj -> layers (window) -> norm -> output_proj -> [latent][T].
+    func runTransformer(_ x: [Float], frames t: Int) -> [Float] {
+        let c = config
+        let tokens = transpose(x, rows: c.latentDim, cols: t)
+        var h = [Float](repeating: 0, count: t * c.hiddenSize)
+        var out = [Float](repeating: 0, count: t * c.latentDim)
+        let cache = transformer.makeCache(capacity: t)
+        let scratch = TransformerScratch()
+        tokens.withUnsafeBufferPointer { tb in
+            h.withUnsafeMutableBufferPointer { hb in
+                inputProjection(tb.baseAddress!, hb.baseAddress!, n: t)
+                transformer.forward(hb.baseAddress!, count: t, cache: cache, scratch: scratch)
+                transformer.normalize(hb.baseAddress!, hb.baseAddress!, count: t)
+                out.withUnsafeMutableBufferPointer { outputProjection(hb.baseAddress!, $0.baseAddress!, n: t) }
+            }
+        }
+        return transpose(out, rows: t, cols: c.latentDim)
+    }
+
+    func convNeXt(_ block: ConvNeXtBlock, _ x: [Float], frames t: Int) -> [Float] {
+        let c = config.latentDim
+        let dw = block.depthwise(x, frames: t)
+        var tokens = transpose(dw, rows: c, cols: t)
+        block.normWeight.withUnsafeBufferPointer { w in
+            block.normBias.withUnsafeBufferPointer { b in
+                tokens.withUnsafeMutableBufferPointer { tb in
+                    for i in 0..<t { tts_layernorm_f32(tb.baseAddress! + i * c, w.baseAddress!, b.baseAddress!, tb.baseAddress! + i * c, Int64(c), 1e-6) }
+                }
+            }
+        }
+        var hidden = [Float](repeating: 0, count: t * 4 * c)
+        var y = [Float](repeating: 0, count: t * c)
+        tokens.withUnsafeBufferPointer { tb in
+            hidden.withUnsafeMutableBufferPointer { hb in
+                block.pw1(tb.baseAddress!, hb.baseAddress!, n: t)
+                tts_gelu_erf_f32(hb.baseAddress!, Int64(t * 4 * c))
+                y.withUnsafeMutableBufferPointer { block.pw2(hb.baseAddress!, $0.baseAddress!, n: t) }
+            }
+        }
+        for i in 0..<t { for ch in 0..<c { y[i * c + ch] *= block.gamma[ch] } }
+        var out = transpose(y, rows: t, cols: c)
+        for i in 0..<out.count { out[i] += x[i] }
+        return out
+    }
+
+    func snake(_ s: SnakeBeta, _ x: [Float], frames t: Int) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        tts_snake_beta_f32(x, &y, s.logAlpha, s.logBeta, Int64(s.logAlpha.count), Int64(t))
+        return y
+    }
+}
+
+/// [rows][cols] -> [cols][rows]
+func transpose(_ x: [Float], rows: Int, cols: Int) -> [Float] {
+    var y = [Float](repeating: 0, count: x.count)
+    tts_transpose_f32(x, &y, Int64(rows), Int64(cols))
+    return y
+}

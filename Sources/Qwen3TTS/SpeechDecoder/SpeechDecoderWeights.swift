@@ -1,0 +1,82 @@
+// Loading of the speech tokenizer decoder's weights (speech_tokenizer/model.safetensors, `decoder.*`).
+import TTSRuntime
+
+/// SnakeBeta parameters (stored as logs) for one channel set.
+struct SnakeBeta: Sendable {
+    let logAlpha: [Float]
+    let logBeta: [Float]
+
+    init(_ w: WeightStore, prefix: String, channels: Int) throws {
+        logAlpha = try w.floats("\(prefix).alpha", shape: [channels])
+        logBeta = try w.floats("\(prefix).beta", shape: [channels])
+    }
+}
+
+/// ConvNeXt block used after each 2x upsampling: causal depthwise conv k7, LayerNorm, MLP, gamma.
+struct ConvNeXtBlock: Sendable {
+    let depthwise: CausalConv1d
+    let normWeight: [Float], normBias: [Float]
+    let pw1: Linear, pw2: Linear
+    let gamma: [Float]
+
+    init(_ w: WeightStore, prefix: String, channels c: Int) throws {
+        depthwise = CausalConv1d(weight: try w.floats("\(prefix).dwconv.conv.weight", shape: [c, 1, 7]),
+                                 bias: try w.floats("\(prefix).dwconv.conv.bias", shape: [c]),
+                                 inChannels: c, outChannels: c, kernelSize: 7, groups: c)
+        normWeight = try w.floats("\(prefix).norm.weight", shape: [c])
+        normBias = try w.floats("\(prefix).norm.bias", shape: [c])
+        pw1 = try w.linear("\(prefix).pwconv1", out: 4 * c, in: c, bias: true)
+        pw2 = try w.linear("\(prefix).pwconv2", out: c, in: 4 * c, bias: true)
+        gamma = try w.floats("\(prefix).gamma", shape: [c])
+    }
+}
+
+/// Residual unit: x + conv2(snake2(conv1(snake1(x)))), conv1 k7 dilated, conv2 k1.
+struct ResidualUnit: Sendable {
+    let snake1: SnakeBeta, conv1: CausalConv1d, snake2: SnakeBeta, conv2: CausalConv1d
+
+    init(_ w: WeightStore, prefix: String, channels c: Int, dilation: Int) throws {
+        snake1 = try SnakeBeta(w, prefix: "\(prefix).act1", channels: c)
+        conv1 = try loadConv(w, "\(prefix).conv1.conv", in: c, out: c, kernel: 7, dilation: dilation)
+        snake2 = try SnakeBeta(w, prefix: "\(prefix).act2", channels: c)
+        conv2 = try loadConv(w, "\(prefix).conv2.conv", in: c, out: c, kernel: 1)
+    }
+}
+
+/// One upsampling block of the conv decoder: SnakeBeta → transposed conv (×rate) → 3 residual units.
+struct DecoderBlock: Sendable {
+    let snake: SnakeBeta
+    let upsample: CausalConvTranspose1d
+    let units: [ResidualUnit]
+
+    init(_ w: WeightStore, prefix: String, in cin: Int, out cout: Int, rate: Int) throws {
+        snake = try SnakeBeta(w, prefix: "\(prefix).block.0", channels: cin)
+        upsample = try loadTransposed(w, "\(prefix).block.1.conv", in: cin, out: cout, kernel: 2 * rate, stride: rate)
+        units = try [1, 3, 9].enumerated().map { i, d in
+            try ResidualUnit(w, prefix: "\(prefix).block.\(i + 2)", channels: cout, dilation: d)
+        }
+    }
+}
+
+func loadConv(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, dilation: Int = 1, bias: Bool = true) throws -> CausalConv1d {
+    CausalConv1d(weight: try w.floats("\(prefix).weight", shape: [cout, cin, kernel]),
+                 bias: bias ? try w.floats("\(prefix).bias", shape: [cout]) : nil,
+                 inChannels: cin, outChannels: cout, kernelSize: kernel, dilation: dilation)
+}
+
+func loadTransposed(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, stride: Int) throws -> CausalConvTranspose1d {
+    CausalConvTranspose1d(weight: try w.floats("\(prefix).weight", shape: [cin, cout, kernel]),
+                          bias: try w.floats("\(prefix).bias", shape: [cout]),
+                          inChannels: cin, outChannels: cout, kernelSize: kernel, stride: stride)
+}
+
+/// Codebook vectors = embedding_sum / max(cluster_usage, 1e-5), as one [size][dim] table.
+func loadCodebook(_ w: WeightStore, _ prefix: String, size: Int, dim: Int) throws -> [Float] {
+    var table = try w.floats("\(prefix).embedding_sum", shape: [size, dim])
+    let usage = try w.floats("\(prefix).cluster_usage", shape: [size])
+    for r in 0..<size {
+        let u = max(usage[r], 1e-5)
+        for c in 0..<dim { table[r * dim + c] /= u }
+    }
+    return table
+}

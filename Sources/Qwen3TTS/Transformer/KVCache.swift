@@ -1,0 +1,42 @@
+// Key/value cache of one transformer stack for one sequence.
+import TTSRuntime
+
+/// Keys and values per layer, [position][kvHeads * headDim], growing as positions are added.
+/// Owned by one session; never shared.
+public final class KVCache {
+    let layerCount: Int
+    let width: Int
+    private var keys: [ScratchBuffer]
+    private var values: [ScratchBuffer]
+    /// Number of positions stored.
+    public private(set) var count = 0
+
+    init(layers: Int, width: Int, capacity: Int = 64) {
+        layerCount = layers
+        self.width = width
+        keys = (0..<layers).map { _ in ScratchBuffer(capacity: capacity * width) }
+        values = (0..<layers).map { _ in ScratchBuffer(capacity: capacity * width) }
+    }
+
+    /// Makes room for `extra` more positions, keeping what is stored.
+    func reserve(extra: Int) {
+        let needed = (count + extra) * width
+        for i in 0..<layerCount {
+            keys[i].grow(to: needed, keeping: count * width)
+            values[i].grow(to: needed, keeping: count * width)
+        }
+    }
+
+    func keys(layer: Int) -> UnsafeMutablePointer<Float> { keys[layer].pointer }
+    func values(layer: Int) -> UnsafeMutablePointer<Float> { values[layer].pointer }
+    func advance(by n: Int) { count += n }
+
+    /// Forgets every position (buffers are kept for reuse).
+    public func reset() { count = 0 }
+
+    /// Drops positions from `position` on.
+    public func truncate(to position: Int) {
+        precondition(position >= 0 && position <= count, "truncate position out of range")
+        count = position
+    }
+}

@@ -1,0 +1,170 @@
+// A stack of pre-norm decoder layers: RMSNorm → GQA attention (RoPE, optional q/k RMSNorm,
+// optional sliding window) → residual (optional LayerScale) → RMSNorm → SwiGLU MLP → residual.
+// Ports Qwen3TTSTalkerDecoderLayer / Qwen3TTSDecoderLayer (qwen_tts/core/models/modeling_qwen3_tts.py)
+// and Qwen3TTSTokenizerV2DecoderTransformerLayer (qwen_tts/core/tokenizer_12hz/...), qwen-tts 0.1.1.
+import CTTSKernels
+import TTSRuntime
+
+struct TransformerShape: Sendable {
+    var hidden: Int
+    var heads: Int
+    var kvHeads: Int
+    var headDim: Int
+    var intermediate: Int
+    var eps: Float
+    var ropeTheta: Double
+    /// Key j is visible to query i iff i - window < j <= i; nil = plain causal.
+    var window: Int?
+
+    var qWidth: Int { heads * headDim }
+    var kvWidth: Int { kvHeads * headDim }
+}
+
+struct TransformerLayerWeights: Sendable {
+    let inputNorm: [Float]
+    let postNorm: [Float]
+    let q: Linear, k: Linear, v: Linear, o: Linear
+    let qNorm: [Float]?
+    let kNorm: [Float]?
+    let gate: Linear, up: Linear, down: Linear
+    let attentionScale: [Float]?
+    let mlpScale: [Float]?
+
+    /// Loads one layer under `prefix` (e.g. "talker.model.layers.3").
+    static func load(_ w: WeightStore, prefix: String, shape s: TransformerShape, qkNorm: Bool, layerScale: Bool) throws -> Self {
+        TransformerLayerWeights(
+            inputNorm: try w.floats("\(prefix).input_layernorm.weight", shape: [s.hidden]),
+            postNorm: try w.floats("\(prefix).post_attention_layernorm.weight", shape: [s.hidden]),
+            q: try w.linear("\(prefix).self_attn.q_proj", out: s.qWidth, in: s.hidden, bias: false),
+            k: try w.linear("\(prefix).self_attn.k_proj", out: s.kvWidth, in: s.hidden, bias: false),
+            v: try w.linear("\(prefix).self_attn.v_proj", out: s.kvWidth, in: s.hidden, bias: false),
+            o: try w.linear("\(prefix).self_attn.o_proj", out: s.hidden, in: s.qWidth, bias: false),
+            qNorm: qkNorm ? try w.floats("\(prefix).self_attn.q_norm.weight", shape: [s.headDim]) : nil,
+            kNorm: qkNorm ? try w.floats("\(prefix).self_attn.k_norm.weight", shape: [s.headDim]) : nil,
+            gate: try w.linear("\(prefix).mlp.gate_proj", out: s.intermediate, in: s.hidden, bias: false),
+            up: try w.linear("\(prefix).mlp.up_proj", out: s.intermediate, in: s.hidden, bias: false),
+            down: try w.linear("\(prefix).mlp.down_proj", out: s.hidden, in: s.intermediate, bias: false),
+            attentionScale: layerScale ? try w.floats("\(prefix).self_attn_layer_scale.scale", shape: [s.hidden]) : nil,
+            mlpScale: layerScale ? try w.floats("\(prefix).mlp_layer_scale.scale", shape: [s.hidden]) : nil)
+    }
+}
+
+/// Scratch space for running a stack over up to `tokens` positions at a time.
+final class TransformerScratch {
+    let normed = ScratchBuffer(capacity: 1), q = ScratchBuffer(capacity: 1), k = ScratchBuffer(capacity: 1)
+    let v = ScratchBuffer(capacity: 1), attention = ScratchBuffer(capacity: 1), projected = ScratchBuffer(capacity: 1)
+    let gate = ScratchBuffer(capacity: 1), up = ScratchBuffer(capacity: 1), scores = ScratchBuffer(capacity: 1)
+    let cos = ScratchBuffer(capacity: 1), sin = ScratchBuffer(capacity: 1)
+
+    func prepare(_ s: TransformerShape, tokens n: Int, keys: Int) {
+        normed.reserve(n * s.hidden); projected.reserve(n * s.hidden)
+        q.reserve(n * s.qWidth); attention.reserve(n * s.qWidth)
+        k.reserve(n * s.kvWidth); v.reserve(n * s.kvWidth)
+        gate.reserve(n * s.intermediate); up.reserve(n * s.intermediate)
+        scores.reserve(keys); cos.reserve(s.headDim); sin.reserve(s.headDim)
+    }
+}
+
+struct TransformerStack: Sendable {
+    let shape: TransformerShape
+    let layers: [TransformerLayerWeights]
+    let finalNorm: [Float]
+    let rope: RotaryEmbedding
+
+    init(shape: TransformerShape, layers: [TransformerLayerWeights], finalNorm: [Float]) {
+        self.shape = shape
+        self.layers = layers
+        self.finalNorm = finalNorm
+        rope = RotaryEmbedding(headDim: shape.headDim, theta: shape.ropeTheta)
+    }
+
+    func makeCache(capacity: Int = 64) -> KVCache { KVCache(layers: layers.count, width: shape.kvWidth, capacity: capacity) }
+
+    /// Runs every layer over n new positions (continuing `cache`), updating x [n][hidden] in place.
+    /// `observe` sees the hidden state after each layer (for tests and diagnostics).
+    func forward(_ x: UnsafeMutablePointer<Float>, count n: Int, cache: KVCache, scratch: TransformerScratch,
+                 observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
+        let s = shape
+        let start = cache.count
+        cache.reserve(extra: n)
+        scratch.prepare(s, tokens: n, keys: start + n)
+        let xn = scratch.normed.pointer, q = scratch.q.pointer, k = scratch.k.pointer, v = scratch.v.pointer
+        let att = scratch.attention.pointer, proj = scratch.projected.pointer
+        let cosT = scratch.cos.pointer, sinT = scratch.sin.pointer, scores = scratch.scores.pointer
+        let eps = s.eps
+        let scale = 1 / Float(s.headDim).squareRoot()
+        let group = s.heads / s.kvHeads
+
+        for (li, layer) in layers.enumerated() {
+            // Attention block.
+            layer.inputNorm.withUnsafeBufferPointer { w in
+                for t in 0..<n { tts_rmsnorm_f32(x + t * s.hidden, w.baseAddress!, xn + t * s.hidden, Int64(s.hidden), eps) }
+            }
+            layer.q(xn, q, n: n)
+            layer.k(xn, k, n: n)
+            layer.v(xn, v, n: n)
+            for t in 0..<n {
+                rope.table(position: start + t, cos: cosT, sin: sinT)
+                for h in 0..<s.heads {
+                    let qh = q + t * s.qWidth + h * s.headDim
+                    if let qn = layer.qNorm { qn.withUnsafeBufferPointer { tts_rmsnorm_f32(qh, $0.baseAddress!, qh, Int64(s.headDim), eps) } }
+                    tts_rope_rotate_half_f32(qh, cosT, sinT, Int64(s.headDim))
+                }
+                for h in 0..<s.kvHeads {
+                    let kh = k + t * s.kvWidth + h * s.headDim
+                    if let kn = layer.kNorm { kn.withUnsafeBufferPointer { tts_rmsnorm_f32(kh, $0.baseAddress!, kh, Int64(s.headDim), eps) } }
+                    tts_rope_rotate_half_f32(kh, cosT, sinT, Int64(s.headDim))
+                }
+            }
+            let keys = cache.keys(layer: li), values = cache.values(layer: li)
+            (keys + start * s.kvWidth).update(from: k, count: n * s.kvWidth)
+            (values + start * s.kvWidth).update(from: v, count: n * s.kvWidth)
+            for t in 0..<n {
+                let pos = start + t
+                let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
+                for h in 0..<s.heads {
+                    let kvh = h / group
+                    tts_attention_head_f32(q + t * s.qWidth + h * s.headDim,
+                                           keys + lo * s.kvWidth + kvh * s.headDim,
+                                           values + lo * s.kvWidth + kvh * s.headDim,
+                                           att + t * s.qWidth + h * s.headDim, scores,
+                                           Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+                }
+            }
+            layer.o(att, proj, n: n)
+            addResidual(x, proj, scale: layer.attentionScale, count: n)
+
+            // MLP block.
+            layer.postNorm.withUnsafeBufferPointer { w in
+                for t in 0..<n { tts_rmsnorm_f32(x + t * s.hidden, w.baseAddress!, xn + t * s.hidden, Int64(s.hidden), eps) }
+            }
+            let g = scratch.gate.pointer, u = scratch.up.pointer
+            layer.gate(xn, g, n: n)
+            layer.up(xn, u, n: n)
+            tts_silu_mul_f32(g, u, g, Int64(n * s.intermediate))
+            layer.down(g, proj, n: n)
+            addResidual(x, proj, scale: layer.mlpScale, count: n)
+            observe?(li, UnsafePointer(x))
+        }
+        cache.advance(by: n)
+    }
+
+    /// x[t] += (scale ⊙) y[t]
+    private func addResidual(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, scale: [Float]?, count n: Int) {
+        let d = shape.hidden
+        if let scale {
+            scale.withUnsafeBufferPointer { sc in
+                for t in 0..<n { for i in 0..<d { x[t * d + i] += sc[i] * y[t * d + i] } }
+            }
+        } else {
+            for i in 0..<(n * d) { x[i] += y[i] }
+        }
+    }
+
+    /// Final RMSNorm of n rows: out[t] = norm(x[t]).
+    func normalize(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count n: Int) {
+        finalNorm.withUnsafeBufferPointer { w in
+            for t in 0..<n { tts_rmsnorm_f32(x + t * shape.hidden, w.baseAddress!, out + t * shape.hidden, Int64(shape.hidden), shape.eps) }
+        }
+    }
+}

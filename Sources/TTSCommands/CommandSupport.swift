@@ -1,0 +1,54 @@
+// Shared helpers for commands: loading, error reporting, output files, summaries.
+import ArgumentParser
+import Foundation
+import Qwen3TTS
+
+/// A failure with a message for the user; exits with status 1.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+enum CommandSupport {
+    /// Loads a model, turning load errors into messages that name the file or tensor.
+    static func loadModel(_ directory: String) throws -> Qwen3TTSModel {
+        do {
+            return try Qwen3TTSModel.load(directory: directory)
+        } catch {
+            throw CommandError("cannot load model \(directory): \(error)")
+        }
+    }
+
+    static func run<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let e as SynthesisError {
+            throw CommandError(e.description)
+        }
+    }
+
+    /// Writes a file atomically; "-" writes to standard output.
+    static func write(_ data: Data, to path: String) throws {
+        if path == "-" {
+            FileHandle.standardOutput.write(data)
+            return
+        }
+        do {
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CommandError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static func codesJSON(_ codes: [[Int]]) -> Data {
+        let rows = codes.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
+        return Data(("[" + rows.joined(separator: ",\n ") + "]\n").utf8)
+    }
+
+    static func printSummary(_ r: SynthesisResult) {
+        let line = String(format: "%d frames, %.2f s audio, %.2f s wall, RTF %.3f, seed %llu%@\n",
+                          r.codes.count, r.audioSeconds, r.timings.total, r.realTimeFactor, r.seed,
+                          r.finished ? "" : " (frame limit reached)")
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}

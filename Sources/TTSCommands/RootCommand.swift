@@ -1,0 +1,12 @@
+// The `qwen3-tts` command and its subcommands.
+import ArgumentParser
+
+public struct RootCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "qwen3-tts",
+        abstract: "Qwen3-TTS text-to-speech on the CPU, in Swift.",
+        subcommands: [SynthesizeCommand.self],
+        defaultSubcommand: SynthesizeCommand.self)
+
+    public init() {}
+}

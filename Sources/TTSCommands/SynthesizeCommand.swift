@@ -1,0 +1,130 @@
+// `qwen3-tts synthesize`: text in, WAV (and optionally codes) out.
+import ArgumentParser
+import Foundation
+import Qwen3TTS
+import TTSRuntime
+
+struct SynthesizeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "synthesize",
+        abstract: "Speak text into a 24 kHz mono WAV file.",
+        discussion: """
+            The text comes from --text, --text-file, or standard input. A one-line summary (frames, \
+            audio seconds, wall time, real-time factor) goes to standard error.
+            """)
+
+    @Option(name: .long, help: "Model directory (a Hugging Face Qwen3-TTS-12Hz checkpoint).")
+    var model: String
+
+    @Option(name: .long, help: "Text to speak.")
+    var text: String?
+
+    @Option(name: .customLong("text-file"), help: "Read the text from this file (UTF-8).")
+    var textFile: String?
+
+    @Option(name: .long, help: "Language name from the model's config, or auto.")
+    var language = "auto"
+
+    @Option(name: .long, help: "CustomVoice speaker name.")
+    var speaker: String?
+
+    @Option(name: .long, help: "Voice instruction (VoiceDesign; 1.7B CustomVoice).")
+    var instruct: String?
+
+    @Option(name: .customLong("text-layout"), help: "Prompt text layout: streaming or non-streaming (default: the model's).")
+    var textLayout: String?
+
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(name: [.short, .long], help: "Output WAV file.")
+    var output: String
+
+    @Flag(name: .customLong("float"), help: "Write 32-bit float samples instead of 16-bit PCM.")
+    var floatSamples = false
+
+    @Option(name: .customLong("codes-output"), help: "Also write the generated codes as JSON [[16 ints], ...].")
+    var codesOutput: String?
+
+    func validate() throws {
+        if text != nil && textFile != nil { throw ValidationError("give --text or --text-file, not both") }
+        if let textLayout, TextLayout(rawValue: textLayout) == nil {
+            throw ValidationError("--text-layout must be streaming or non-streaming")
+        }
+    }
+
+    func run() async throws {
+        let input = try readText()
+        var request = SynthesisRequest(text: input, language: language, speaker: speaker, instruct: instruct)
+        request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
+        let options = try sampling.generationOptions()
+        let loaded = try CommandSupport.loadModel(model)
+        let result = try CommandSupport.run { try loaded.synthesize(request, options: options) }
+        let wav = WAV.encode(result.audio, sampleRate: result.sampleRate, encoding: floatSamples ? .float32 : .pcm16)
+        try CommandSupport.write(wav, to: output)
+        if let codesOutput {
+            try CommandSupport.write(CommandSupport.codesJSON(result.codes), to: codesOutput)
+        }
+        CommandSupport.printSummary(result)
+    }
+
+    private func readText() throws -> String {
+        let raw: String
+        if let text {
+            raw = text
+        } else if let textFile {
+            guard let data = FileManager.default.contents(atPath: textFile) else {
+                throw CommandError("cannot read text file \(textFile)")
+            }
+            guard let s = String(data: data, encoding: .utf8) else { throw CommandError("\(textFile) is not UTF-8 text") }
+            raw = s
+        } else {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let s = String(data: data, encoding: .utf8) else { throw CommandError("standard input is not UTF-8 text") }
+            raw = s
+        }
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw CommandError("the text is empty (give --text, --text-file or standard input)") }
+        return text != nil ? raw : trimmed
+    }
+}
+
+/// Sampling options shared by the commands that generate.
+struct SamplingOptions: ParsableArguments {
+    @Flag(name: .long, help: "Greedy decoding (argmax after the official logit processors); deterministic.")
+    var greedy = false
+
+    @Option(name: .long, help: "Sampling temperature for code 0 (default: the model's).")
+    var temperature: Float?
+
+    @Option(name: .customLong("top-k"), help: "Top-k for code 0 (0 = off).")
+    var topK: Int?
+
+    @Option(name: .customLong("top-p"), help: "Top-p for code 0 (1 = off).")
+    var topP: Float?
+
+    @Option(name: .customLong("repetition-penalty"), help: "Repetition penalty over earlier code-0 values.")
+    var repetitionPenalty: Float?
+
+    @Option(name: .long, help: "Seed of the random number generator (default: random, printed in the summary).")
+    var seed: UInt64?
+
+    @Option(name: .customLong("max-frames"), help: "Stop after this many frames (12.5 per second of audio).")
+    var maxFrames: Int?
+
+    func generationOptions() throws -> GenerationOptions {
+        var o = GenerationOptions()
+        o.greedy = greedy
+        o.temperature = temperature
+        o.topK = topK
+        o.topP = topP
+        o.repetitionPenalty = repetitionPenalty
+        o.seed = seed
+        o.maxFrames = maxFrames
+        do {
+            try o.validate()
+        } catch let e as SynthesisError {
+            throw ValidationError(e.description)
+        }
+        return o
+    }
+}

@@ -1,0 +1,19 @@
+// Element types found in checkpoint files.
+
+/// Storage type of a tensor as named by safetensors.
+public enum DType: String, Sendable, CaseIterable {
+    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
+    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+
+    public var byteSize: Int {
+        switch self {
+        case .f64, .i64: return 8
+        case .f32, .i32: return 4
+        case .f16, .bf16, .i16: return 2
+        case .i8, .u8, .bool: return 1
+        }
+    }
+
+    /// Floating-point types the engine computes with (converted to f32 or read in place).
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 || self == .f64 }
+}

@@ -1,0 +1,123 @@
+// Read-only weight matrices in their stored type, and owned f32 storage.
+import CTTSKernels
+
+/// Immutable f32 storage owned by Swift (converted weights, precomputed tables).
+///
+/// Sendable because the buffer is filled once in `init` and never written afterwards.
+public final class FloatStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(_ values: [Float]) {
+        count = values.count
+        pointer = .allocate(capacity: max(count, 1))
+        values.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// A row-major [rows, cols] weight matrix. Storage is either read in place from a mapped file
+/// (f32 or bf16) or owned f32; `owner` keeps whichever alive.
+public struct Matrix: Sendable {
+    public enum Storage: @unchecked Sendable {
+        case f32(UnsafePointer<Float>)
+        case bf16(UnsafePointer<UInt16>)
+    }
+
+    public let rows: Int
+    public let cols: Int
+    public let storage: Storage
+    let owner: any Sendable
+
+    public init(rows: Int, cols: Int, storage: Storage, owner: any Sendable) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+        self.owner = owner
+    }
+
+    public init(floats: [Float], rows: Int, cols: Int) {
+        precondition(floats.count == rows * cols, "matrix data does not match its shape")
+        let s = FloatStorage(floats)
+        self.init(rows: rows, cols: cols, storage: .f32(UnsafePointer(s.pointer)), owner: s)
+    }
+
+    /// Writes row `r` as f32 into `out` (cols values).
+    public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(r >= 0 && r < rows, "row \(r) out of range 0..<\(rows)")
+        switch storage {
+        case .f32(let p): out.update(from: p + r * cols, count: cols)
+        case .bf16(let p): tts_convert_bf16_f32(p + r * cols, out, Int64(cols))
+        }
+    }
+
+    /// Adds row `r` (as f32) into `out`.
+    public func addRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(r >= 0 && r < rows, "row \(r) out of range 0..<\(rows)")
+        switch storage {
+        case .f32(let p):
+            let src = p + r * cols
+            for i in 0..<cols { out[i] += src[i] }
+        case .bf16(let p):
+            let src = p + r * cols
+            for i in 0..<cols { out[i] += tts_bf16_to_f32(src[i]) }
+        }
+    }
+
+    /// The whole matrix as f32 values (copied).
+    public func toFloats() -> [Float] {
+        [Float](unsafeUninitializedCapacity: rows * cols) { buf, n in
+            for r in 0..<rows { row(r, into: buf.baseAddress! + r * cols) }
+            n = rows * cols
+        }
+    }
+
+    /// y[t][r] = sum_c W[r][c] * x[t][c] for n tokens.
+    public func multiply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
+        switch storage {
+        case .f32(let w):
+            tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        case .bf16(let w):
+            tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        }
+    }
+}
+
+/// A linear layer y = W x (+ b), weight [out, in].
+public struct Linear: Sendable {
+    public let weight: Matrix
+    public let bias: [Float]?
+
+    public init(weight: Matrix, bias: [Float]? = nil) {
+        precondition(bias == nil || bias!.count == weight.rows, "bias does not match the weight rows")
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public var inFeatures: Int { weight.cols }
+    public var outFeatures: Int { weight.rows }
+
+    /// Applies the layer to n token-major rows: x [n][in] -> y [n][out].
+    public func callAsFunction(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int = 1) {
+        weight.multiply(x, y, n: n)
+        if let bias {
+            let out = weight.rows
+            bias.withUnsafeBufferPointer { b in
+                for t in 0..<n {
+                    let row = y + t * out
+                    for i in 0..<out { row[i] += b[i] }
+                }
+            }
+        }
+    }
+}
+
+extension WeightStore {
+    /// Loads `<prefix>.weight` [out, in] and, if asked, `<prefix>.bias` [out].
+    public func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool) throws -> Linear {
+        let w = try matrix("\(prefix).weight", rows: out, cols: inFeatures)
+        let b = bias ? try floats("\(prefix).bias", shape: [out]) : nil
+        return Linear(weight: w, bias: b)
+    }
+}

@@ -1,0 +1,92 @@
+// Reader for the safetensors format: 8-byte little-endian header length, JSON header, raw data.
+import Foundation
+
+/// Where one tensor lives inside a mapped safetensors file.
+public struct TensorInfo: Sendable, Equatable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Byte offset from the start of the file.
+    public let offset: Int
+    public let byteCount: Int
+
+    public var elementCount: Int { shape.reduce(1, *) }
+}
+
+/// A memory-mapped safetensors file with a validated tensor table.
+public final class SafetensorsFile: Sendable {
+    public let file: MappedFile
+    public let tensors: [String: TensorInfo]
+    public let metadata: [String: String]
+    public var path: String { file.path }
+
+    public convenience init(path: String) throws {
+        try self.init(file: MappedFile(path: path))
+    }
+
+    public init(file: MappedFile) throws {
+        self.file = file
+        let path = file.path
+        guard file.count >= 8 else { throw WeightsError.corrupt(path: path, reason: "shorter than its 8-byte header length") }
+        var headerLength: UInt64 = 0
+        withUnsafeMutableBytes(of: &headerLength) { $0.copyMemory(from: UnsafeRawBufferPointer(start: file.base, count: 8)) }
+        headerLength = UInt64(littleEndian: headerLength)
+        guard headerLength > 0, headerLength <= UInt64(file.count - 8) else {
+            throw WeightsError.corrupt(path: path, reason: "header length \(headerLength) does not fit in a file of \(file.count) bytes (truncated?)")
+        }
+        let headerData = Data(bytes: file.base + 8, count: Int(headerLength))
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: headerData)
+        } catch {
+            throw WeightsError.corrupt(path: path, reason: "the JSON header does not parse")
+        }
+        guard let table = json as? [String: Any] else {
+            throw WeightsError.corrupt(path: path, reason: "the JSON header is not an object")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let dataSize = file.count - dataStart
+        var tensors: [String: TensorInfo] = [:]
+        var metadata: [String: String] = [:]
+        for (name, value) in table {
+            if name == "__metadata__" {
+                if let m = value as? [String: Any] {
+                    for (k, v) in m { metadata[k] = "\(v)" }
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any],
+                  let dtypeName = entry["dtype"] as? String,
+                  let shapeAny = entry["shape"] as? [Any],
+                  let offsetsAny = entry["data_offsets"] as? [Any], offsetsAny.count == 2
+            else { throw WeightsError.corrupt(path: path, reason: "entry for tensor \(name) lacks dtype, shape or data_offsets") }
+            guard let dtype = DType(rawValue: dtypeName) else {
+                throw WeightsError.unsupportedDType(name: name, file: path, dtype: dtypeName)
+            }
+            let shape = try shapeAny.map { any -> Int in
+                guard let n = (any as? NSNumber)?.intValue, n >= 0 else {
+                    throw WeightsError.corrupt(path: path, reason: "tensor \(name) has a bad shape")
+                }
+                return n
+            }
+            guard let begin = (offsetsAny[0] as? NSNumber)?.intValue, let end = (offsetsAny[1] as? NSNumber)?.intValue,
+                  begin >= 0, begin <= end
+            else { throw WeightsError.corrupt(path: path, reason: "tensor \(name) has bad data_offsets") }
+            guard end <= dataSize else {
+                throw WeightsError.corrupt(path: path, reason: "tensor \(name) ends at byte \(end) but the data section has \(dataSize) bytes (truncated?)")
+            }
+            let (count, overflow) = shape.reduce((1, false)) { acc, d in
+                let (m, o) = acc.0.multipliedReportingOverflow(by: d)
+                return (m, acc.1 || o)
+            }
+            guard !overflow, count * dtype.byteSize == end - begin else {
+                throw WeightsError.corrupt(path: path, reason: "tensor \(name) has \(end - begin) bytes, but shape \(shape) of \(dtypeName) needs \(overflow ? -1 : count * dtype.byteSize)")
+            }
+            tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, offset: dataStart + begin, byteCount: end - begin)
+        }
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    public func pointer(_ info: TensorInfo) -> UnsafeRawPointer { file.base + info.offset }
+}

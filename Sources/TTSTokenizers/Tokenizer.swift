@@ -1,0 +1,114 @@
+// Qwen2-style byte-level BPE tokenizer: added tokens, NFC, Qwen2 split, byte-level BPE.
+import Foundation
+
+/// A text tokenizer loaded from a model directory (vocab.json + merges.txt + tokenizer_config.json,
+/// or tokenizer.json). Immutable and safe to share; encoding keeps no state.
+public final class BPETokenizer: Sendable {
+    let model: BPEModel
+    /// Added tokens matched verbatim before any other processing, longest first.
+    let addedTokens: [(content: String, id: Int)]
+    let addedScalars: [([Unicode.Scalar], Int)]
+    let addedFirstScalars: Set<Unicode.Scalar>
+    let addedById: [Int: String]
+
+    public var vocabularySize: Int { max((model.idToToken.keys.max() ?? -1), (addedById.keys.max() ?? -1)) + 1 }
+
+    init(model: BPEModel, added: [(String, Int)]) {
+        self.model = model
+        self.addedTokens = added.sorted { $0.0.unicodeScalars.count > $1.0.unicodeScalars.count }
+        self.addedScalars = addedTokens.map { (Array($0.content.unicodeScalars), $0.id) }
+        self.addedFirstScalars = Set(addedScalars.compactMap(\.0.first))
+        var byId: [Int: String] = [:]
+        for (c, id) in added { byId[id] = c }
+        addedById = byId
+    }
+
+    /// Loads the tokenizer files of a Hugging Face model directory.
+    public static func load(directory: String) throws -> BPETokenizer {
+        let fm = FileManager.default
+        func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+        let vocabPath = path("vocab.json"), mergesPath = path("merges.txt"), jsonPath = path("tokenizer.json")
+        if fm.fileExists(atPath: vocabPath) && fm.fileExists(atPath: mergesPath) {
+            let vocab = try TokenizerFiles.readVocab(vocabPath)
+            let merges = try TokenizerFiles.readMerges(mergesPath)
+            let added = try TokenizerFiles.readAddedTokens(config: path("tokenizer_config.json"))
+            return BPETokenizer(model: try BPEModel(vocab: vocab, merges: merges, source: mergesPath), added: added)
+        }
+        if fm.fileExists(atPath: jsonPath) {
+            let (vocab, merges, added) = try TokenizerFiles.readTokenizerJSON(jsonPath)
+            return BPETokenizer(model: try BPEModel(vocab: vocab, merges: merges, source: jsonPath), added: added)
+        }
+        throw TokenizerError.missingFile(path: fm.fileExists(atPath: vocabPath) ? mergesPath : vocabPath)
+    }
+
+    /// The id of a token string (ordinary or added), if it exists.
+    public func id(of token: String) -> Int? {
+        if let a = addedTokens.first(where: { $0.content == token }) { return a.id }
+        return model.vocab[token]
+    }
+
+    /// Token ids of `text`. Added tokens are recognised verbatim (before normalisation); the rest is
+    /// NFC-normalised, split with the Qwen2 pattern and byte-pair encoded.
+    public func encode(_ text: String) -> [Int] {
+        var ids: [Int] = []
+        for segment in splitAddedTokens(text) {
+            switch segment {
+            case .added(let id):
+                ids.append(id)
+            case .text(let t):
+                let normalized = t.precomposedStringWithCanonicalMapping
+                for piece in Qwen2PreTokenizer.split(normalized) {
+                    ids.append(contentsOf: model.encode(piece: piece))
+                }
+            }
+        }
+        return ids
+    }
+
+    /// Text of `ids`: byte-level tokens are joined and decoded as UTF-8 (invalid bytes become
+    /// U+FFFD); added tokens appear verbatim unless `skipAdded`.
+    public func decode(_ ids: [Int], skipAdded: Bool = false) -> String {
+        var out = ""
+        var bytes: [UInt8] = []
+        func flush() {
+            if !bytes.isEmpty { out += String(decoding: bytes, as: UTF8.self); bytes.removeAll() }
+        }
+        for id in ids {
+            if let added = addedById[id] {
+                flush()
+                if !skipAdded { out += added }
+            } else if let token = model.idToToken[id] {
+                ByteLevel.decode(token, into: &bytes)
+            }
+        }
+        flush()
+        return out
+    }
+
+    enum Segment: Equatable { case text(String), added(Int) }
+
+    /// Leftmost, then longest, verbatim matches of added tokens, compared scalar by scalar.
+    func splitAddedTokens(_ text: String) -> [Segment] {
+        let scalars = Array(text.unicodeScalars)
+        var segments: [Segment] = []
+        var pending = String.UnicodeScalarView()
+        var i = 0
+        outer: while i < scalars.count {
+            if addedFirstScalars.contains(scalars[i]) {
+                for (token, id) in addedScalars where token.count <= scalars.count - i {
+                    if scalars[i..<(i + token.count)].elementsEqual(token) {
+                        if !pending.isEmpty { segments.append(.text(String(pending))); pending = .init() }
+                        segments.append(.added(id))
+                        i += token.count
+                        continue outer
+                    }
+                }
+            }
+            pending.append(scalars[i])
+            i += 1
+        }
+        if !pending.isEmpty { segments.append(.text(String(pending))) }
+        return segments
+    }
+}
+

@@ -1,0 +1,3 @@
+import TTSCommands
+
+@main enum Entry { static func main() async { await RootCommand.main() } }
