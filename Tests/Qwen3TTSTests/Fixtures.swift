@@ -1,0 +1,113 @@
+// Access to the golden fixtures written by scripts/reference/make_fixtures.py.
+import Foundation
+import TTSRuntime
+@testable import Qwen3TTS
+
+enum Fixtures {
+    static let root: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    }()
+
+    static func checkpoint(_ name: String) -> String { root + "/checkpoints/" + name }
+
+    /// One recorded case: its inputs, the official outputs and the recorded tensors.
+    struct Case: Decodable {
+        let name: String
+        let checkpoint: String
+        let text: String
+        let language: String
+        let speaker: String?
+        let instruct: String?
+        let nonStreamingMode: Bool
+        let maxNewTokens: Int
+        let inputIds: [Int]
+        let instructIds: [Int]?
+        let codes: [[Int]]
+        let samples: Int
+
+        enum CodingKeys: String, CodingKey {
+            case name, checkpoint, text, language, speaker, instruct, codes, samples
+            case nonStreamingMode = "non_streaming_mode", maxNewTokens = "max_new_tokens"
+            case inputIds = "input_ids", instructIds = "instruct_ids"
+        }
+
+        var request: SynthesisRequest {
+            SynthesisRequest(text: text, language: language, speaker: speaker.flatMap { $0.isEmpty ? nil : $0 },
+                             instruct: instruct, textLayout: nonStreamingMode ? .nonStreaming : .streaming)
+        }
+
+        var greedyOptions: GenerationOptions {
+            var o = GenerationOptions()
+            o.greedy = true
+            o.maxFrames = maxNewTokens - 1
+            o.seed = 0
+            return o
+        }
+
+        func tensors() throws -> SafetensorsFile {
+            try SafetensorsFile(path: Fixtures.root + "/cases/\(name).safetensors")
+        }
+    }
+
+    static let caseNames: [String] = {
+        let dir = root + "/cases"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
+    }()
+
+    static func loadCase(_ name: String) throws -> Case {
+        let data = try Data(contentsOf: URL(fileURLWithPath: root + "/cases/\(name).json"))
+        return try JSONDecoder().decode(Case.self, from: data)
+    }
+
+    /// Models are loaded once per checkpoint and shared by the tests.
+    nonisolated(unsafe) private static var models: [String: Qwen3TTSModel] = [:]
+    private static let lock = NSLock()
+
+    static func model(_ checkpoint: String) throws -> Qwen3TTSModel {
+        lock.lock()
+        defer { lock.unlock() }
+        if let m = models[checkpoint] { return m }
+        let m = try Qwen3TTSModel.load(directory: Self.checkpoint(checkpoint))
+        models[checkpoint] = m
+        return m
+    }
+}
+
+extension SafetensorsFile {
+    /// A recorded f32 tensor as a flat array.
+    func floats(_ name: String) throws -> [Float] {
+        guard let info = tensors[name] else { throw WeightsError.missingTensor(name: name, files: [path]) }
+        precondition(info.dtype == .f32)
+        let p = pointer(info)
+        return (0..<info.elementCount).map { p.loadUnaligned(fromByteOffset: $0 * 4, as: Float.self) }
+    }
+
+    func ints(_ name: String) throws -> [Int] {
+        guard let info = tensors[name] else { throw WeightsError.missingTensor(name: name, files: [path]) }
+        precondition(info.dtype == .i32)
+        let p = pointer(info)
+        return (0..<info.elementCount).map { Int(p.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
+    }
+}
+
+/// max |a - b| / max(1, |b|) over paired elements; infinity when the counts differ.
+func maxRelativeDifference(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+        let d = abs(x - y) / max(1, abs(y))
+        if !(d <= worst) { worst = d.isNaN ? .infinity : d }
+    }
+    return worst
+}
+
+func maxAbsoluteDifference(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    var worst: Float = 0
+    for (x, y) in zip(a, b) {
+        let d = abs(x - y)
+        if !(d <= worst) { worst = d.isNaN ? .infinity : d }
+    }
+    return worst
+}

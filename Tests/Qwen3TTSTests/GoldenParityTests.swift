@@ -1,0 +1,104 @@
+// Parity with the official implementation on the golden fixtures (f32 compute).
+//
+// Tolerance: activations and logits within 1e-4 measured as max |Δ| / max(1, |reference|) per
+// element (absolute below 1, relative above); greedy codes exactly equal; waveforms max |Δ| <= 1e-4.
+import Foundation
+import Testing
+import TTSRuntime
+@testable import Qwen3TTS
+
+@Suite struct GoldenParityTests {
+    static let cases = Fixtures.caseNames
+
+    @Test func fixturesArePresent() {
+        #expect(Self.cases.count >= 18)
+    }
+
+    @Test(arguments: cases)
+    func tokenIdsMatch(caseName: String) throws {
+        let c = try Fixtures.loadCase(caseName)
+        let model = try Fixtures.model(c.checkpoint)
+        #expect(model.tokenizer.encode(PromptBuilder.assistantText(c.text)) == c.inputIds)
+        if let instruct = c.instruct, let expected = c.instructIds {
+            #expect(model.tokenizer.encode(PromptBuilder.instructText(instruct)) == expected)
+        }
+    }
+
+    @Test(arguments: cases)
+    func prefillEmbeddingsActivationsAndLogitsMatch(caseName: String) throws {
+        let c = try Fixtures.loadCase(caseName)
+        let model = try Fixtures.model(c.checkpoint)
+        let golden = try c.tensors()
+        let prompt = try model.promptBuilder.build(c.request)
+        #expect(prompt.inputIds == c.inputIds)
+        #expect(maxRelativeDifference(prompt.prefill, try golden.floats("prefill_embeds")) < 1e-4)
+
+        let session = SynthesisSession(model: model, seed: 0, capacity: prompt.prefillCount + 8)
+        let d = model.talker.hidden, n = prompt.prefillCount
+        var layerOutputs: [[Float]] = []
+        session.prefill(prompt.prefill) { _, x in layerOutputs.append(Array(UnsafeBufferPointer(start: x, count: n * d))) }
+        #expect(layerOutputs.count == model.configuration.talker.stack.numHiddenLayers)
+        for (i, out) in layerOutputs.enumerated() {
+            let diff = maxRelativeDifference(out, try golden.floats("layer_\(i)"))
+            #expect(diff < 1e-4, "layer \(i): \(diff)")
+        }
+        // Final norm over every prefill position.
+        var normed = [Float](repeating: 0, count: n * d)
+        layerOutputs.last!.withUnsafeBufferPointer { x in
+            normed.withUnsafeMutableBufferPointer { model.talker.stack.normalize(x.baseAddress!, $0.baseAddress!, count: n) }
+        }
+        #expect(maxRelativeDifference(normed, try golden.floats("final_hidden")) < 1e-4)
+
+        // Logits after the prefill and after teacher-forced steps with the official codes.
+        let resolved = c.greedyOptions.resolve(model.generationDefaults)
+        var row = [Float](repeating: 0, count: d)
+        for k in 0..<4 {
+            guard let expected = try? golden.floats("logits_\(k)") else { break }
+            if k > 0 {
+                let text: [Float] = k - 1 < prompt.trailingCount ? Array(prompt.trailing[((k - 1) * d)..<(k * d)]) : prompt.pad
+                text.withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(c.codes[k - 1], text: t.baseAddress!, into: $0.baseAddress!) } }
+                row.withUnsafeBufferPointer { session.step($0.baseAddress!) }
+            }
+            let logits = Array(session.talkerLogits())
+            let diff = maxRelativeDifference(logits, expected)
+            #expect(diff < 1e-4, "logits at step \(k): \(diff)")
+            _ = resolved
+        }
+    }
+
+    @Test(arguments: cases)
+    func greedyCodesAreIdentical(caseName: String) throws {
+        let c = try Fixtures.loadCase(caseName)
+        let model = try Fixtures.model(c.checkpoint)
+        let result = try model.generateCodes(c.request, options: c.greedyOptions)
+        #expect(result.codes.count == c.codes.count)
+        #expect(result.codes == c.codes)
+    }
+
+    @Test(arguments: cases)
+    func waveformMatches(caseName: String) throws {
+        let c = try Fixtures.loadCase(caseName)
+        let model = try Fixtures.model(c.checkpoint)
+        let audio = try model.decode(codes: c.codes)
+        let expected = try c.tensors().floats("wav")
+        #expect(audio.count == c.codes.count * 1920)
+        #expect(audio.count == c.samples)
+        #expect(maxAbsoluteDifference(audio, expected) <= 1e-4)
+    }
+
+    @Test func decoderStagesMatchOver100Frames() throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        let stages = try SafetensorsFile(path: Fixtures.root + "/decoder_stages.safetensors")
+        let flat = try stages.ints("codes")  // [16][100]
+        let t = 100
+        let frames = (0..<t).map { f in (0..<16).map { q in flat[q * t + f] } }
+        var seen: [String: [Float]] = [:]
+        let wav = model.speechDecoder.decode(frames) { name, x in seen[name] = x }
+        for name in ["quantized", "pre_conv", "upsample_0", "upsample_1", "decoder_0", "decoder_1", "decoder_2", "decoder_3", "decoder_4"] {
+            let expected = try stages.floats(name)
+            let diff = maxRelativeDifference(seen[name] ?? [], expected)
+            #expect(diff < 1e-4, "stage \(name): \(diff)")
+        }
+        #expect(maxAbsoluteDifference(wav, try stages.floats("wav")) <= 1e-4)
+    }
+}
