@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+@Suite struct SynthesizeCLITests {
+    struct Golden: Decodable {
+        let text: String
+        let codes: [[Int]]
+    }
+
+    func golden(_ name: String) throws -> Golden {
+        try JSONDecoder().decode(Golden.self, from: Data(contentsOf: URL(fileURLWithPath: CLI.fixtures + "/cases/\(name).json")))
+    }
+
+    @Test func greedyRunWritesOfficialCodesAndAValidWAV() throws {
+        let g = try golden("cv0-fu-russian")
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text", g.text,
+                             "--language", "russian", "--speaker", "uncle_fu", "--greedy", "--max-frames", "23",
+                             "--output", dir + "/out.wav", "--codes-output", dir + "/codes.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("23 frames"))
+        let codes = try JSONDecoder().decode([[Int]].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/codes.json")))
+        #expect(codes == g.codes)
+        let info = try #require(WAVInfo(Data(contentsOf: URL(fileURLWithPath: dir + "/out.wav"))))
+        #expect(info.format == 1 && info.channels == 1 && info.sampleRate == 24000 && info.bitsPerSample == 16)
+        #expect(info.dataBytes == g.codes.count * 1920 * 2)
+    }
+
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sox")))
+    func soxAcceptsTheWAV() throws {
+        let g = try golden("vd1-instruct-french")
+        let dir = try CLI.temporaryDirectory()
+        for flag in [[], ["--float"]] {
+            let r = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-vd-1b7"), "--text", g.text, "--language", "french",
+                                 "--instruct", "A warm elderly voice, slow.", "--greedy", "--max-frames", "23",
+                                 "-o", dir + "/v.wav"] + flag)
+            #expect(r.status == 0, "\(r.stderr)")
+            let sox = try CLI.runProgram("/usr/bin/sox", ["--info", dir + "/v.wav"])
+            #expect(sox.status == 0, "\(sox.stderr)")
+            let text = String(decoding: sox.stdout, as: UTF8.self)
+            #expect(text.contains("Sample Rate    : 24000"))
+            #expect(text.contains("Channels       : 1"))
+            #expect(text.contains("\(g.codes.count * 1920) samples"))
+        }
+    }
+
+    @Test func textFromStdinAndFile() throws {
+        let dir = try CLI.temporaryDirectory()
+        try "Plain text, nothing else: 123.".write(toFile: dir + "/t.txt", atomically: true, encoding: .utf8)
+        let a = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-vd-1b7"), "--text-file", dir + "/t.txt",
+                             "--greedy", "--max-frames", "5", "-o", dir + "/a.wav", "--codes-output", dir + "/a.json"])
+        let b = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-vd-1b7"), "--greedy", "--max-frames", "5",
+                             "-o", dir + "/b.wav", "--codes-output", dir + "/b.json"], stdin: Data("Plain text, nothing else: 123.\n".utf8))
+        #expect(a.status == 0 && b.status == 0, "\(a.stderr) \(b.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a.json")) == Data(contentsOf: URL(fileURLWithPath: dir + "/b.json")))
+    }
+}
+
+@Suite struct BadInputTests {
+    /// Runs a command that must fail: non-zero exit, no crash signal, and a message containing `expected`.
+    func expectFailure(_ args: [String], _ expected: [String], stdin: Data? = nil) throws {
+        let r = try CLI.run(args, stdin: stdin)
+        #expect(r.status != 0 && r.status < 128, "status \(r.status)")
+        for e in expected { #expect(r.stderr.contains(e), "stderr was: \(r.stderr)") }
+    }
+
+    func synth(_ model: String, _ extra: [String]) throws -> [String] {
+        ["synthesize", "--model", model, "-o", try CLI.temporaryDirectory() + "/x.wav"] + extra
+    }
+
+    @Test func missingDirectoryAndFiles() throws {
+        try expectFailure(try synth("/nonexistent/model", ["--text", "hi"]), ["/nonexistent/model is missing"])
+        let noConfig = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["config.json": nil])
+        try expectFailure(try synth(noConfig, ["--text", "hi"]), ["config.json is missing"])
+        let noWeights = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["model.safetensors": nil])
+        try expectFailure(try synth(noWeights, ["--text", "hi"]), ["model.safetensors", "no such file"])
+        let noVocab = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["vocab.json": nil])
+        try expectFailure(try synth(noVocab, ["--text", "hi"]), ["vocab.json is missing"])
+    }
+
+    @Test func corruptAndTruncatedSafetensors() throws {
+        let original = try Data(contentsOf: URL(fileURLWithPath: CLI.checkpoint("tiny-cv-0b6") + "/model.safetensors"))
+        let truncated = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["model.safetensors": original.prefix(original.count / 2)])
+        try expectFailure(try synth(truncated, ["--text", "hi"]), ["model.safetensors is not a valid safetensors file", "truncated"])
+        let garbage = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["model.safetensors": Data(repeating: 0x41, count: 4096)])
+        try expectFailure(try synth(garbage, ["--text", "hi"]), ["model.safetensors is not a valid safetensors file"])
+    }
+
+    @Test func wrongTensorShapeNamesTheTensor() throws {
+        var config = try String(contentsOfFile: CLI.checkpoint("tiny-cv-0b6") + "/config.json", encoding: .utf8)
+        config = config.replacingOccurrences(of: "\"intermediate_size\": 32,", with: "\"intermediate_size\": 40,")
+        let dir = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["config.json": Data(config.utf8)])
+        try expectFailure(try synth(dir, ["--text", "hi"]), ["tensor talker.model.layers.0.mlp.gate_proj.weight", "has shape [32, 16], expected [40, 16]"])
+    }
+
+    @Test func unknownSpeakerAndLanguageListTheValidOnes() throws {
+        let m = CLI.checkpoint("tiny-cv-0b6")
+        try expectFailure(try synth(m, ["--text", "hi", "--speaker", "nobody"]), ["unknown speaker \"nobody\"", "aiden", "vivian"])
+        try expectFailure(try synth(m, ["--text", "hi", "--language", "klingon"]), ["unknown language \"klingon\"", "auto", "english", "russian"])
+        try expectFailure(try synth(m, ["--text", "hi", "--language", "sichuan_dialect"]), ["unknown language"])
+        try expectFailure(try synth(CLI.checkpoint("tiny-vd-1b7"), ["--text", "hi", "--speaker", "ryan"]), ["voice_design models have no named speakers"])
+    }
+
+    @Test func instructOnAModelWithoutInstructSupport() throws {
+        try expectFailure(try synth(CLI.checkpoint("tiny-cv-0b6"), ["--text", "hi", "--speaker", "ryan", "--instruct", "Whisper."]),
+                          ["custom_voice 0b6 models do not take instructions"])
+    }
+
+    @Test func emptyTextAndBadOptions() throws {
+        let m = CLI.checkpoint("tiny-cv-0b6")
+        try expectFailure(try synth(m, ["--text", ""]), ["the text is empty"])
+        try expectFailure(try synth(m, []), ["the text is empty"], stdin: Data("  \n".utf8))
+        try expectFailure(try synth(m, ["--text", "hi", "--temperature", "0"]), ["temperature must be a positive number"])
+        try expectFailure(try synth(m, ["--text", "hi", "--top-p", "1.5"]), ["top-p must be in (0, 1]"])
+        try expectFailure(try synth(m, ["--text", "hi", "--max-frames", "0"]), ["max frames must be at least 1"])
+        try expectFailure(try synth(m, ["--text", "hi", "--text-file", "/tmp/x"]), ["not both"])
+        try expectFailure(try synth(m, ["--text-file", "/nonexistent/t.txt"]), ["cannot read text file /nonexistent/t.txt"])
+        try expectFailure(try synth(m, ["--text", "hi", "--text-layout", "sideways"]), ["--text-layout must be streaming or non-streaming"])
+    }
+}
