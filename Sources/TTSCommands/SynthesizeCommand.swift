@@ -108,7 +108,10 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Seed of the random number generator (default: random, printed in the summary).")
     var seed: UInt64?
 
-    @Option(name: .customLong("max-frames"), help: "Stop after this many frames (12.5 per second of audio).")
+    @Option(name: .customLong("max-frames"), help: """
+        Stop after this many frames (12.5 per second of audio). Default: 60 + 10 per text token, \
+        at most the model's max_new_tokens - 1.
+        """)
     var maxFrames: Int?
 
     func generationOptions() throws -> GenerationOptions {

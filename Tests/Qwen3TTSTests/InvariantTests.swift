@@ -84,3 +84,16 @@ import Testing
         #expect(a.codes.allSatisfy { $0.count == 16 && $0.allSatisfy { (0..<2048).contains($0) } })
     }
 }
+
+@Suite struct FrameLimitTests {
+    @Test func defaultCapFollowsTextLength() throws {
+        let model = try Fixtures.model("tiny-vd-1b7")  // random weights: never emits EOS
+        let short = try model.generateCodes(SynthesisRequest(text: "Hi.", language: "english"))
+        let tokens = model.tokenizer.encode("Hi.").count
+        #expect(short.codes.count == GenerationOptions.defaultFrameLimit(textTokens: tokens))
+        #expect(!short.finished)
+        var options = GenerationOptions()
+        options.maxFrames = 7
+        #expect(try model.generateCodes(SynthesisRequest(text: "Hi.", language: "english"), options: options).codes.count == 7)
+    }
+}

@@ -13,8 +13,13 @@ public struct GenerationOptions: Sendable, Equatable {
     public var subtalkerTopP: Float?
     /// Seed of the session's RNG; nil draws one (reported in the result).
     public var seed: UInt64?
-    /// Most frames to generate (12.5 per second of audio); nil: the model's max_new_tokens - 1.
+    /// Most frames to generate (12.5 per second of audio); nil: `defaultFrameLimit(textTokens:)`.
     public var maxFrames: Int?
+
+    /// The default frame cap when none is given: 60 frames plus 10 per text token (4.8 s plus
+    /// 0.8 s per token, well above any real speaking rate), so a missing end-of-speech token cannot
+    /// run for minutes. The model's max_new_tokens - 1 still bounds it.
+    public static func defaultFrameLimit(textTokens: Int) -> Int { 60 + 10 * max(textTokens, 1) }
 
     public init() {}
 
@@ -40,7 +45,7 @@ public struct GenerationOptions: Sendable, Equatable {
         var maxNewTokens: Int
     }
 
-    func resolve(_ d: GenerationDefaults) -> Resolved {
+    func resolve(_ d: GenerationDefaults, textTokens: Int) -> Resolved {
         Resolved(
             talker: SamplingParameters(doSample: greedy ? false : d.doSample, temperature: temperature ?? d.temperature,
                                        topK: topK ?? d.topK, topP: topP ?? d.topP),
@@ -48,7 +53,7 @@ public struct GenerationOptions: Sendable, Equatable {
                                           temperature: subtalkerTemperature ?? d.subtalkerTemperature,
                                           topK: subtalkerTopK ?? d.subtalkerTopK, topP: subtalkerTopP ?? d.subtalkerTopP),
             repetitionPenalty: repetitionPenalty ?? d.repetitionPenalty,
-            maxNewTokens: maxFrames.map { $0 + 1 } ?? d.maxNewTokens)
+            maxNewTokens: maxFrames.map { $0 + 1 } ?? min(d.maxNewTokens, Self.defaultFrameLimit(textTokens: textTokens) + 1))
     }
 }
 

@@ -80,7 +80,7 @@ public final class Qwen3TTSModel: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let prompt = try promptBuilder.build(request)
-        let resolved = options.resolve(generationDefaults)
+        let resolved = options.resolve(generationDefaults, textTokens: prompt.textTokenCount)
         let seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
         let session = SynthesisSession(model: self, seed: seed,
                                        capacity: prompt.prefillCount + min(resolved.maxNewTokens, 4096) + 1)

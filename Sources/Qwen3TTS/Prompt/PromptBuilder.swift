@@ -14,6 +14,8 @@ struct Prompt {
     var pad: [Float]
     var inputIds: [Int]
     var instructIds: [Int]?
+    /// Tokens of the text to speak (without the chat wrapping).
+    var textTokenCount: Int
 
     var prefillCount: Int { prefill.count / hidden }
     var trailingCount: Int { trailing.count / hidden }
@@ -124,6 +126,7 @@ struct PromptBuilder {
             appendRow(text: eos, codec: t.codecPadId)
             appendRow(text: pad, codec: t.codecBosId)
         }
-        return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds)
+        return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
+                      textTokenCount: textIds.count)
     }
 }
