@@ -37,38 +37,38 @@ struct BPEModel: Sendable {
 
     static func key(_ a: Int, _ b: Int) -> UInt64 { UInt64(UInt32(a)) << 32 | UInt64(UInt32(b)) }
 
-    /// Token ids of one pre-tokenized piece.
+    /// Token ids of one pre-tokenized piece: repeatedly merge the adjacent pair of lowest rank
+    /// (leftmost on ties). Pair ranks are kept per position and only the neighbours of a merge are
+    /// looked up again, so long pieces (runs of CJK letters) stay cheap.
     func encode(piece: Substring) -> [Int] {
         var symbols = piece.utf8.map { byteIds[Int($0)] }
-        if symbols.count < 2 { return symbols }
-        while true {
+        let n = symbols.count
+        if n < 2 { return symbols }
+        var ranks = [Int](repeating: Int.max, count: n - 1)
+        var merged = [Int](repeating: 0, count: n - 1)
+        for i in 0..<(n - 1) {
+            if let m = merges[BPEModel.key(symbols[i], symbols[i + 1])] { ranks[i] = m.rank; merged[i] = m.id }
+        }
+        while symbols.count > 1 {
+            var best = -1
             var bestRank = Int.max
-            var bestIndex = -1
-            var bestId = 0
-            for i in 0..<(symbols.count - 1) {
-                if let m = merges[BPEModel.key(symbols[i], symbols[i + 1])], m.rank < bestRank {
-                    bestRank = m.rank
-                    bestIndex = i
-                    bestId = m.id
-                }
+            for i in 0..<ranks.count where ranks[i] < bestRank {
+                bestRank = ranks[i]
+                best = i
             }
-            if bestIndex < 0 { break }
-            // Merge every occurrence of this pair, left to right.
-            let left = symbols[bestIndex], right = symbols[bestIndex + 1]
-            var merged: [Int] = []
-            merged.reserveCapacity(symbols.count)
-            var i = 0
-            while i < symbols.count {
-                if i + 1 < symbols.count && symbols[i] == left && symbols[i + 1] == right {
-                    merged.append(bestId)
-                    i += 2
+            if best < 0 { break }
+            symbols[best] = merged[best]
+            symbols.remove(at: best + 1)
+            ranks.remove(at: best)
+            merged.remove(at: best)
+            for i in [best - 1, best] where i >= 0 && i < ranks.count {
+                if let m = merges[BPEModel.key(symbols[i], symbols[i + 1])] {
+                    ranks[i] = m.rank
+                    merged[i] = m.id
                 } else {
-                    merged.append(symbols[i])
-                    i += 1
+                    ranks[i] = Int.max
                 }
             }
-            symbols = merged
-            if symbols.count < 2 { break }
         }
         return symbols
     }
