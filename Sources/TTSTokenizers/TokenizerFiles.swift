@@ -12,10 +12,12 @@ enum TokenizerFiles {
     }
 
     static func readVocab(_ path: String) throws -> [String: Int] {
-        guard let object = try readJSON(path) as? [String: Any] else {
-            throw TokenizerError.malformed(path: path, line: nil, reason: "expected an object of token -> id")
+        guard let data = FileManager.default.contents(atPath: path) else { throw TokenizerError.missingFile(path: path) }
+        do {
+            return try VocabParser.parse([UInt8](data))
+        } catch {
+            throw TokenizerError.malformed(path: path, line: error.line, reason: error.reason)
         }
-        return try vocab(from: object, path: path)
     }
 
     static func vocab(from object: [String: Any], path: String) throws -> [String: Int] {

@@ -109,3 +109,34 @@ enum TokenizerFixtures {
         #expect(throws: TokenizerError.self) { try BPETokenizer.load(directory: badConfig) }
     }
 }
+
+@Suite struct VocabParserTests {
+    @Test func parsesEscapesAndReportsLines() throws {
+        let ok = try VocabParser.parse(Array(#"{"a": 1, "\u0120b\n": 22, "\ud83d\ude00": 3, "q\"\\": 4}"#.utf8))
+        #expect(ok == ["a": 1, "Ġb\n": 22, "😀": 3, "q\"\\": 4])
+        #expect(try VocabParser.parse(Array("{}".utf8)).isEmpty)
+        for (text, line) in [("{\n \"a\": 1,\n \"b\": 2\n \"c\": 3\n}", 4), ("{\n\"a\": -1}", 2), ("{\"a\": 1", 1), ("[1]", 1), ("{\"a\": 1}\nx", 2)] {
+            do {
+                _ = try VocabParser.parse(Array(text.utf8))
+                Issue.record("accepted \(text.debugDescription)")
+            } catch {
+                #expect(error.line == line, "\(text.debugDescription): \(error.reason)")
+            }
+        }
+    }
+
+    @Test func tokenizerJSONGivesTheSameIds() throws {
+        // Rebuild the tiny vocabulary as a tokenizer.json and compare with vocab.json + merges.txt.
+        let src = TokenizerFixtures.tinyVocab
+        let vocab = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: src + "/vocab.json")))
+        let merges = try String(contentsOfFile: src + "/merges.txt", encoding: .utf8).split(separator: "\n").dropFirst().map(String.init)
+        let config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: src + "/tokenizer_config.json"))) as! [String: Any]
+        let added = (config["added_tokens_decoder"] as! [String: [String: Any]]).map { ["id": Int($0.key)!, "content": $0.value["content"]!] }
+        let json: [String: Any] = ["model": ["type": "BPE", "vocab": vocab, "merges": merges], "added_tokens": added]
+        let dir = NSTemporaryDirectory() + "tokjson-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: json).write(to: URL(fileURLWithPath: dir + "/tokenizer.json"))
+        let a = try BPETokenizer.load(directory: src), b = try BPETokenizer.load(directory: dir)
+        for r in TinyVocabularyTests.records { #expect(a.encode(r.text) == b.encode(r.text)) }
+    }
+}
