@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "qwen3-tts-swift",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Qwen3TTS", targets: ["Qwen3TTS"]),
         .executable(name: "qwen3-tts", targets: ["qwen3-tts"]),

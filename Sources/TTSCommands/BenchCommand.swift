@@ -1,13 +1,16 @@
 // `qwen3-tts bench`: the one place performance is measured.
 import ArgumentParser
 import Foundation
+import Qwen3TTS
+import TTSRuntime
 import TTSTokenizers
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure performance (medians of repeated runs).",
-        subcommands: [TokenizerBench.self])
+        subcommands: [ModelBench.self, TokenizerBench.self],
+        defaultSubcommand: ModelBench.self)
 }
 
 struct TokenizerBench: ParsableCommand {

@@ -11,9 +11,9 @@ struct CommandError: Error, CustomStringConvertible {
 
 enum CommandSupport {
     /// Loads a model, turning load errors into messages that name the file or tensor.
-    static func loadModel(_ directory: String) throws -> Qwen3TTSModel {
+    static func loadModel(_ directory: String, threads: Int? = nil) throws -> Qwen3TTSModel {
         do {
-            return try Qwen3TTSModel.load(directory: directory)
+            return try Qwen3TTSModel.load(directory: directory, threads: threads)
         } catch {
             throw CommandError("cannot load model \(directory): \(error)")
         }

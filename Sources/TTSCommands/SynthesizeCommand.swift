@@ -36,6 +36,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
 
     @OptionGroup var sampling: SamplingOptions
 
+    @Option(name: .long, help: "Worker threads (default: one per core).")
+    var threads: Int?
+
     @Option(name: [.short, .long], help: "Output WAV file.")
     var output: String
 
@@ -47,6 +50,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if text != nil && textFile != nil { throw ValidationError("give --text or --text-file, not both") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let textLayout, TextLayout(rawValue: textLayout) == nil {
             throw ValidationError("--text-layout must be streaming or non-streaming")
         }
@@ -57,7 +61,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
         var request = SynthesisRequest(text: input, language: language, speaker: speaker, instruct: instruct)
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
         let options = try sampling.generationOptions()
-        let loaded = try CommandSupport.loadModel(model)
+        let loaded = try CommandSupport.loadModel(model, threads: threads)
         let result = try CommandSupport.run { try loaded.synthesize(request, options: options) }
         let wav = WAV.encode(result.audio, sampleRate: result.sampleRate, encoding: floatSamples ? .float32 : .pcm16)
         try CommandSupport.write(wav, to: output)

@@ -91,7 +91,8 @@ import TTSRuntime
         let t = 100
         let frames = (0..<t).map { f in (0..<16).map { q in flat[q * t + f] } }
         var seen: [String: [Float]] = [:]
-        let wav = model.speechDecoder.decode(frames) { name, x in seen[name] = x }
+        // Stages arrive token-major; the fixture holds them channel-major.
+        let wav = model.speechDecoder.decode(frames) { name, x, channels in seen[name] = transpose(x, rows: x.count / channels, cols: channels) }
         for name in ["quantized", "pre_conv", "upsample_0", "upsample_1", "decoder_0", "decoder_1", "decoder_2", "decoder_3", "decoder_4"] {
             let expected = try stages.floats(name)
             let diff = maxRelativeDifference(seen[name] ?? [], expected)

@@ -87,13 +87,29 @@ import Testing
 
 @Suite struct FrameLimitTests {
     @Test func defaultCapFollowsTextLength() throws {
-        let model = try Fixtures.model("tiny-vd-1b7")  // random weights: never emits EOS
-        let short = try model.generateCodes(SynthesisRequest(text: "Hi.", language: "english"))
+        let model = try Fixtures.model("tiny-vd-1b7")
+        var capped = GenerationOptions()
+        capped.seed = 5
+        capped.stopAtEndOfSpeech = false  // sampling may pick EOS at random; the cap is under test
+        let short = try model.generateCodes(SynthesisRequest(text: "Hi.", language: "english"), options: capped)
         let tokens = model.tokenizer.encode("Hi.").count
         #expect(short.codes.count == GenerationOptions.defaultFrameLimit(textTokens: tokens))
         #expect(!short.finished)
-        var options = GenerationOptions()
+        var options = capped
         options.maxFrames = 7
         #expect(try model.generateCodes(SynthesisRequest(text: "Hi.", language: "english"), options: options).codes.count == 7)
+    }
+}
+
+@Suite struct ThreadingTests {
+    @Test func twoThreadsEqualOneThreadExactly() throws {
+        let one = try Qwen3TTSModel.load(directory: Fixtures.checkpoint("tiny-cv-1b7"), threads: 1)
+        let two = try Qwen3TTSModel.load(directory: Fixtures.checkpoint("tiny-cv-1b7"), threads: 2)
+        #expect(one.threadCount == 1 && two.threadCount == 2)
+        let c = try Fixtures.loadCase("cv1-ryan-instruct-english")
+        let a = try one.synthesize(c.request, options: c.greedyOptions)
+        let b = try two.synthesize(c.request, options: c.greedyOptions)
+        #expect(a.codes == b.codes)
+        #expect(a.audio == b.audio)  // rows and tokens are partitioned, never split: bitwise equal
     }
 }

@@ -29,12 +29,61 @@ float tts_f16_to_f32(uint16_t v);
 void tts_convert_bf16_f32(const uint16_t *src, float *dst, int64_t n);
 void tts_convert_f16_f32(const uint16_t *src, float *dst, int64_t n);
 
+// ---- instruction-set dispatch ---------------------------------------------------------------
+// The fastest supported implementation is chosen at load; TTS_KERNELS=scalar|avx2|avx512|neon in
+// the environment forces one (an unsupported choice falls back to scalar).
+enum { TTS_ISA_SCALAR = 0, TTS_ISA_AVX2 = 1, TTS_ISA_AVX512 = 2, TTS_ISA_NEON = 3 };
+int tts_cpu_supports(int isa);
+int tts_select_isa(int isa);  // returns 0 (and changes nothing) if unsupported
+int tts_active_isa(void);
+const char *tts_isa_name(int isa);
+
 // ---- matrix products --------------------------------------------------------------------
 // y[t*rows + r] = sum_c w[r*cols + c] * x[t*cols + c]   for r in [r0, r1), t in [0, n).
+// Dispatching entry points, their scalar twins and the per-ISA versions (x86-64 only).
 void tts_matmul_f32(const float *w, const float *x, float *y,
                     int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
 void tts_matmul_bf16(const uint16_t *w, const float *x, float *y,
                      int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_f32_ref(const float *w, const float *x, float *y,
+                        int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_bf16_ref(const uint16_t *w, const float *x, float *y,
+                         int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+#if defined(__x86_64__)
+void tts_matmul_f32_avx2(const float *w, const float *x, float *y,
+                         int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_bf16_avx2(const uint16_t *w, const float *x, float *y,
+                          int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_f32_avx512(const float *w, const float *x, float *y,
+                           int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_bf16_avx512(const uint16_t *w, const float *x, float *y,
+                            int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+#endif
+
+// Outer-product GEMM for token-major activations (convolutions, wide MLPs over many tokens):
+// y[t*ldy + o] (+)= sum_i x[t*cin + i] * wt[i*cout + o]  for t in [t0, t1), o < cout, with wt the
+// *transposed* weight [cin][cout] and ldy >= cout the row stride of y. accumulate = 0 overwrites y,
+// 1 adds to it. Token ranges partition the work.
+void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                  int64_t ldy, int64_t t0, int64_t t1, int accumulate);
+void tts_gemm_f32_ref(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                      int64_t ldy, int64_t t0, int64_t t1, int accumulate);
+#if defined(__x86_64__)
+void tts_gemm_f32_avx2(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                       int64_t ldy, int64_t t0, int64_t t1, int accumulate);
+void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                         int64_t ldy, int64_t t0, int64_t t1, int accumulate);
+#endif
+
+// SnakeBeta on a token-major signal [t][channels] with precomputed per-channel a = exp(log_alpha)
+// and inv_b = 1 / (exp(log_beta) + 1e-9): y = x + sin(a x)^2 * inv_b.
+void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv_b,
+                      int64_t channels, int64_t t0, int64_t t1);
+
+// Token-major depthwise convolution (valid, stride 1, dilation 1): x [t1 + k - 1][channels] already
+// padded on the left, w [k][channels] (tap-major), y [t][channels] for t in [t0, t1).
+void tts_depthwise_conv_f32(const float *x, const float *w, const float *bias, float *y,
+                            int64_t channels, int64_t k, int64_t t0, int64_t t1);
 
 // ---- elementwise and normalisation --------------------------------------------------------
 // y = w * x / sqrt(mean(x^2) + eps) over n values (x and y may alias).

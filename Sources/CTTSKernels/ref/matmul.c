@@ -1,4 +1,4 @@
-// Matrix products against f32 and bf16 weights (row-partitioned, token-blocked).
+// Scalar reference matrix products against f32 and bf16 weights (the `_ref` twins).
 #include "tts_kernels.h"
 
 static inline float dot_f32(const float *a, const float *b, int64_t n) {
@@ -27,7 +27,7 @@ static inline float dot_bf16(const uint16_t *a, const float *b, int64_t n) {
     return (s0 + s1) + (s2 + s3);
 }
 
-void tts_matmul_f32(const float *w, const float *x, float *y,
+void tts_matmul_f32_ref(const float *w, const float *x, float *y,
                     int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
         const float *wr = w + r * cols;
@@ -35,7 +35,7 @@ void tts_matmul_f32(const float *w, const float *x, float *y,
     }
 }
 
-void tts_matmul_bf16(const uint16_t *w, const float *x, float *y,
+void tts_matmul_bf16_ref(const uint16_t *w, const float *x, float *y,
                      int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r++) {
         const uint16_t *wr = w + r * cols;

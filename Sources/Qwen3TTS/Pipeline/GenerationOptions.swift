@@ -21,6 +21,10 @@ public struct GenerationOptions: Sendable, Equatable {
     /// run for minutes. The model's max_new_tokens - 1 still bounds it.
     public static func defaultFrameLimit(textTokens: Int) -> Int { 60 + 10 * max(textTokens, 1) }
 
+    /// false: the end-of-speech token is never chosen, so exactly `maxFrames` frames are produced
+    /// (benchmarks use this to time a fixed amount of work).
+    public var stopAtEndOfSpeech = true
+
     public init() {}
 
     /// Range checks with messages that name the option.
@@ -43,6 +47,7 @@ public struct GenerationOptions: Sendable, Equatable {
         var predictor: SamplingParameters
         var repetitionPenalty: Float
         var maxNewTokens: Int
+        var stopAtEndOfSpeech: Bool
     }
 
     func resolve(_ d: GenerationDefaults, textTokens: Int) -> Resolved {
@@ -53,7 +58,8 @@ public struct GenerationOptions: Sendable, Equatable {
                                           temperature: subtalkerTemperature ?? d.subtalkerTemperature,
                                           topK: subtalkerTopK ?? d.subtalkerTopK, topP: subtalkerTopP ?? d.subtalkerTopP),
             repetitionPenalty: repetitionPenalty ?? d.repetitionPenalty,
-            maxNewTokens: maxFrames.map { $0 + 1 } ?? min(d.maxNewTokens, Self.defaultFrameLimit(textTokens: textTokens) + 1))
+            maxNewTokens: maxFrames.map { $0 + 1 } ?? min(d.maxNewTokens, Self.defaultFrameLimit(textTokens: textTokens) + 1),
+            stopAtEndOfSpeech: stopAtEndOfSpeech)
     }
 }
 
@@ -64,6 +70,8 @@ public struct SynthesisTimings: Sendable, Equatable {
     public var talkerSteps: Double = 0
     public var codePredictor: Double = 0
     public var decoder: Double = 0
+    /// Time from the start of the request to the first generated frame's codes.
+    public var firstFrame: Double = 0
     public var total: Double = 0
 }
 

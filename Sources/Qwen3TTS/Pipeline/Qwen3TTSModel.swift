@@ -16,6 +16,8 @@ public final class Qwen3TTSModel: Sendable {
     let talker: Talker
     let codePredictor: CodePredictor
     let speechDecoder: SpeechDecoder
+    /// Worker threads for the matrix products, shared by every session of this model.
+    let pool: ThreadPool
 
     public var sampleRate: Int { speechTokenizerConfiguration.outputSampleRate }
     public var samplesPerFrame: Int { speechDecoder.samplesPerFrame }
@@ -24,15 +26,18 @@ public final class Qwen3TTSModel: Sendable {
 
     /// Loads config.json, generation_config.json, the text tokenizer, model.safetensors (or an
     /// index with shards) and speech_tokenizer/, checking every tensor name and shape.
-    public static func load(directory: String) throws -> Qwen3TTSModel {
+    /// `threads`: worker threads for inference (nil: one per core).
+    public static func load(directory: String, threads: Int? = nil) throws -> Qwen3TTSModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw ConfigurationError.missingFile(path: directory)
         }
-        return try Qwen3TTSModel(directory: directory)
+        return try Qwen3TTSModel(directory: directory, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    private init(directory: String) throws {
+    public var threadCount: Int { pool.threadCount }
+
+    private init(directory: String, threads: Int) throws {
         func path(_ p: String) -> String { (directory as NSString).appendingPathComponent(p) }
         self.directory = directory
         let configPath = path("config.json")
@@ -64,6 +69,7 @@ public final class Qwen3TTSModel: Sendable {
         // The encoder (reference audio -> codes) serves in-context voice cloning only.
         speech.skip(prefix: TensorNames.speechEncoderPrefix)
         try speech.finish()
+        pool = ThreadPool(threads: threads)
     }
 
     var promptBuilder: PromptBuilder { PromptBuilder(config: configuration, tokenizer: tokenizer, talker: talker) }
@@ -99,7 +105,7 @@ public final class Qwen3TTSModel: Sendable {
                 throw SynthesisError.invalidCodes(reason: "frame \(i) has a code outside 0..<\(size)")
             }
         }
-        return speechDecoder.decode(codes)
+        return speechDecoder.decode(codes, pool: pool)
     }
 
     /// Text to audio.

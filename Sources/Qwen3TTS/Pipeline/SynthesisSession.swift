@@ -9,8 +9,8 @@ final class SynthesisSession {
     let model: Qwen3TTSModel
     let talkerCache: KVCache
     let predictorCache: KVCache
-    let talkerScratch = TransformerScratch()
-    let predictorScratch = TransformerScratch()
+    let talkerScratch: TransformerScratch
+    let predictorScratch: TransformerScratch
     var rng: SeededRNG
     private let hidden: ScratchBuffer
     private let normed: ScratchBuffer
@@ -19,12 +19,16 @@ final class SynthesisSession {
     private let cpTmp: ScratchBuffer
     private let cpNormed: ScratchBuffer
     var timings = SynthesisTimings()
+    /// When the request started (for the time to the first frame).
+    let requestStart = ContinuousClock.now
 
     init(model: Qwen3TTSModel, seed: UInt64, capacity: Int) {
         self.model = model
         talkerCache = model.talker.stack.makeCache(capacity: capacity)
         predictorCache = model.codePredictor.stack.makeCache(capacity: model.codePredictor.groups + 1)
         rng = SeededRNG(seed: seed)
+        talkerScratch = TransformerScratch(pool: model.pool)
+        predictorScratch = TransformerScratch(pool: model.pool)
         let d = model.talker.hidden, dcp = model.codePredictor.stack.shape.hidden
         hidden = ScratchBuffer(capacity: d)
         normed = ScratchBuffer(capacity: d)
@@ -58,7 +62,7 @@ final class SynthesisSession {
 
     /// codec_head logits of the last hidden state.
     func talkerLogits() -> UnsafeMutableBufferPointer<Float> {
-        model.talker.codecHead(normed.pointer, logits.pointer)
+        model.talker.codecHead(normed.pointer, logits.pointer, pool: model.pool)
         return UnsafeMutableBufferPointer(start: logits.pointer, count: model.talker.codecVocab)
     }
 
@@ -68,7 +72,7 @@ final class SynthesisSession {
         let t = model.configuration.talker
         let l = talkerLogits()
         LogitProcessing.applyRepetitionPenalty(l, history: history, penalty: options.repetitionPenalty)
-        if history.count < 2 { l[t.codecEosTokenId] = -.infinity }
+        if history.count < 2 || !options.stopAtEndOfSpeech { l[t.codecEosTokenId] = -.infinity }
         let vocab = t.stack.vocabSize
         for id in (vocab - 1024)..<vocab where id != t.codecEosTokenId { l[id] = -.infinity }
         return LogitProcessing.select(l, parameters: options.talker, rng: &rng)
@@ -90,7 +94,7 @@ final class SynthesisSession {
         for j in 0..<(cp.groups - 1) {
             let last = j == 0 ? cpIn.pointer + dcp : cpIn.pointer
             cp.stack.normalize(last, cpNormed.pointer, count: 1)
-            cp.heads[j](cpNormed.pointer, logits.pointer)
+            cp.heads[j](cpNormed.pointer, logits.pointer, pool: model.pool)
             let l = UnsafeMutableBufferPointer(start: logits.pointer, count: cp.codebookSize)
             let code = LogitProcessing.select(l, parameters: options.predictor, rng: &rng)
             codes.append(code)
@@ -105,7 +109,7 @@ final class SynthesisSession {
     /// cpIn = small_to_mtp_projection(raw) (or a copy when the widths agree).
     private func project(_ raw: UnsafeMutablePointer<Float>, count n: Int) {
         if let p = model.codePredictor.projection {
-            p(raw, cpIn.pointer, n: n)
+            p(raw, cpIn.pointer, n: n, pool: model.pool)
         } else {
             cpIn.pointer.update(from: raw, count: n * model.talker.hidden)
         }
@@ -137,6 +141,7 @@ final class SynthesisSession {
             let codes = predictCodes(code0: code0, options: options)
             timings.codePredictor += (clock.now - started).seconds
             frames.append(codes)
+            if frames.count == 1 { timings.firstFrame = (clock.now - requestStart).seconds }
             history.append(code0)
             try onFrame?(codes)
             started = clock.now

@@ -64,47 +64,48 @@ struct SpeechDecoder: Sendable {
     }
 
     /// Decodes frames of codes (each `numQuantizers` values in 0..<codebookSize) in one pass.
-    /// `observe` receives named stage outputs (channel-major, except "pre_transformer": [T][latent]).
-    func decode(_ frames: [[Int]], observe: ((String, [Float]) -> Void)? = nil) -> [Float] {
+    /// Signals are token-major [time][channels] throughout. `observe` receives named stage outputs
+    /// (token-major, with their channel count).
+    func decode(_ frames: [[Int]], pool: ThreadPool? = nil, observe: ((String, [Float], Int) -> Void)? = nil) -> [Float] {
         let t = frames.count
         guard t > 0 else { return [] }
         let c = config
-        var x = quantize(frames)
-        observe?("quantized", x)
-        x = preConv(x, frames: t)
-        observe?("pre_conv", x)
-        x = runTransformer(x, frames: t)
+        var x = quantize(frames, pool: pool)
+        observe?("quantized", x, c.codebookDim)
+        x = preConv(x, frames: t, pool: pool)
+        observe?("pre_conv", x, c.latentDim)
+        x = runTransformer(x, frames: t, pool: pool)
         var frameCount = t
         for (i, (up, block)) in upsamplers.enumerated() {
-            x = up(x, frames: frameCount)
+            x = up(x, frames: frameCount, pool: pool)
             frameCount *= up.stride
-            x = convNeXt(block, x, frames: frameCount)
-            observe?("upsample_\(i)", x)
+            x = convNeXt(block, x, frames: frameCount, pool: pool)
+            observe?("upsample_\(i)", x, c.latentDim)
         }
-        x = inputConv(x, frames: frameCount)
-        observe?("decoder_0", x)
+        x = inputConv(x, frames: frameCount, pool: pool)
+        observe?("decoder_0", x, c.decoderDim)
         for (i, block) in blocks.enumerated() {
-            x = snake(block.snake, x, frames: frameCount)
-            x = block.upsample(x, frames: frameCount)
+            x = block.snake(x, frames: frameCount, pool: pool)
+            x = block.upsample(x, frames: frameCount, pool: pool)
             frameCount *= block.upsample.stride
             for unit in block.units {
-                var h = snake(unit.snake1, x, frames: frameCount)
-                h = unit.conv1(h, frames: frameCount)
-                h = snake(unit.snake2, h, frames: frameCount)
-                h = unit.conv2(h, frames: frameCount)
+                var h = unit.snake1(x, frames: frameCount, pool: pool)
+                h = unit.conv1(h, frames: frameCount, pool: pool)
+                h = unit.snake2(h, frames: frameCount, pool: pool)
+                h = unit.conv2(h, frames: frameCount, pool: pool)
                 for j in 0..<x.count { x[j] += h[j] }
             }
-            observe?("decoder_\(i + 1)", x)
+            observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
         }
-        x = snake(finalSnake, x, frames: frameCount)
-        x = outputConv(x, frames: frameCount)
+        x = finalSnake(x, frames: frameCount, pool: pool)
+        x = outputConv(x, frames: frameCount, pool: pool)
         for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
         precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")
         return x
     }
 
-    /// Split RVQ decode: proj_first(codebook_0[c0]) + proj_rest(Σ codebook_q[c_q]) -> [codebookDim][T].
-    func quantize(_ frames: [[Int]]) -> [Float] {
+    /// Split RVQ decode: proj_first(codebook_0[c0]) + proj_rest(Σ codebook_q[c_q]) -> [T][codebookDim].
+    func quantize(_ frames: [[Int]], pool: ThreadPool?) -> [Float] {
         let t = frames.count, dim = config.codebookDim / 2, out = config.codebookDim
         var first = [Float](repeating: 0, count: t * dim), rest = [Float](repeating: 0, count: t * dim)
         for (f, codes) in frames.enumerated() {
@@ -118,36 +119,34 @@ struct SpeechDecoder: Sendable {
             }
         }
         var a = [Float](repeating: 0, count: t * out), b = [Float](repeating: 0, count: t * out)
-        first.withUnsafeBufferPointer { fb in a.withUnsafeMutableBufferPointer { firstProjection.multiply(fb.baseAddress!, $0.baseAddress!, n: t) } }
-        rest.withUnsafeBufferPointer { rb in b.withUnsafeMutableBufferPointer { restProjection.multiply(rb.baseAddress!, $0.baseAddress!, n: t) } }
-        var sum = [Float](repeating: 0, count: t * out)
-        for i in 0..<(t * out) { sum[i] = a[i] + b[i] }
-        return transpose(sum, rows: t, cols: out)
+        first.withUnsafeBufferPointer { fb in a.withUnsafeMutableBufferPointer { firstProjection.multiply(fb.baseAddress!, $0.baseAddress!, n: t, pool: pool) } }
+        rest.withUnsafeBufferPointer { rb in b.withUnsafeMutableBufferPointer { restProjection.multiply(rb.baseAddress!, $0.baseAddress!, n: t, pool: pool) } }
+        for i in 0..<(t * out) { a[i] += b[i] }
+        return a
     }
 
-    /// [latent][T] -> input_proj -> layers (window) -> norm -> output_proj -> [latent][T].
-    func runTransformer(_ x: [Float], frames t: Int) -> [Float] {
+    /// [T][latent] -> input_proj -> layers (window) -> norm -> output_proj -> [T][latent].
+    func runTransformer(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
         let c = config
-        let tokens = transpose(x, rows: c.latentDim, cols: t)
         var h = [Float](repeating: 0, count: t * c.hiddenSize)
         var out = [Float](repeating: 0, count: t * c.latentDim)
         let cache = transformer.makeCache(capacity: t)
-        let scratch = TransformerScratch()
-        tokens.withUnsafeBufferPointer { tb in
+        let scratch = TransformerScratch(pool: pool)
+        x.withUnsafeBufferPointer { tb in
             h.withUnsafeMutableBufferPointer { hb in
-                inputProjection(tb.baseAddress!, hb.baseAddress!, n: t)
+                inputProjection(tb.baseAddress!, hb.baseAddress!, n: t, pool: pool)
                 transformer.forward(hb.baseAddress!, count: t, cache: cache, scratch: scratch)
                 transformer.normalize(hb.baseAddress!, hb.baseAddress!, count: t)
-                out.withUnsafeMutableBufferPointer { outputProjection(hb.baseAddress!, $0.baseAddress!, n: t) }
+                out.withUnsafeMutableBufferPointer { outputProjection(hb.baseAddress!, $0.baseAddress!, n: t, pool: pool) }
             }
         }
-        return transpose(out, rows: t, cols: c.latentDim)
+        return out
     }
 
-    func convNeXt(_ block: ConvNeXtBlock, _ x: [Float], frames t: Int) -> [Float] {
+    /// x + gamma ⊙ pw2(gelu(pw1(LayerNorm(dwconv(x))))), token-major.
+    func convNeXt(_ block: ConvNeXtBlock, _ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
         let c = config.latentDim
-        let dw = block.depthwise(x, frames: t)
-        var tokens = transpose(dw, rows: c, cols: t)
+        var tokens = block.depthwise(x, frames: t)
         block.normWeight.withUnsafeBufferPointer { w in
             block.normBias.withUnsafeBufferPointer { b in
                 tokens.withUnsafeMutableBufferPointer { tb in
@@ -159,20 +158,12 @@ struct SpeechDecoder: Sendable {
         var y = [Float](repeating: 0, count: t * c)
         tokens.withUnsafeBufferPointer { tb in
             hidden.withUnsafeMutableBufferPointer { hb in
-                block.pw1(tb.baseAddress!, hb.baseAddress!, n: t)
+                block.pw1(tb.baseAddress!, hb.baseAddress!, n: t, pool: pool)
                 tts_gelu_erf_f32(hb.baseAddress!, Int64(t * 4 * c))
-                y.withUnsafeMutableBufferPointer { block.pw2(hb.baseAddress!, $0.baseAddress!, n: t) }
+                y.withUnsafeMutableBufferPointer { block.pw2(hb.baseAddress!, $0.baseAddress!, n: t, pool: pool) }
             }
         }
-        for i in 0..<t { for ch in 0..<c { y[i * c + ch] *= block.gamma[ch] } }
-        var out = transpose(y, rows: t, cols: c)
-        for i in 0..<out.count { out[i] += x[i] }
-        return out
-    }
-
-    func snake(_ s: SnakeBeta, _ x: [Float], frames t: Int) -> [Float] {
-        var y = [Float](repeating: 0, count: x.count)
-        tts_snake_beta_f32(x, &y, s.logAlpha, s.logBeta, Int64(s.logAlpha.count), Int64(t))
+        for i in 0..<t { for ch in 0..<c { y[i * c + ch] = x[i * c + ch] + block.gamma[ch] * y[i * c + ch] } }
         return y
     }
 }

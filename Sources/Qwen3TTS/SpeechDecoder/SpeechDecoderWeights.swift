@@ -1,28 +1,59 @@
 // Loading of the speech tokenizer decoder's weights (speech_tokenizer/model.safetensors, `decoder.*`).
+import CTTSKernels
+import Foundation
 import TTSRuntime
 
-/// SnakeBeta parameters (stored as logs) for one channel set.
+/// SnakeBeta, stored as logs; kept as a = exp(log_alpha) and 1 / (exp(log_beta) + 1e-9).
 struct SnakeBeta: Sendable {
-    let logAlpha: [Float]
-    let logBeta: [Float]
+    let a: [Float]
+    let inverseB: [Float]
 
     init(_ w: WeightStore, prefix: String, channels: Int) throws {
-        logAlpha = try w.floats("\(prefix).alpha", shape: [channels])
-        logBeta = try w.floats("\(prefix).beta", shape: [channels])
+        a = try w.floats("\(prefix).alpha", shape: [channels]).map { Foundation.exp($0) }
+        inverseB = try w.floats("\(prefix).beta", shape: [channels]).map { 1 / (Foundation.exp($0) + 1e-9) }
+    }
+
+    /// Token-major x [t][channels] -> y.
+    func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
+        var y = [Float](repeating: 0, count: x.count)
+        let c = a.count
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                let xp = xb.baseAddress!, yp = yb.baseAddress!
+                let (a, b) = (self.a, self.inverseB)
+                forRanges(t, work: t * c * 16, pool: pool) { lo, hi in
+                    a.withUnsafeBufferPointer { ab in
+                        b.withUnsafeBufferPointer { bb in
+                            tts_snake_tm_f32(xp, yp, ab.baseAddress!, bb.baseAddress!, Int64(c), Int64(lo), Int64(hi))
+                        }
+                    }
+                }
+            }
+        }
+        return y
+    }
+}
+
+/// Splits [0, t) over the pool when there is enough work.
+func forRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
+    if let pool, pool.threadCount > 1, work >= 65_536, t >= 8 {
+        pool.parallelRanges(t, granularity: 4, body)
+    } else {
+        body(0, t)
     }
 }
 
 /// ConvNeXt block used after each 2x upsampling: causal depthwise conv k7, LayerNorm, MLP, gamma.
 struct ConvNeXtBlock: Sendable {
-    let depthwise: CausalConv1d
+    let depthwise: CausalDepthwiseConv1d
     let normWeight: [Float], normBias: [Float]
     let pw1: Linear, pw2: Linear
     let gamma: [Float]
 
     init(_ w: WeightStore, prefix: String, channels c: Int) throws {
-        depthwise = CausalConv1d(weight: try w.floats("\(prefix).dwconv.conv.weight", shape: [c, 1, 7]),
-                                 bias: try w.floats("\(prefix).dwconv.conv.bias", shape: [c]),
-                                 inChannels: c, outChannels: c, kernelSize: 7, groups: c)
+        depthwise = CausalDepthwiseConv1d(weight: try w.floats("\(prefix).dwconv.conv.weight", shape: [c, 1, 7]),
+                                          bias: try w.floats("\(prefix).dwconv.conv.bias", shape: [c]),
+                                          channels: c, kernelSize: 7)
         normWeight = try w.floats("\(prefix).norm.weight", shape: [c])
         normBias = try w.floats("\(prefix).norm.bias", shape: [c])
         pw1 = try w.linear("\(prefix).pwconv1", out: 4 * c, in: c, bias: true)

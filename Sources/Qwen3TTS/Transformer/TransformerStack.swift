@@ -51,6 +51,10 @@ struct TransformerLayerWeights: Sendable {
 
 /// Scratch space for running a stack over up to `tokens` positions at a time.
 final class TransformerScratch {
+    /// Threads for the matrix products (nil: the calling thread only).
+    let pool: ThreadPool?
+    init(pool: ThreadPool? = nil) { self.pool = pool }
+
     let normed = ScratchBuffer(capacity: 1), q = ScratchBuffer(capacity: 1), k = ScratchBuffer(capacity: 1)
     let v = ScratchBuffer(capacity: 1), attention = ScratchBuffer(capacity: 1), projected = ScratchBuffer(capacity: 1)
     let gate = ScratchBuffer(capacity: 1), up = ScratchBuffer(capacity: 1), scores = ScratchBuffer(capacity: 1)
@@ -100,9 +104,9 @@ struct TransformerStack: Sendable {
             layer.inputNorm.withUnsafeBufferPointer { w in
                 for t in 0..<n { tts_rmsnorm_f32(x + t * s.hidden, w.baseAddress!, xn + t * s.hidden, Int64(s.hidden), eps) }
             }
-            layer.q(xn, q, n: n)
-            layer.k(xn, k, n: n)
-            layer.v(xn, v, n: n)
+            layer.q(xn, q, n: n, pool: scratch.pool)
+            layer.k(xn, k, n: n, pool: scratch.pool)
+            layer.v(xn, v, n: n, pool: scratch.pool)
             for t in 0..<n {
                 rope.table(position: start + t, cos: cosT, sin: sinT)
                 for h in 0..<s.heads {
@@ -131,7 +135,7 @@ struct TransformerStack: Sendable {
                                            Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
                 }
             }
-            layer.o(att, proj, n: n)
+            layer.o(att, proj, n: n, pool: scratch.pool)
             addResidual(x, proj, scale: layer.attentionScale, count: n)
 
             // MLP block.
@@ -139,10 +143,10 @@ struct TransformerStack: Sendable {
                 for t in 0..<n { tts_rmsnorm_f32(x + t * s.hidden, w.baseAddress!, xn + t * s.hidden, Int64(s.hidden), eps) }
             }
             let g = scratch.gate.pointer, u = scratch.up.pointer
-            layer.gate(xn, g, n: n)
-            layer.up(xn, u, n: n)
+            layer.gate(xn, g, n: n, pool: scratch.pool)
+            layer.up(xn, u, n: n, pool: scratch.pool)
             tts_silu_mul_f32(g, u, g, Int64(n * s.intermediate))
-            layer.down(g, proj, n: n)
+            layer.down(g, proj, n: n, pool: scratch.pool)
             addResidual(x, proj, scale: layer.mlpScale, count: n)
             observe?(li, UnsafePointer(x))
         }

@@ -1,66 +1,106 @@
-// Causal 1-D convolutions over channel-major signals [channels][time].
+// Causal 1-D convolutions over token-major signals [time][channels], one GEMM per kernel tap.
 import CTTSKernels
 
-/// A causal Conv1d (stride 1): the input is left-padded with (k-1)*dilation zeros, so the output
-/// has as many frames as the input. Weight [out, in/groups, k], optional bias [out].
+/// Splits [0, t) over the pool's threads when there is enough work.
+@inline(__always)
+func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
+    if let pool, pool.threadCount > 1, work >= 65_536, t >= 8 {
+        pool.parallelRanges(t, granularity: 4, body)
+    } else {
+        body(0, t)
+    }
+}
+
+/// A causal Conv1d (stride 1): output frame t sees input frames t - (k-1)*dilation ... t.
+/// Weights are kept per tap and transposed, [k][in][out], so each tap is one outer-product GEMM.
 public struct CausalConv1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let dilation: Int
-    public let groups: Int
-    let weight: [Float]
+    let taps: FloatStorage   // [k][in][out]
     let bias: [Float]?
 
-    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int,
-                kernelSize: Int, dilation: Int = 1, groups: Int = 1) {
-        precondition(weight.count == outChannels * (inChannels / groups) * kernelSize, "conv weight does not match its shape")
-        self.weight = weight
+    /// `weight` in PyTorch layout [out][in][k].
+    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1) {
+        precondition(weight.count == outChannels * inChannels * kernelSize, "conv weight does not match its shape")
+        var t = [Float](repeating: 0, count: weight.count)
+        for o in 0..<outChannels {
+            for i in 0..<inChannels {
+                for j in 0..<kernelSize { t[(j * inChannels + i) * outChannels + o] = weight[(o * inChannels + i) * kernelSize + j] }
+            }
+        }
+        taps = FloatStorage(t)
         self.bias = bias
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.dilation = dilation
-        self.groups = groups
     }
 
     /// Frames of left context the convolution looks at.
-    public var receptiveHistory: Int { (kernelSize - 1) * dilation }
+    public var history: Int { (kernelSize - 1) * dilation }
 
-    /// x: [inChannels][t] -> [outChannels][t].
-    public func callAsFunction(_ x: [Float], frames t: Int) -> [Float] {
-        precondition(x.count == inChannels * t, "conv input does not match its shape")
-        let pad = receptiveHistory
-        let tp = t + pad
-        var padded = [Float](repeating: 0, count: inChannels * tp)
-        padded.withUnsafeMutableBufferPointer { dst in
-            x.withUnsafeBufferPointer { src in
-                for c in 0..<inChannels {
-                    (dst.baseAddress! + c * tp + pad).update(from: src.baseAddress! + c * t, count: t)
-                }
+    /// x: [history + t][in] (the first `history` rows are left context) -> y: [t][out].
+    public func apply(context x: UnsafePointer<Float>, frames t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+        let (cin, cout, k, d, w) = (inChannels, outChannels, kernelSize, dilation, taps.pointer)
+        let b = bias
+        forTokenRanges(t, work: t * cin * cout * k, pool: pool) { lo, hi in
+            for j in 0..<k {
+                tts_gemm_f32(x + j * d * cin, w + j * cin * cout, y, Int64(cin), Int64(cout), Int64(cout),
+                             Int64(lo), Int64(hi), j > 0 ? 1 : 0)
+            }
+            if let b {
+                for r in lo..<hi { for o in 0..<cout { y[r * cout + o] += b[o] } }
             }
         }
-        return apply(padded: padded, paddedFrames: tp)
     }
 
-    /// Valid convolution of an input that already carries its left context.
-    public func apply(padded: [Float], paddedFrames tp: Int) -> [Float] {
-        let tOut = tp - receptiveHistory
-        var y = [Float](repeating: 0, count: outChannels * max(tOut, 0))
-        guard tOut > 0 else { return y }
-        y.withUnsafeMutableBufferPointer { yb in
-            padded.withUnsafeBufferPointer { xb in
-                weight.withUnsafeBufferPointer { wb in
+    /// Zero left context: x [t][in] -> [t][out].
+    public func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool? = nil) -> [Float] {
+        precondition(x.count == inChannels * t, "conv input does not match its shape")
+        var padded = [Float](repeating: 0, count: (history + t) * inChannels)
+        padded.replaceSubrange((history * inChannels)..., with: x)
+        var y = [Float](repeating: 0, count: t * outChannels)
+        padded.withUnsafeBufferPointer { p in
+            y.withUnsafeMutableBufferPointer { apply(context: p.baseAddress!, frames: t, into: $0.baseAddress!, pool: pool) }
+        }
+        return y
+    }
+}
+
+/// A causal depthwise Conv1d (groups == channels, stride 1, dilation 1). Weights [k][channels].
+public struct CausalDepthwiseConv1d: Sendable {
+    public let channels: Int
+    public let kernelSize: Int
+    let taps: [Float]
+    let bias: [Float]?
+
+    /// `weight` in PyTorch layout [channels][1][k].
+    public init(weight: [Float], bias: [Float]?, channels: Int, kernelSize: Int) {
+        precondition(weight.count == channels * kernelSize, "depthwise conv weight does not match its shape")
+        var t = [Float](repeating: 0, count: weight.count)
+        for c in 0..<channels { for j in 0..<kernelSize { t[j * channels + c] = weight[c * kernelSize + j] } }
+        taps = t
+        self.bias = bias
+        self.channels = channels
+        self.kernelSize = kernelSize
+    }
+
+    public var history: Int { kernelSize - 1 }
+
+    /// Zero left context: x [t][channels] -> [t][channels].
+    public func callAsFunction(_ x: [Float], frames t: Int) -> [Float] {
+        var padded = [Float](repeating: 0, count: (history + t) * channels)
+        padded.replaceSubrange((history * channels)..., with: x)
+        var y = [Float](repeating: 0, count: t * channels)
+        padded.withUnsafeBufferPointer { p in
+            taps.withUnsafeBufferPointer { w in
+                y.withUnsafeMutableBufferPointer { yb in
                     if let bias {
-                        bias.withUnsafeBufferPointer { bb in
-                            tts_conv1d_f32(xb.baseAddress!, wb.baseAddress!, bb.baseAddress!, yb.baseAddress!,
-                                           Int64(inChannels), Int64(tp), Int64(outChannels), Int64(kernelSize),
-                                           1, Int64(dilation), Int64(groups), 0, Int64(outChannels))
-                        }
+                        bias.withUnsafeBufferPointer { tts_depthwise_conv_f32(p.baseAddress!, w.baseAddress!, $0.baseAddress!, yb.baseAddress!, Int64(channels), Int64(kernelSize), 0, Int64(t)) }
                     } else {
-                        tts_conv1d_f32(xb.baseAddress!, wb.baseAddress!, nil, yb.baseAddress!,
-                                       Int64(inChannels), Int64(tp), Int64(outChannels), Int64(kernelSize),
-                                       1, Int64(dilation), Int64(groups), 0, Int64(outChannels))
+                        tts_depthwise_conv_f32(p.baseAddress!, w.baseAddress!, nil, yb.baseAddress!, Int64(channels), Int64(kernelSize), 0, Int64(t))
                     }
                 }
             }
@@ -69,20 +109,27 @@ public struct CausalConv1d: Sendable {
     }
 }
 
-/// A causal ConvTranspose1d: the full output is trimmed on the right by (k - stride), so T input
-/// frames give T*stride output frames. Weight [in, out, k], bias [out].
+/// A causal ConvTranspose1d (stride s, kernel k with s <= k <= 2s): the full output is trimmed
+/// on the right by k - s, so T input frames give T*s output frames. Weights per tap [k][in][out].
 public struct CausalConvTranspose1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let stride: Int
-    let weight: [Float]
+    let taps: FloatStorage
     let bias: [Float]
 
+    /// `weight` in PyTorch layout [in][out][k].
     public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int) {
         precondition(weight.count == inChannels * outChannels * kernelSize, "transposed conv weight does not match its shape")
-        precondition(kernelSize >= stride, "transposed conv kernel shorter than its stride")
-        self.weight = weight
+        precondition(kernelSize >= stride && kernelSize <= 2 * stride, "transposed conv kernel must lie in [stride, 2*stride]")
+        var t = [Float](repeating: 0, count: weight.count)
+        for i in 0..<inChannels {
+            for o in 0..<outChannels {
+                for j in 0..<kernelSize { t[(j * inChannels + i) * outChannels + o] = weight[(i * outChannels + o) * kernelSize + j] }
+            }
+        }
+        taps = FloatStorage(t)
         self.bias = bias
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -90,28 +137,34 @@ public struct CausalConvTranspose1d: Sendable {
         self.stride = stride
     }
 
-    /// x: [inChannels][t] -> [outChannels][t*stride].
-    public func callAsFunction(_ x: [Float], frames t: Int) -> [Float] {
+    /// x [t][in] -> [t*stride][out]. Output frame t*s + j gets tap j of input t (j < s) and tap
+    /// j + s of input t - 1; the second set runs as a separate pass so threads never share rows.
+    public func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool? = nil) -> [Float] {
         precondition(x.count == inChannels * t, "transposed conv input does not match its shape")
-        let full = (t - 1) * stride + kernelSize
-        var y = [Float](repeating: 0, count: outChannels * full)
-        y.withUnsafeMutableBufferPointer { yb in
-            x.withUnsafeBufferPointer { xb in
-                weight.withUnsafeBufferPointer { wb in
-                    bias.withUnsafeBufferPointer { bb in
-                        tts_conv_transpose1d_f32(xb.baseAddress!, wb.baseAddress!, bb.baseAddress!, yb.baseAddress!,
-                                                 Int64(inChannels), Int64(t), Int64(outChannels), Int64(kernelSize),
-                                                 Int64(stride), 0, Int64(outChannels))
+        let (cin, cout, k, s) = (inChannels, outChannels, kernelSize, stride)
+        var y = [Float](repeating: 0, count: t * s * cout)
+        let w = taps.pointer
+        let work = t * cin * cout * k
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in
+                let xp = xb.baseAddress!, yp = yb.baseAddress!
+                let b = bias
+                forTokenRanges(t, work: work, pool: pool) { lo, hi in
+                    for r in (lo * s)..<(hi * s) { for o in 0..<cout { yp[r * cout + o] = b[o] } }
+                    for j in 0..<s {
+                        tts_gemm_f32(xp, w + j * cin * cout, yp + j * cout, Int64(cin), Int64(cout), Int64(s * cout), Int64(lo), Int64(hi), 1)
+                    }
+                }
+                if k > s {
+                    forTokenRanges(t - 1, work: work, pool: pool) { lo, hi in
+                        for j in s..<k {
+                            tts_gemm_f32(xp, w + j * cin * cout, yp + (s + j - s) * cout, Int64(cin), Int64(cout), Int64(s * cout),
+                                         Int64(lo), Int64(hi), 1)
+                        }
                     }
                 }
             }
         }
-        let keep = t * stride
-        if keep == full { return y }
-        var out = [Float](repeating: 0, count: outChannels * keep)
-        for c in 0..<outChannels {
-            for i in 0..<keep { out[c * keep + i] = y[c * full + i] }
-        }
-        return out
+        return y
     }
 }

@@ -43,6 +43,14 @@ public struct Matrix: Sendable {
         self.init(rows: rows, cols: cols, storage: .f32(UnsafePointer(s.pointer)), owner: s)
     }
 
+    /// Bytes of weight data read by one full product.
+    public var byteCount: Int {
+        switch storage {
+        case .f32: return rows * cols * 4
+        case .bf16: return rows * cols * 2
+        }
+    }
+
     /// Writes row `r` as f32 into `out` (cols values).
     public func row(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(r >= 0 && r < rows, "row \(r) out of range 0..<\(rows)")
@@ -73,13 +81,20 @@ public struct Matrix: Sendable {
         }
     }
 
-    /// y[t][r] = sum_c W[r][c] * x[t][c] for n tokens.
-    public func multiply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
-        switch storage {
-        case .f32(let w):
-            tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
-        case .bf16(let w):
-            tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+    /// y[t][r] = sum_c W[r][c] * x[t][c] for n tokens, rows split over `pool`'s threads
+    /// (each row is computed by one thread, so the result does not depend on the thread count).
+    public func multiply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, pool: ThreadPool? = nil) {
+        let work = rows * cols * max(n, 1)
+        let run = { (lo: Int, hi: Int) in
+            switch storage {
+            case .f32(let w): tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            case .bf16(let w): tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            }
+        }
+        if let pool, pool.threadCount > 1, work >= 32_768 {
+            pool.parallelRanges(rows, granularity: 16, run)
+        } else {
+            run(0, rows)
         }
     }
 }
@@ -99,8 +114,8 @@ public struct Linear: Sendable {
     public var outFeatures: Int { weight.rows }
 
     /// Applies the layer to n token-major rows: x [n][in] -> y [n][out].
-    public func callAsFunction(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int = 1) {
-        weight.multiply(x, y, n: n)
+    public func callAsFunction(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int = 1, pool: ThreadPool? = nil) {
+        weight.multiply(x, y, n: n, pool: pool)
         if let bias {
             let out = weight.rows
             bias.withUnsafeBufferPointer { b in

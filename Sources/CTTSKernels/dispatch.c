@@ -1,0 +1,83 @@
+// Runtime selection of kernel implementations (CPU features, TTS_KERNELS override).
+#include "include/tts_kernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef void (*matmul_f32_fn)(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
+typedef void (*matmul_bf16_fn)(const uint16_t *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
+
+static matmul_f32_fn g_matmul_f32 = tts_matmul_f32_ref;
+static matmul_bf16_fn g_matmul_bf16 = tts_matmul_bf16_ref;
+typedef void (*gemm_fn)(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int);
+static gemm_fn g_gemm = tts_gemm_f32_ref;
+static int g_isa = TTS_ISA_SCALAR;
+
+int tts_cpu_supports(int isa) {
+    switch (isa) {
+    case TTS_ISA_SCALAR: return 1;
+#if defined(__x86_64__)
+    case TTS_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case TTS_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+#endif
+    default: return 0;
+    }
+}
+
+int tts_select_isa(int isa) {
+    if (!tts_cpu_supports(isa)) return 0;
+    g_isa = isa;
+    switch (isa) {
+#if defined(__x86_64__)
+    case TTS_ISA_AVX512:
+        g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512; g_gemm = tts_gemm_f32_avx512; break;
+    case TTS_ISA_AVX2:
+        g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2; g_gemm = tts_gemm_f32_avx2; break;
+#endif
+    default:
+        g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref; g_gemm = tts_gemm_f32_ref;
+        g_isa = TTS_ISA_SCALAR;
+        break;
+    }
+    return 1;
+}
+
+int tts_active_isa(void) { return g_isa; }
+
+const char *tts_isa_name(int isa) {
+    switch (isa) {
+    case TTS_ISA_AVX2: return "avx2";
+    case TTS_ISA_AVX512: return "avx512";
+    case TTS_ISA_NEON: return "neon";
+    default: return "scalar";
+    }
+}
+
+__attribute__((constructor)) static void tts_kernels_init(void) {
+    const char *forced = getenv("TTS_KERNELS");
+    if (forced && *forced) {
+        int isa = TTS_ISA_SCALAR;
+        if (!strcmp(forced, "avx512")) isa = TTS_ISA_AVX512;
+        else if (!strcmp(forced, "avx2")) isa = TTS_ISA_AVX2;
+        else if (!strcmp(forced, "neon")) isa = TTS_ISA_NEON;
+        if (tts_select_isa(isa)) return;
+        tts_select_isa(TTS_ISA_SCALAR);  // an unavailable forced path falls back to scalar
+        return;
+    }
+    if (tts_select_isa(TTS_ISA_AVX512)) return;
+    if (tts_select_isa(TTS_ISA_AVX2)) return;
+    tts_select_isa(TTS_ISA_SCALAR);
+}
+
+void tts_matmul_f32(const float *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
+    g_matmul_f32(w, x, y, rows, cols, n, r0, r1);
+}
+
+void tts_matmul_bf16(const uint16_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
+    g_matmul_bf16(w, x, y, rows, cols, n, r0, r1);
+}
+
+void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_t cout, int64_t ldy, int64_t t0, int64_t t1, int accumulate) {
+    g_gemm(x, wt, y, cin, cout, ldy, t0, t1, accumulate);
+}

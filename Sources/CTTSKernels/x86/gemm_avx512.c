@@ -1,0 +1,49 @@
+// AVX-512 outer-product GEMM: 4 tokens x 32 output channels in registers, inputs broadcast.
+#if defined(__x86_64__)
+#include "../include/tts_kernels.h"
+#include <immintrin.h>
+
+#define TTS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+
+// Tokens t..t+nt (nt <= 4), channels o..o+32 with masks m0/m1 for the two 16-lane halves.
+TTS_AVX512 static inline void tile(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                                   int64_t ldy, int64_t t, int nt, int64_t o, __mmask16 m0, __mmask16 m1, int accumulate) {
+    __m512 a[4][2];
+    for (int j = 0; j < 4; j++) {
+        if (accumulate && j < nt) {
+            a[j][0] = _mm512_maskz_loadu_ps(m0, y + (t + j) * ldy + o);
+            a[j][1] = _mm512_maskz_loadu_ps(m1, y + (t + j) * ldy + o + 16);
+        } else {
+            a[j][0] = a[j][1] = _mm512_setzero_ps();
+        }
+    }
+    const float *xs[4];
+    for (int j = 0; j < 4; j++) xs[j] = x + (t + (j < nt ? j : 0)) * cin;
+    for (int64_t i = 0; i < cin; i++) {
+        __m512 w0 = _mm512_maskz_loadu_ps(m0, wt + i * cout + o);
+        __m512 w1 = _mm512_maskz_loadu_ps(m1, wt + i * cout + o + 16);
+        for (int j = 0; j < nt; j++) {
+            __m512 xv = _mm512_set1_ps(xs[j][i]);
+            a[j][0] = _mm512_fmadd_ps(xv, w0, a[j][0]);
+            a[j][1] = _mm512_fmadd_ps(xv, w1, a[j][1]);
+        }
+    }
+    for (int j = 0; j < nt; j++) {
+        _mm512_mask_storeu_ps(y + (t + j) * ldy + o, m0, a[j][0]);
+        _mm512_mask_storeu_ps(y + (t + j) * ldy + o + 16, m1, a[j][1]);
+    }
+}
+
+TTS_AVX512 void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                                    int64_t ldy, int64_t t0, int64_t t1, int accumulate) {
+    for (int64_t o = 0; o < cout; o += 32) {
+        int64_t left = cout - o;
+        __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
+        __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0);
+        for (int64_t t = t0; t < t1; t += 4) {
+            int nt = (int)(t1 - t < 4 ? t1 - t : 4);
+            tile(x, wt, y, cin, cout, ldy, t, nt, o, m0, m1, accumulate);
+        }
+    }
+}
+#endif

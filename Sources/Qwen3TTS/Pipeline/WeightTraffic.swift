@@ -1,0 +1,23 @@
+// Weight bytes streamed per generated frame: the memory-bandwidth bound of generation.
+
+extension TransformerStack {
+    var weightBytes: Int {
+        layers.reduce(0) { sum, l in
+            sum + [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].reduce(0) { $0 + $1.weight.byteCount }
+        }
+    }
+}
+
+extension Qwen3TTSModel {
+    /// (talker bytes per step, code-predictor bytes per frame): the talker reads its layers and
+    /// codec head once per frame; the code predictor reads its layers once per forward pass
+    /// (15 passes: the first handles two positions) and each of its 15 heads once.
+    public var weightBytesPerFrame: (talker: Int, codePredictor: Int) {
+        let talkerBytes = talker.stack.weightBytes + talker.codecHead.weight.byteCount
+        let passes = codePredictor.groups - 1
+        let cp = passes * codePredictor.stack.weightBytes
+            + codePredictor.heads.reduce(0) { $0 + $1.weight.byteCount }
+            + passes * (codePredictor.projection?.weight.byteCount ?? 0)
+        return (talkerBytes, cp)
+    }
+}

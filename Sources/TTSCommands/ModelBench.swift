@@ -1,0 +1,105 @@
+// `qwen3-tts bench [model]`: per-phase speed of the whole pipeline on a fixed number of frames.
+import ArgumentParser
+import Foundation
+import Qwen3TTS
+import TTSRuntime
+
+struct ModelBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Time the talker, code predictor and decoder on a fixed number of frames.",
+        discussion: """
+            End-of-speech is ignored so every run makes exactly --frames frames. After a warm-up run, \
+            --runs timed runs are made and medians reported, with peak RSS, load time and the \
+            machine's measured read bandwidth beside the bandwidth-bound limit for the weights.
+            """)
+
+    @Option(name: .long, help: "Model directory.")
+    var model: String
+
+    @Option(name: .long, help: "Frames per run (12.5 per second of audio).")
+    var frames = 100
+
+    @Option(name: .long, help: "Timed runs (medians reported).")
+    var runs = 3
+
+    @Option(name: .long, help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Text of the prompt.")
+    var text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet green forest."
+
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+
+    func validate() throws {
+        if frames < 1 { throw ValidationError("--frames must be at least 1") }
+        if runs < 1 { throw ValidationError("--runs must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let m = try CommandSupport.loadModel(model, threads: threads)
+        let loadSeconds = (clock.now - loadStart).seconds
+        let request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
+                                       speaker: m.configuration.speakers.first)
+        var options = GenerationOptions()
+        options.seed = 1
+        options.stopAtEndOfSpeech = false
+        options.maxFrames = min(frames, 3)
+        _ = try CommandSupport.run { try m.synthesize(request, options: options) }  // warm-up
+        options.maxFrames = frames
+
+        var samples: [String: [Double]] = [:]
+        func record(_ key: String, _ v: Double) { samples[key, default: []].append(v) }
+        for _ in 0..<runs {
+            let r = try CommandSupport.run { try m.synthesize(request, options: options) }
+            let t = r.timings
+            let n = Double(r.codes.count)
+            record("prefill_ms", t.prefill * 1000)
+            record("talker_ms_per_step", t.talkerSteps / n * 1000)
+            record("code_predictor_ms_per_frame", t.codePredictor / n * 1000)
+            record("generation_ms_per_frame", (t.talkerSteps + t.codePredictor) / n * 1000)
+            record("decoder_s_per_audio_s", t.decoder / r.audioSeconds)
+            record("first_frame_ms", t.firstFrame * 1000)
+            record("rtf", t.total / r.audioSeconds)
+        }
+        let median = samples.mapValues { v in v.sorted()[v.count / 2] }
+        let bandwidth = SystemMetrics.readBandwidth(threads: ProcessInfo.processInfo.activeProcessorCount)
+        let (talkerBytes, cpBytes) = m.weightBytesPerFrame
+        let limitMs = Double(talkerBytes + cpBytes) / (bandwidth * 1e9) * 1000
+        let rss = Double(SystemMetrics.peakResidentBytes()) / 1e9
+
+        if json {
+            var out: [String: Any] = median
+            out["frames"] = frames
+            out["runs"] = runs
+            out["load_s"] = loadSeconds
+            out["peak_rss_gb"] = rss
+            out["read_bandwidth_gbps"] = bandwidth
+            out["weight_bytes_per_frame"] = talkerBytes + cpBytes
+            out["bandwidth_limit_ms_per_frame"] = limitMs
+            out["threads"] = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            let f = { (k: String) in String(format: "%.2f", median[k] ?? 0) }
+            print("model \(model): \(frames) frames, median of \(runs) runs")
+            print("  load                 \(String(format: "%.2f", loadSeconds)) s")
+            print("  prefill              \(f("prefill_ms")) ms")
+            print("  talker step          \(f("talker_ms_per_step")) ms")
+            print("  code predictor       \(f("code_predictor_ms_per_frame")) ms/frame")
+            print("  generation           \(f("generation_ms_per_frame")) ms/frame (bandwidth limit \(String(format: "%.1f", limitMs)) ms: \(String(format: "%.2f", Double(talkerBytes + cpBytes) / 1e9)) GB at \(String(format: "%.1f", bandwidth)) GB/s)")
+            print("  decoder              \(f("decoder_s_per_audio_s")) s per audio s")
+            print("  first frame          \(f("first_frame_ms")) ms")
+            print("  RTF                  \(f("rtf"))")
+            print("  peak RSS             \(String(format: "%.2f", rss)) GB")
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,53 @@
+// Process and machine measurements for benchmarks: peak RSS and streaming-read bandwidth.
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum SystemMetrics {
+    /// Peak resident set size of this process, in bytes.
+    public static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        #if os(Linux)
+        return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
+        #else
+        return Int(usage.ru_maxrss)  // bytes on macOS
+        #endif
+    }
+
+    /// Streaming-read bandwidth in GB/s: `threads` threads sum disjoint parts of a buffer of
+    /// `megabytes` (larger than the caches), best of `repeats` passes.
+    public static func readBandwidth(megabytes: Int = 512, threads: Int = 1, repeats: Int = 3) -> Double {
+        let count = megabytes * 1_000_000 / MemoryLayout<SIMD16<Float>>.stride
+        let buffer = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: count)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: SIMD16(repeating: 1), count: count)
+        let pool = ThreadPool(threads: threads)
+        var best = 0.0
+        let sums = UnsafeMutablePointer<Float>.allocate(capacity: count / 1024 + 1)
+        defer { sums.deallocate() }
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            pool.parallelRanges(count, granularity: 1024) { lo, hi in
+                var acc = SIMD16<Float>(repeating: 0)
+                var acc2 = SIMD16<Float>(repeating: 0)
+                var i = lo
+                while i + 1 < hi { acc += buffer[i]; acc2 += buffer[i + 1]; i += 2 }
+                if i < hi { acc += buffer[i] }
+                sums[lo / 1024] = (acc + acc2).sum()
+            }
+            let d = ContinuousClock.now - start
+            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            best = max(best, Double(count * MemoryLayout<SIMD16<Float>>.stride) / seconds / 1e9)
+        }
+        return best
+    }
+}

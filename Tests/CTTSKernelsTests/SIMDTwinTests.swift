@@ -1,0 +1,121 @@
+// Every SIMD kernel against its scalar `_ref` twin, on odd shapes, for each instruction set this
+// machine supports. Bound: max |simd - ref| / max(1, |ref|) <= 1e-5 (f32 accumulation order only).
+import CTTSKernels
+import Foundation
+import Testing
+
+typealias MatmulF32 = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64) -> Void
+typealias MatmulBF16 = @convention(c) (UnsafePointer<UInt16>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64) -> Void
+typealias Gemm = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64, Int32) -> Void
+
+struct ISAKernels: Sendable {
+    let name: String
+    let matmulF32: MatmulF32
+    let matmulBF16: MatmulBF16
+    let gemm: Gemm
+}
+
+/// The SIMD implementations available on this machine.
+let simdKernels: [ISAKernels] = {
+    var list: [ISAKernels] = []
+    #if arch(x86_64)
+    if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 {
+        list.append(ISAKernels(name: "avx2", matmulF32: tts_matmul_f32_avx2, matmulBF16: tts_matmul_bf16_avx2, gemm: tts_gemm_f32_avx2))
+    }
+    if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
+        list.append(ISAKernels(name: "avx512", matmulF32: tts_matmul_f32_avx512, matmulBF16: tts_matmul_bf16_avx512, gemm: tts_gemm_f32_avx512))
+    }
+    #endif
+    return list
+}()
+
+func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1) / max(1, abs($1.1))) }
+}
+
+@Suite struct SIMDTwinTests {
+    static let shapes: [(rows: Int, cols: Int, n: Int)] = [(1, 1, 1), (3, 5, 1), (17, 31, 2), (33, 129, 3), (64, 1024, 1), (5, 48, 7), (130, 97, 5)]
+
+    @Test func thisMachineHasSIMDPaths() {
+        #if arch(x86_64)
+        #expect(!simdKernels.isEmpty, "no AVX2/AVX-512 path is available, so the SIMD kernels went untested")
+        #endif
+    }
+
+    @Test(arguments: shapes)
+    func matmulMatchesRef(shape: (rows: Int, cols: Int, n: Int)) {
+        let (rows, cols, n) = shape
+        var rng = TestRandom(state: UInt64(rows * 7919 + cols * 31 + n))
+        let w = rng.array(rows * cols), x = rng.array(cols * n)
+        let wb = w.map { tts_f32_to_bf16($0) }
+        var ref = [Float](repeating: 0, count: rows * n), refB = ref
+        tts_matmul_f32_ref(w, x, &ref, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        tts_matmul_bf16_ref(wb, x, &refB, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        for k in simdKernels {
+            var y = [Float](repeating: .nan, count: rows * n), yb = y
+            k.matmulF32(w, x, &y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+            k.matmulBF16(wb, x, &yb, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+            #expect(relativeError(y, ref) <= 1e-5, "\(k.name) f32 \(shape)")
+            #expect(relativeError(yb, refB) <= 1e-5, "\(k.name) bf16 \(shape)")
+            // A row range computes exactly those rows.
+            if rows > 4 {
+                var part = [Float](repeating: -9, count: rows * n)
+                k.matmulF32(w, x, &part, Int64(rows), Int64(cols), Int64(n), 2, Int64(rows - 1))
+                for t in 0..<n {
+                    #expect(part[t * rows] == -9 && part[t * rows + rows - 1] == -9)
+                    #expect(abs(part[t * rows + 2] - ref[t * rows + 2]) <= 1e-5 * max(1, abs(ref[t * rows + 2])))
+                }
+            }
+        }
+    }
+
+    @Test(arguments: shapes)
+    func gemmMatchesRefWithStridesAndAccumulation(shape: (rows: Int, cols: Int, n: Int)) {
+        let (cout, cin, tokens) = (shape.rows, shape.cols, shape.n + 3)
+        let ldy = cout + 3
+        var rng = TestRandom(state: UInt64(cout * 13 + cin * 17 + tokens))
+        let x = rng.array(tokens * cin), wt = rng.array(cin * cout), y0 = rng.array(tokens * ldy)
+        for accumulate: Int32 in [0, 1] {
+            var ref = y0
+            tts_gemm_f32_ref(x, wt, &ref, Int64(cin), Int64(cout), Int64(ldy), 1, Int64(tokens), accumulate)
+            for k in simdKernels {
+                var y = y0
+                k.gemm(x, wt, &y, Int64(cin), Int64(cout), Int64(ldy), 1, Int64(tokens), accumulate)
+                #expect(relativeError(y, ref) <= 1e-5, "\(k.name) gemm \(shape) accumulate \(accumulate)")
+                #expect(Array(y[0..<ldy]) == Array(y0[0..<ldy]), "\(k.name) wrote outside its token range")
+                for t in 0..<tokens { for o in cout..<ldy { #expect(y[t * ldy + o] == y0[t * ldy + o]) } }
+            }
+        }
+    }
+
+    @Test func depthwiseConvAndSnakeMatchNaive() {
+        let c = 5, k = 3, t = 6
+        var rng = TestRandom(state: 77)
+        let x = rng.array((t + k - 1) * c), w = rng.array(k * c), b = rng.array(c)
+        var y = [Float](repeating: 0, count: t * c)
+        tts_depthwise_conv_f32(x, w, b, &y, Int64(c), Int64(k), 0, Int64(t))
+        for tt in 0..<t { for ch in 0..<c {
+            var s = b[ch]
+            for j in 0..<k { s += w[j * c + ch] * x[(tt + j) * c + ch] }
+            #expect(abs(y[tt * c + ch] - s) < 1e-6)
+        } }
+        let a: [Float] = (0..<c).map { Float($0) * 0.3 + 0.5 }, ib: [Float] = (0..<c).map { 1 / (Float($0) + 1) }
+        var z = [Float](repeating: 0, count: t * c)
+        tts_snake_tm_f32(y, &z, a, ib, Int64(c), 0, Int64(t))
+        for i in 0..<(t * c) {
+            let s: Float = sinf(y[i] * a[i % c])
+            let expected: Float = y[i] + s * s * ib[i % c]
+            #expect(abs(z[i] - expected) < 1e-6)
+        }
+    }
+
+    @Test func dispatchCanBeForced() {
+        // The active path is a supported one, and selecting an unsupported one changes nothing.
+        let active = tts_active_isa()
+        #expect(tts_cpu_supports(active) != 0)
+        #if arch(x86_64)
+        #expect(tts_select_isa(Int32(TTS_ISA_NEON)) == 0)
+        #expect(tts_active_isa() == active)
+        #endif
+    }
+}
