@@ -2,6 +2,9 @@
 import ArgumentParser
 import Foundation
 import Qwen3TTS
+import TTSRuntime
+
+extension WeightType: ExpressibleByArgument {}
 
 /// A failure with a message for the user; exits with status 1.
 struct CommandError: Error, CustomStringConvertible {
@@ -11,9 +14,9 @@ struct CommandError: Error, CustomStringConvertible {
 
 enum CommandSupport {
     /// Loads a model, turning load errors into messages that name the file or tensor.
-    static func loadModel(_ directory: String, threads: Int? = nil) throws -> Qwen3TTSModel {
+    static func loadModel(_ directory: String, threads: Int? = nil, weights: WeightType? = nil) throws -> Qwen3TTSModel {
         do {
-            return try Qwen3TTSModel.load(directory: directory, threads: threads)
+            return try Qwen3TTSModel.load(directory: directory, threads: threads, weights: weights)
         } catch {
             throw CommandError("cannot load model \(directory): \(error)")
         }

@@ -23,6 +23,9 @@ struct ModelBench: ParsableCommand {
     @Option(name: .long, help: "Timed runs (medians reported).")
     var runs = 3
 
+    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16 or q8_0 (default: as in the checkpoint).")
+    var quant: WeightType?
+
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -41,7 +44,7 @@ struct ModelBench: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let m = try CommandSupport.loadModel(model, threads: threads)
+        let m = try CommandSupport.loadModel(model, threads: threads, weights: quant)
         let loadSeconds = (clock.now - loadStart).seconds
         let request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
                                        speaker: m.configuration.speakers.first)
@@ -81,12 +84,13 @@ struct ModelBench: ParsableCommand {
             out["read_bandwidth_gbps"] = bandwidth
             out["weight_bytes_per_frame"] = talkerBytes + cpBytes
             out["bandwidth_limit_ms_per_frame"] = limitMs
-            out["threads"] = threads ?? ProcessInfo.processInfo.activeProcessorCount
+            out["threads"] = m.threadCount
+            out["quant"] = quant?.rawValue ?? "checkpoint"
             let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             let f = { (k: String) in String(format: "%.2f", median[k] ?? 0) }
-            print("model \(model): \(frames) frames, median of \(runs) runs")
+            print("model \(model): \(frames) frames, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
             print("  load                 \(String(format: "%.2f", loadSeconds)) s")
             print("  prefill              \(f("prefill_ms")) ms")
             print("  talker step          \(f("talker_ms_per_step")) ms")

@@ -36,6 +36,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
 
     @OptionGroup var sampling: SamplingOptions
 
+    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16 or q8_0 (default: as in the checkpoint).")
+    var quant: WeightType?
+
     @Option(name: .long, help: "Worker threads (default: one per core).")
     var threads: Int?
 
@@ -61,7 +64,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
         var request = SynthesisRequest(text: input, language: language, speaker: speaker, instruct: instruct)
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
         let options = try sampling.generationOptions()
-        let loaded = try CommandSupport.loadModel(model, threads: threads)
+        let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant)
         let result = try CommandSupport.run { try loaded.synthesize(request, options: options) }
         let wav = WAV.encode(result.audio, sampleRate: result.sampleRate, encoding: floatSamples ? .float32 : .pcm16)
         try CommandSupport.write(wav, to: output)

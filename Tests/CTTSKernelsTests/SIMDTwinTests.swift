@@ -119,3 +119,53 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #endif
     }
 }
+
+@Suite struct Q8Tests {
+    @Test func f16RoundTripsEveryFiniteValue() {
+        for h in 0..<65536 {
+            let f = tts_f16_to_f32(UInt16(h))
+            if f.isNaN { continue }
+            #expect(tts_f32_to_f16(f) == UInt16(h), "f16 \(h)")
+        }
+        #expect(tts_f32_to_f16(65520) == 0x7C00)  // rounds to infinity
+        #expect(tts_f32_to_f16(1e-9) == 0)
+    }
+
+    @Test func quantizationErrorIsWithinHalfAStep() {
+        var rng = TestRandom(state: 5)
+        let x = rng.array(32 * 40).enumerated().map { $0.element * Float($0.offset % 7 + 1) }
+        var q = [UInt8](repeating: 0, count: 40 * Int(TTS_Q8_0_BLOCK_BYTES))
+        var back = [Float](repeating: 0, count: x.count)
+        tts_quantize_q8_0(x, &q, Int64(x.count))
+        tts_dequantize_q8_0(q, &back, Int64(x.count))
+        for b in 0..<40 {
+            let block = x[(b * 32)..<(b * 32 + 32)]
+            let step = block.map { abs($0) }.max()! / 127
+            for i in 0..<32 {
+                // half a step from rounding, plus the f16 rounding of the scale (2^-11 relative)
+                #expect(abs(back[b * 32 + i] - x[b * 32 + i]) <= step * 0.5 + abs(x[b * 32 + i]) * 0.0005 + 1e-7)
+            }
+        }
+    }
+
+    @Test(arguments: [(1, 32, 1), (5, 64, 1), (9, 96, 2), (33, 1024, 1), (7, 160, 5)])
+    func q8MatmulMatchesRef(shape: (Int, Int, Int)) {
+        let (rows, cols, n) = shape
+        var rng = TestRandom(state: UInt64(rows + cols * 3 + n))
+        let w = rng.array(rows * cols), x = rng.array(cols * n)
+        var q = [UInt8](repeating: 0, count: rows * cols / 32 * Int(TTS_Q8_0_BLOCK_BYTES))
+        tts_quantize_q8_0(w, &q, Int64(w.count))
+        var ref = [Float](repeating: 0, count: rows * n)
+        tts_matmul_q8_0_ref(q, x, &ref, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        #if arch(x86_64)
+        var paths: [(String, @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64) -> Void)] = []
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_matmul_q8_0_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_matmul_q8_0_avx512)) }
+        for (name, f) in paths {
+            var y = [Float](repeating: .nan, count: rows * n)
+            f(q, x, &y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+            #expect(relativeError(y, ref) <= 1e-5, "\(name) q8_0 \(shape)")
+        }
+        #endif
+    }
+}

@@ -60,6 +60,23 @@ void tts_matmul_bf16_avx512(const uint16_t *w, const float *x, float *y,
                             int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
 #endif
 
+// q8_0 weights (ggml block layout): each row of `cols` (a multiple of 32) values is cols/32 blocks
+// of TTS_Q8_0_BLOCK_BYTES bytes: f16 scale d, then 32 int8 q; value = d * q.
+#define TTS_Q8_0_BLOCK_BYTES 34
+uint16_t tts_f32_to_f16(float v);  // round to nearest even
+void tts_quantize_q8_0(const float *src, uint8_t *dst, int64_t n);  // n multiple of 32
+void tts_dequantize_q8_0(const uint8_t *src, float *dst, int64_t n);
+void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y,
+                     int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_q8_0_ref(const uint8_t *w, const float *x, float *y,
+                         int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+#if defined(__x86_64__)
+void tts_matmul_q8_0_avx2(const uint8_t *w, const float *x, float *y,
+                          int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_q8_0_avx512(const uint8_t *w, const float *x, float *y,
+                            int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+#endif
+
 // Outer-product GEMM for token-major activations (convolutions, wide MLPs over many tokens):
 // y[t*ldy + o] (+)= sum_i x[t*cin + i] * wt[i*cout + o]  for t in [t0, t1), o < cout, with wt the
 // *transposed* weight [cin][cout] and ldy >= cout the row stride of y. accumulate = 0 overwrites y,

@@ -34,16 +34,44 @@ TTS_AVX512 static inline void tile(const float *x, const float *wt, float *y, in
     }
 }
 
+// Full tile: exactly 4 tokens, so the 8 accumulators are registers.
+TTS_AVX512 static inline void tile4(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
+                                    int64_t ldy, int64_t t, int64_t o, __mmask16 m0, __mmask16 m1, int accumulate) {
+    float *y0 = y + t * ldy + o, *y1 = y0 + ldy, *y2 = y1 + ldy, *y3 = y2 + ldy;
+    __m512 a00, a01, a10, a11, a20, a21, a30, a31;
+    if (accumulate) {
+        a00 = _mm512_maskz_loadu_ps(m0, y0); a01 = _mm512_maskz_loadu_ps(m1, y0 + 16);
+        a10 = _mm512_maskz_loadu_ps(m0, y1); a11 = _mm512_maskz_loadu_ps(m1, y1 + 16);
+        a20 = _mm512_maskz_loadu_ps(m0, y2); a21 = _mm512_maskz_loadu_ps(m1, y2 + 16);
+        a30 = _mm512_maskz_loadu_ps(m0, y3); a31 = _mm512_maskz_loadu_ps(m1, y3 + 16);
+    } else {
+        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm512_setzero_ps();
+    }
+    const float *x0 = x + t * cin, *x1 = x0 + cin, *x2 = x1 + cin, *x3 = x2 + cin;
+    const float *wp = wt + o;
+    for (int64_t i = 0; i < cin; i++, wp += cout) {
+        __m512 w0 = _mm512_maskz_loadu_ps(m0, wp), w1 = _mm512_maskz_loadu_ps(m1, wp + 16);
+        __m512 v;
+        v = _mm512_set1_ps(x0[i]); a00 = _mm512_fmadd_ps(v, w0, a00); a01 = _mm512_fmadd_ps(v, w1, a01);
+        v = _mm512_set1_ps(x1[i]); a10 = _mm512_fmadd_ps(v, w0, a10); a11 = _mm512_fmadd_ps(v, w1, a11);
+        v = _mm512_set1_ps(x2[i]); a20 = _mm512_fmadd_ps(v, w0, a20); a21 = _mm512_fmadd_ps(v, w1, a21);
+        v = _mm512_set1_ps(x3[i]); a30 = _mm512_fmadd_ps(v, w0, a30); a31 = _mm512_fmadd_ps(v, w1, a31);
+    }
+    _mm512_mask_storeu_ps(y0, m0, a00); _mm512_mask_storeu_ps(y0 + 16, m1, a01);
+    _mm512_mask_storeu_ps(y1, m0, a10); _mm512_mask_storeu_ps(y1 + 16, m1, a11);
+    _mm512_mask_storeu_ps(y2, m0, a20); _mm512_mask_storeu_ps(y2 + 16, m1, a21);
+    _mm512_mask_storeu_ps(y3, m0, a30); _mm512_mask_storeu_ps(y3 + 16, m1, a31);
+}
+
 TTS_AVX512 void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
                                     int64_t ldy, int64_t t0, int64_t t1, int accumulate) {
     for (int64_t o = 0; o < cout; o += 32) {
         int64_t left = cout - o;
         __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
         __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0);
-        for (int64_t t = t0; t < t1; t += 4) {
-            int nt = (int)(t1 - t < 4 ? t1 - t : 4);
-            tile(x, wt, y, cin, cout, ldy, t, nt, o, m0, m1, accumulate);
-        }
+        int64_t t = t0;
+        for (; t + 4 <= t1; t += 4) tile4(x, wt, y, cin, cout, ldy, t, o, m0, m1, accumulate);
+        if (t < t1) tile(x, wt, y, cin, cout, ldy, t, (int)(t1 - t), o, m0, m1, accumulate);
     }
 }
 #endif

@@ -16,6 +16,13 @@ struct CodePredictor: Sendable {
     var groups: Int { embeddings.count + 1 }
     var codebookSize: Int { heads[0].outFeatures }
 
+    init(stack: TransformerStack, projection: Linear?, embeddings: [Matrix], heads: [Linear]) {
+        self.stack = stack
+        self.projection = projection
+        self.embeddings = embeddings
+        self.heads = heads
+    }
+
     init(weights w: WeightStore, config c: TalkerConfiguration) throws {
         let p = c.codePredictor
         let shape = TransformerShape(hidden: p.hiddenSize, heads: p.numAttentionHeads, kvHeads: p.numKeyValueHeads,

@@ -26,18 +26,20 @@ public final class Qwen3TTSModel: Sendable {
 
     /// Loads config.json, generation_config.json, the text tokenizer, model.safetensors (or an
     /// index with shards) and speech_tokenizer/, checking every tensor name and shape.
-    /// `threads`: worker threads for inference (nil: one per core).
-    public static func load(directory: String, threads: Int? = nil) throws -> Qwen3TTSModel {
+    /// `threads`: worker threads for inference (nil: one per core). `weights`: store the talker and
+    /// code-predictor linears and heads as this type (nil: as in the checkpoint); q8_0 quantizes
+    /// at load (ggml's q8_0 block layout), f32 widens bf16 for exact f32 arithmetic.
+    public static func load(directory: String, threads: Int? = nil, weights: WeightType? = nil) throws -> Qwen3TTSModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw ConfigurationError.missingFile(path: directory)
         }
-        return try Qwen3TTSModel(directory: directory, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        return try Qwen3TTSModel(directory: directory, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
     }
 
     public var threadCount: Int { pool.threadCount }
 
-    private init(directory: String, threads: Int) throws {
+    private init(directory: String, threads: Int, weights: WeightType?) throws {
         func path(_ p: String) -> String { (directory as NSString).appendingPathComponent(p) }
         self.directory = directory
         let configPath = path("config.json")
@@ -58,8 +60,10 @@ public final class Qwen3TTSModel: Sendable {
         tokenizer = try BPETokenizer.load(directory: directory)
 
         let main = try WeightStore.open(directory: directory)
-        talker = try Talker(weights: main, config: configuration.talker)
-        codePredictor = try CodePredictor(weights: main, config: configuration.talker)
+        let loadedTalker = try Talker(weights: main, config: configuration.talker)
+        let loadedPredictor = try CodePredictor(weights: main, config: configuration.talker)
+        talker = weights.map { loadedTalker.converted(to: $0) } ?? loadedTalker
+        codePredictor = weights.map { loadedPredictor.converted(to: $0) } ?? loadedPredictor
         // The speaker encoder (Base models) serves voice cloning, which this build does not run yet.
         main.skip(prefix: TensorNames.speakerEncoderPrefix)
         try main.finish()

@@ -14,6 +14,15 @@ struct Talker: Sendable {
     var hidden: Int { stack.shape.hidden }
     var codecVocab: Int { codecHead.outFeatures }
 
+    init(stack: TransformerStack, textEmbedding: Matrix, textFC1: Linear, textFC2: Linear, codecEmbedding: Matrix, codecHead: Linear) {
+        self.stack = stack
+        self.textEmbedding = textEmbedding
+        self.textFC1 = textFC1
+        self.textFC2 = textFC2
+        self.codecEmbedding = codecEmbedding
+        self.codecHead = codecHead
+    }
+
     init(weights w: WeightStore, config c: TalkerConfiguration) throws {
         let s = c.stack
         let shape = TransformerShape(hidden: s.hiddenSize, heads: s.numAttentionHeads, kvHeads: s.numKeyValueHeads,

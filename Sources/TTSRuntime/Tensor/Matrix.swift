@@ -17,12 +17,49 @@ public final class FloatStorage: @unchecked Sendable {
     deinit { pointer.deallocate() }
 }
 
+/// Immutable raw bytes owned by Swift (converted or quantized weights), 64-byte aligned.
+///
+/// Sendable because the bytes are written once by the initialiser's `fill` and never after.
+public final class ByteStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutableRawPointer
+    public let count: Int
+
+    public init(count: Int, fill: (UnsafeMutableRawPointer) -> Void) {
+        self.count = count
+        pointer = .allocate(byteCount: max(count, 1), alignment: 64)
+        fill(pointer)
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// How a weight matrix is stored.
+public enum WeightType: String, Sendable, CaseIterable {
+    case f32
+    case bf16
+    /// ggml q8_0: blocks of 32 int8 with an f16 scale (8.5 bits per weight).
+    case q8_0
+
+    /// Whether a matrix with `cols` columns can be stored this way.
+    public func supports(cols: Int) -> Bool { self != .q8_0 || cols % 32 == 0 }
+}
+
 /// A row-major [rows, cols] weight matrix. Storage is either read in place from a mapped file
 /// (f32 or bf16) or owned f32; `owner` keeps whichever alive.
 public struct Matrix: Sendable {
     public enum Storage: @unchecked Sendable {
         case f32(UnsafePointer<Float>)
         case bf16(UnsafePointer<UInt16>)
+        /// cols/32 blocks of TTS_Q8_0_BLOCK_BYTES per row.
+        case q8_0(UnsafePointer<UInt8>)
+    }
+
+    public var weightType: WeightType {
+        switch storage {
+        case .f32: return .f32
+        case .bf16: return .bf16
+        case .q8_0: return .q8_0
+        }
     }
 
     public let rows: Int
@@ -48,6 +85,7 @@ public struct Matrix: Sendable {
         switch storage {
         case .f32: return rows * cols * 4
         case .bf16: return rows * cols * 2
+        case .q8_0: return rows * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
         }
     }
 
@@ -57,6 +95,7 @@ public struct Matrix: Sendable {
         switch storage {
         case .f32(let p): out.update(from: p + r * cols, count: cols)
         case .bf16(let p): tts_convert_bf16_f32(p + r * cols, out, Int64(cols))
+        case .q8_0(let p): tts_dequantize_q8_0(p + r * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES), out, Int64(cols))
         }
     }
 
@@ -70,6 +109,48 @@ public struct Matrix: Sendable {
         case .bf16(let p):
             let src = p + r * cols
             for i in 0..<cols { out[i] += tts_bf16_to_f32(src[i]) }
+        case .q8_0:
+            var tmp = [Float](repeating: 0, count: cols)
+            tmp.withUnsafeMutableBufferPointer { row(r, into: $0.baseAddress!) }
+            for i in 0..<cols { out[i] += tmp[i] }
+        }
+    }
+
+    /// The same matrix stored as `type` (rows converted one at a time). A q8_0 request for a
+    /// width that is not a multiple of 32 keeps the matrix as it is.
+    public func converted(to type: WeightType) -> Matrix {
+        if type == weightType || !type.supports(cols: cols) { return self }
+        var row = [Float](repeating: 0, count: cols)
+        switch type {
+        case .f32:
+            let s = ByteStorage(count: rows * cols * 4) { p in
+                let f = p.assumingMemoryBound(to: Float.self)
+                for r in 0..<rows { self.row(r, into: f + r * cols) }
+            }
+            return Matrix(rows: rows, cols: cols, storage: .f32(UnsafePointer(s.pointer.assumingMemoryBound(to: Float.self))), owner: s)
+        case .bf16:
+            let s = ByteStorage(count: rows * cols * 2) { p in
+                let h = p.assumingMemoryBound(to: UInt16.self)
+                row.withUnsafeMutableBufferPointer { buf in
+                    for r in 0..<rows {
+                        self.row(r, into: buf.baseAddress!)
+                        for c in 0..<cols { h[r * cols + c] = tts_f32_to_bf16(buf[c]) }
+                    }
+                }
+            }
+            return Matrix(rows: rows, cols: cols, storage: .bf16(UnsafePointer(s.pointer.assumingMemoryBound(to: UInt16.self))), owner: s)
+        case .q8_0:
+            let rowBytes = (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
+            let s = ByteStorage(count: rows * rowBytes) { p in
+                let q = p.assumingMemoryBound(to: UInt8.self)
+                row.withUnsafeMutableBufferPointer { buf in
+                    for r in 0..<rows {
+                        self.row(r, into: buf.baseAddress!)
+                        tts_quantize_q8_0(buf.baseAddress!, q + r * rowBytes, Int64(cols))
+                    }
+                }
+            }
+            return Matrix(rows: rows, cols: cols, storage: .q8_0(UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))), owner: s)
         }
     }
 
@@ -89,6 +170,7 @@ public struct Matrix: Sendable {
             switch storage {
             case .f32(let w): tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .bf16(let w): tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            case .q8_0(let w): tts_matmul_q8_0(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             }
         }
         if let pool, pool.threadCount > 1, work >= 32_768 {
@@ -109,6 +191,8 @@ public struct Linear: Sendable {
         self.weight = weight
         self.bias = bias
     }
+
+    public func converted(to type: WeightType) -> Linear { Linear(weight: weight.converted(to: type), bias: bias) }
 
     public var inFeatures: Int { weight.cols }
     public var outFeatures: Int { weight.rows }

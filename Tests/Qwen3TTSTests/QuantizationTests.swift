@@ -1,0 +1,130 @@
+// Quantized generation weights stay close to f32: a random checkpoint whose widths are multiples
+// of 32 (so every talker and code-predictor linear is quantized), with the fixture's text and
+// speech tokenizers.
+import Foundation
+import Testing
+import TTSRuntime
+@testable import Qwen3TTS
+
+enum QuantFixture {
+    /// Writes (once) a tiny custom_voice checkpoint: talker/predictor width 64, MLP 128.
+    static let directory: String? = try? make()
+
+    static func make() throws -> String {
+        let src = Fixtures.checkpoint("tiny-cv-0b6")
+        let dir = NSTemporaryDirectory() + "qwen3-tts-quant-\(getpid())"
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: dir)
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for f in ["generation_config.json", "vocab.json", "merges.txt", "tokenizer_config.json"] {
+            try fm.createSymbolicLink(atPath: dir + "/" + f, withDestinationPath: src + "/" + f)
+        }
+        try fm.createSymbolicLink(atPath: dir + "/speech_tokenizer", withDestinationPath: Fixtures.checkpoint("speech_tokenizer"))
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: src + "/config.json"))) as! [String: Any]
+        var talker = config["talker_config"] as! [String: Any]
+        let (d, inter, heads, kv, hd) = (64, 128, 4, 2, 16)
+        talker["hidden_size"] = d; talker["intermediate_size"] = inter; talker["text_hidden_size"] = d
+        talker["num_attention_heads"] = heads; talker["num_key_value_heads"] = kv; talker["head_dim"] = hd
+        var cp = talker["code_predictor_config"] as! [String: Any]
+        cp["hidden_size"] = d; cp["intermediate_size"] = inter
+        cp["num_attention_heads"] = heads; cp["num_key_value_heads"] = kv; cp["head_dim"] = hd
+        talker["code_predictor_config"] = cp
+        config["talker_config"] = talker
+        try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let textVocab = talker["text_vocab_size"] as! Int
+
+        var rng = SeededRNG(seed: 2026)
+        func normal() -> Float {
+            let u = max(rng.nextUnit(), 1e-12), v = rng.nextUnit()
+            return Float((-2 * log(u)).squareRoot() * cos(2 * Double.pi * v))
+        }
+        var entries: [SafetensorsWriter.Entry] = []
+        func add(_ name: String, _ shape: [Int], scale: Float, offset: Float = 0) {
+            entries.append(.init(name: name, shape: shape, floats: (0..<shape.reduce(1, *)).map { _ in offset + scale * normal() }))
+        }
+        func layer(_ p: String, width: Int) {
+            add("\(p).input_layernorm.weight", [width], scale: 0.2, offset: 1)
+            add("\(p).post_attention_layernorm.weight", [width], scale: 0.2, offset: 1)
+            add("\(p).self_attn.q_proj.weight", [heads * hd, width], scale: 1 / Float(width).squareRoot())
+            add("\(p).self_attn.k_proj.weight", [kv * hd, width], scale: 1 / Float(width).squareRoot())
+            add("\(p).self_attn.v_proj.weight", [kv * hd, width], scale: 1 / Float(width).squareRoot())
+            add("\(p).self_attn.o_proj.weight", [width, heads * hd], scale: 1 / Float(heads * hd).squareRoot())
+            add("\(p).self_attn.q_norm.weight", [hd], scale: 0.2, offset: 1)
+            add("\(p).self_attn.k_norm.weight", [hd], scale: 0.2, offset: 1)
+            add("\(p).mlp.gate_proj.weight", [inter, width], scale: 1 / Float(width).squareRoot())
+            add("\(p).mlp.up_proj.weight", [inter, width], scale: 1 / Float(width).squareRoot())
+            add("\(p).mlp.down_proj.weight", [width, inter], scale: 1 / Float(inter).squareRoot())
+        }
+        add("talker.model.text_embedding.weight", [textVocab, d], scale: 1)
+        add("talker.model.codec_embedding.weight", [3072, d], scale: 1)
+        for i in 0..<3 { layer("talker.model.layers.\(i)", width: d) }
+        add("talker.model.norm.weight", [d], scale: 0.2, offset: 1)
+        add("talker.text_projection.linear_fc1.weight", [d, d], scale: 1 / 8)
+        add("talker.text_projection.linear_fc1.bias", [d], scale: 0.1)
+        add("talker.text_projection.linear_fc2.weight", [d, d], scale: 1 / 8)
+        add("talker.text_projection.linear_fc2.bias", [d], scale: 0.1)
+        add("talker.codec_head.weight", [3072, d], scale: 1 / 8)
+        for i in 0..<2 { layer("talker.code_predictor.model.layers.\(i)", width: d) }
+        add("talker.code_predictor.model.norm.weight", [d], scale: 0.2, offset: 1)
+        for j in 0..<15 {
+            add("talker.code_predictor.model.codec_embedding.\(j).weight", [2048, d], scale: 1)
+            add("talker.code_predictor.lm_head.\(j).weight", [2048, d], scale: 1 / 8)
+        }
+        try SafetensorsWriter.write(entries, to: dir + "/model.safetensors")
+        return dir
+    }
+}
+
+@Suite struct QuantizationTests {
+    /// Post-norm talker hidden states for the prompt and `steps` teacher-forced frames.
+    func hiddenStates(_ model: Qwen3TTSModel, frames: [[Int]]) throws -> [[Float]] {
+        let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan"))
+        let session = SynthesisSession(model: model, seed: 0, capacity: prompt.prefillCount + frames.count + 1)
+        let d = model.talker.hidden
+        session.prefill(prompt.prefill)
+        var states = [Array(UnsafeBufferPointer(start: session.lastHidden, count: d))]
+        var row = [Float](repeating: 0, count: d)
+        for (k, codes) in frames.enumerated() {
+            let text: [Float] = k < prompt.trailingCount ? Array(prompt.trailing[(k * d)..<((k + 1) * d)]) : prompt.pad
+            text.withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(codes, text: t.baseAddress!, into: $0.baseAddress!) } }
+            row.withUnsafeBufferPointer { session.step($0.baseAddress!) }
+            states.append(Array(UnsafeBufferPointer(start: session.lastHidden, count: d)))
+        }
+        return states
+    }
+
+    func cosine(_ a: [Float], _ b: [Float]) -> Double {
+        var ab = 0.0, aa = 0.0, bb = 0.0
+        for (x, y) in zip(a, b) { ab += Double(x * y); aa += Double(x * x); bb += Double(y * y) }
+        return ab / (aa * bb).squareRoot()
+    }
+
+    @Test func q8TalkerHiddenStaysWithinCosine0999() throws {
+        let dir = try #require(QuantFixture.directory)
+        let f32 = try Qwen3TTSModel.load(directory: dir, weights: .f32)
+        let q8 = try Qwen3TTSModel.load(directory: dir, weights: .q8_0)
+        #expect(q8.talker.stack.layers[0].q.weight.weightType == .q8_0)
+        #expect(q8.codePredictor.heads[0].weight.weightType == .q8_0)
+        var options = GenerationOptions()
+        options.greedy = true
+        options.maxFrames = 20
+        options.stopAtEndOfSpeech = false
+        let frames = try f32.generateCodes(SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan"), options: options).codes
+        #expect(frames.count == 20)
+        let a = try hiddenStates(f32, frames: frames), b = try hiddenStates(q8, frames: frames)
+        let worst = zip(a, b).map { cosine($0, $1) }.min()!
+        #expect(worst >= 0.999, "lowest cosine \(worst)")
+    }
+
+    @Test func q8ThreadsAgree() throws {
+        let dir = try #require(QuantFixture.directory)
+        let one = try Qwen3TTSModel.load(directory: dir, threads: 1, weights: .q8_0)
+        let two = try Qwen3TTSModel.load(directory: dir, threads: 2, weights: .q8_0)
+        var options = GenerationOptions()
+        options.seed = 9
+        options.maxFrames = 10
+        let r = SynthesisRequest(text: "Two threads, one answer.", language: "english", speaker: "vivian")
+        let a = try one.synthesize(r, options: options), b = try two.synthesize(r, options: options)
+        #expect(a.codes == b.codes && a.audio == b.audio)
+    }
+}
