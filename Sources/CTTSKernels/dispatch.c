@@ -12,6 +12,8 @@ typedef void (*gemm_fn)(const float *, const float *, float *, int64_t, int64_t,
 static gemm_fn g_gemm = tts_gemm_f32_ref;
 typedef void (*matmul_q8_fn)(const uint8_t *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
 static matmul_q8_fn g_matmul_q8_0 = tts_matmul_q8_0_ref;
+typedef void (*attention_fn)(const float *, const float *, const float *, float *, float *, int64_t, int64_t, int64_t, float);
+static attention_fn g_attention = tts_attention_head_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
 
 int tts_cpu_supports(int isa) {
@@ -34,14 +36,14 @@ int tts_select_isa(int isa) {
 #if defined(__x86_64__)
     case TTS_ISA_AVX512:
         g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512; g_gemm = tts_gemm_f32_avx512;
-        g_matmul_q8_0 = tts_matmul_q8_0_avx512; break;
+        g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512; break;
     case TTS_ISA_AVX2:
         g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2; g_gemm = tts_gemm_f32_avx2;
-        g_matmul_q8_0 = tts_matmul_q8_0_avx2; break;
+        g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2; break;
 #endif
     default:
         g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref; g_gemm = tts_gemm_f32_ref;
-        g_matmul_q8_0 = tts_matmul_q8_0_ref;
+        g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref;
         g_isa = TTS_ISA_SCALAR;
         break;
     }
@@ -90,3 +92,9 @@ void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_
 void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
 }
+
+void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out, float *scores,
+                            int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    g_attention(q, k, v, out, scores, n_keys, head_dim, kv_stride, scale);
+}
+

@@ -169,3 +169,28 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #endif
     }
 }
+
+@Suite struct AttentionTwinTests {
+    typealias Attention = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
+                                          UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Float) -> Void
+
+    @Test(arguments: [(1, 8), (7, 64), (73, 128), (150, 128), (5, 20)])
+    func attentionMatchesRef(shape: (keys: Int, dim: Int)) {
+        let (keys, dim) = shape
+        let stride = dim * 3 + 1
+        var rng = TestRandom(state: UInt64(keys * 100 + dim))
+        let q = rng.array(dim), k = rng.array(keys * stride), v = rng.array(keys * stride)
+        var ref = [Float](repeating: 0, count: dim), scores = [Float](repeating: 0, count: keys)
+        tts_attention_head_f32_ref(q, k, v, &ref, &scores, Int64(keys), Int64(dim), Int64(stride), 0.125)
+        var paths: [(String, Attention)] = []
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_attention_head_f32_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_attention_head_f32_avx512)) }
+        #endif
+        for (name, f) in paths {
+            var out = [Float](repeating: .nan, count: dim), s = [Float](repeating: 0, count: keys)
+            f(q, k, v, &out, &s, Int64(keys), Int64(dim), Int64(stride), 0.125)
+            #expect(relativeError(out, ref) <= 1e-5, "\(name) attention \(shape)")
+        }
+    }
+}

@@ -134,6 +134,17 @@ void tts_rope_rotate_half_f32(float *x, const float *cos_t, const float *sin_t, 
 void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out,
                             float *scores, int64_t n_keys, int64_t head_dim,
                             int64_t kv_stride, float scale);
+void tts_attention_head_f32_ref(const float *q, const float *k, const float *v, float *out,
+                                float *scores, int64_t n_keys, int64_t head_dim,
+                                int64_t kv_stride, float scale);
+#if defined(__x86_64__)
+void tts_attention_head_f32_avx2(const float *q, const float *k, const float *v, float *out,
+                                 float *scores, int64_t n_keys, int64_t head_dim,
+                                 int64_t kv_stride, float scale);
+void tts_attention_head_f32_avx512(const float *q, const float *k, const float *v, float *out,
+                                   float *scores, int64_t n_keys, int64_t head_dim,
+                                   int64_t kv_stride, float scale);
+#endif
 
 // ---- convolutions (channel-major) --------------------------------------------------------
 // Valid (unpadded) grouped 1-D convolution: the caller supplies an input already padded.

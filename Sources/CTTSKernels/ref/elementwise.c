@@ -72,7 +72,7 @@ void tts_rope_rotate_half_f32(float *x, const float *cos_t, const float *sin_t, 
     }
 }
 
-void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out,
+void tts_attention_head_f32_ref(const float *q, const float *k, const float *v, float *out,
                             float *scores, int64_t n_keys, int64_t head_dim,
                             int64_t kv_stride, float scale) {
     for (int64_t j = 0; j < n_keys; j++) {

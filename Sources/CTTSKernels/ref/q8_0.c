@@ -72,3 +72,4 @@ void tts_matmul_q8_0_ref(const uint8_t *w, const float *x, float *y,
         }
     }
 }
+

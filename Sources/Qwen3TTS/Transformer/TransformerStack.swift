@@ -91,7 +91,7 @@ struct TransformerStack: Sendable {
         let s = shape
         let start = cache.count
         cache.reserve(extra: n)
-        scratch.prepare(s, tokens: n, keys: start + n)
+        scratch.prepare(s, tokens: n, keys: n * s.heads * (start + n))
         let xn = scratch.normed.pointer, q = scratch.q.pointer, k = scratch.k.pointer, v = scratch.v.pointer
         let att = scratch.attention.pointer, proj = scratch.projected.pointer
         let cosT = scratch.cos.pointer, sinT = scratch.sin.pointer, scores = scratch.scores.pointer
@@ -123,17 +123,24 @@ struct TransformerStack: Sendable {
             let keys = cache.keys(layer: li), values = cache.values(layer: li)
             (keys + start * s.kvWidth).update(from: k, count: n * s.kvWidth)
             (values + start * s.kvWidth).update(from: v, count: n * s.kvWidth)
-            for t in 0..<n {
+            // One task per (token, head); each has its own row of `scores`.
+            let keysMax = start + n
+            let attend = { (task: Int) in
+                let t = task / s.heads, h = task % s.heads
                 let pos = start + t
                 let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
-                for h in 0..<s.heads {
-                    let kvh = h / group
-                    tts_attention_head_f32(q + t * s.qWidth + h * s.headDim,
-                                           keys + lo * s.kvWidth + kvh * s.headDim,
-                                           values + lo * s.kvWidth + kvh * s.headDim,
-                                           att + t * s.qWidth + h * s.headDim, scores,
-                                           Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
-                }
+                let kvh = h / group
+                tts_attention_head_f32(q + t * s.qWidth + h * s.headDim,
+                                       keys + lo * s.kvWidth + kvh * s.headDim,
+                                       values + lo * s.kvWidth + kvh * s.headDim,
+                                       att + t * s.qWidth + h * s.headDim, scores + task * keysMax,
+                                       Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+            }
+            let tasks = n * s.heads
+            if let pool = scratch.pool, pool.threadCount > 1, tasks * min(keysMax, s.window ?? keysMax) * s.headDim >= 16_384 {
+                pool.parallelRanges(tasks) { lo, hi in for task in lo..<hi { attend(task) } }
+            } else {
+                for task in 0..<tasks { attend(task) }
             }
             layer.o(att, proj, n: n, pool: scratch.pool)
             addResidual(x, proj, scale: layer.attentionScale, count: n)

@@ -1,0 +1,67 @@
+// One attention head (scores, softmax, weighted values) for AVX-512 and AVX2.
+#if defined(__x86_64__)
+#include "../include/tts_kernels.h"
+#include <immintrin.h>
+
+#define TTS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#define TTS_AVX2 __attribute__((target("avx2,fma")))
+
+TTS_AVX512 void tts_attention_head_f32_avx512(const float *q, const float *k, const float *v, float *out,
+                                              float *scores, int64_t n_keys, int64_t head_dim,
+                                              int64_t kv_stride, float scale) {
+    for (int64_t j = 0; j < n_keys; j++) {
+        const float *kj = k + j * kv_stride;
+        __m512 acc = _mm512_setzero_ps();
+        int64_t d = 0;
+        for (; d + 16 <= head_dim; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(kj + d), acc);
+        float s = _mm512_reduce_add_ps(acc);
+        for (; d < head_dim; d++) s += q[d] * kj[d];
+        scores[j] = s * scale;
+    }
+    tts_softmax_f32(scores, n_keys);
+    int64_t d = 0;
+    for (; d + 16 <= head_dim; d += 16) {
+        __m512 acc = _mm512_setzero_ps();
+        for (int64_t j = 0; j < n_keys; j++) acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[j]), _mm512_loadu_ps(v + j * kv_stride + d), acc);
+        _mm512_storeu_ps(out + d, acc);
+    }
+    for (; d < head_dim; d++) {
+        float acc = 0;
+        for (int64_t j = 0; j < n_keys; j++) acc += scores[j] * v[j * kv_stride + d];
+        out[d] = acc;
+    }
+}
+
+TTS_AVX2 static inline float hsum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+TTS_AVX2 void tts_attention_head_f32_avx2(const float *q, const float *k, const float *v, float *out,
+                                          float *scores, int64_t n_keys, int64_t head_dim,
+                                          int64_t kv_stride, float scale) {
+    for (int64_t j = 0; j < n_keys; j++) {
+        const float *kj = k + j * kv_stride;
+        __m256 acc = _mm256_setzero_ps();
+        int64_t d = 0;
+        for (; d + 8 <= head_dim; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), acc);
+        float s = hsum(acc);
+        for (; d < head_dim; d++) s += q[d] * kj[d];
+        scores[j] = s * scale;
+    }
+    tts_softmax_f32(scores, n_keys);
+    int64_t d = 0;
+    for (; d + 8 <= head_dim; d += 8) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t j = 0; j < n_keys; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(scores[j]), _mm256_loadu_ps(v + j * kv_stride + d), acc);
+        _mm256_storeu_ps(out + d, acc);
+    }
+    for (; d < head_dim; d++) {
+        float acc = 0;
+        for (int64_t j = 0; j < n_keys; j++) acc += scores[j] * v[j * kv_stride + d];
+        out[d] = acc;
+    }
+}
+#endif
