@@ -14,6 +14,8 @@ typedef void (*matmul_q8_fn)(const uint8_t *, const float *, float *, int64_t, i
 static matmul_q8_fn g_matmul_q8_0 = tts_matmul_q8_0_ref;
 typedef void (*attention_fn)(const float *, const float *, const float *, float *, float *, int64_t, int64_t, int64_t, float);
 static attention_fn g_attention = tts_attention_head_f32_ref;
+typedef void (*snake_fn)(const float *, float *, const float *, const float *, int64_t, int64_t, int64_t);
+static snake_fn g_snake = tts_snake_tm_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
 
 int tts_cpu_supports(int isa) {
@@ -36,14 +38,16 @@ int tts_select_isa(int isa) {
 #if defined(__x86_64__)
     case TTS_ISA_AVX512:
         g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512; g_gemm = tts_gemm_f32_avx512;
-        g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512; break;
+        g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512;
+        g_snake = tts_snake_tm_f32_avx512; break;
     case TTS_ISA_AVX2:
         g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2; g_gemm = tts_gemm_f32_avx2;
-        g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2; break;
+        g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
+        g_snake = tts_snake_tm_f32_avx2; break;
 #endif
     default:
         g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref; g_gemm = tts_gemm_f32_ref;
-        g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref;
+        g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref; g_snake = tts_snake_tm_f32_ref;
         g_isa = TTS_ISA_SCALAR;
         break;
     }
@@ -98,3 +102,7 @@ void tts_attention_head_f32(const float *q, const float *k, const float *v, floa
     g_attention(q, k, v, out, scores, n_keys, head_dim, kv_stride, scale);
 }
 
+
+void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv_b, int64_t channels, int64_t t0, int64_t t1) {
+    g_snake(x, y, a, inv_b, channels, t0, t1);
+}

@@ -35,6 +35,9 @@ struct ModelBench: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
+    @Flag(name: .customLong("decoder-stages"), help: "Also print the decoder's time per stage.")
+    var decoderStages = false
+
     func validate() throws {
         if frames < 1 { throw ValidationError("--frames must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
@@ -100,6 +103,12 @@ struct ModelBench: ParsableCommand {
             print("  first frame          \(f("first_frame_ms")) ms")
             print("  RTF                  \(f("rtf"))")
             print("  peak RSS             \(String(format: "%.2f", rss)) GB")
+        }
+        if decoderStages {
+            let codes = (0..<frames).map { f in (0..<m.codeGroups).map { (f * 31 + $0 * 17) % 2048 } }
+            for (stage, seconds) in m.decoderStageTimes(codes: codes) {
+                print(String(format: "  decoder %-12@ %.3f s per audio s", stage as NSString, seconds / (Double(frames) * 0.08)))
+            }
         }
     }
 }

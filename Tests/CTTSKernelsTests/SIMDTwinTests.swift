@@ -194,3 +194,29 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 }
+
+@Suite struct SnakeTwinTests {
+    typealias Snake = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, Int64, Int64, Int64) -> Void
+
+    @Test func vectorSineMatchesSinf() {
+        // Channels 37 (odd tail), activations up to +-300 (a*x up to ~900): |simd - ref| <= 1e-6 * max(1, |x|).
+        let channels = 37, t = 64
+        var rng = TestRandom(state: 99)
+        let x = rng.array(channels * t).enumerated().map { $0.element * Float(1 + $0.offset % 300) }
+        let a = rng.array(channels).map { 0.5 + abs($0) * 2.5 }, ib = rng.array(channels).map { 0.3 + abs($0) }
+        var ref = [Float](repeating: 0, count: x.count)
+        tts_snake_tm_f32_ref(x, &ref, a, ib, Int64(channels), 0, Int64(t))
+        var paths: [(String, Snake)] = []
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_snake_tm_f32_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_snake_tm_f32_avx512)) }
+        #endif
+        for (name, f) in paths {
+            var y = [Float](repeating: .nan, count: x.count)
+            f(x, &y, a, ib, Int64(channels), 0, Int64(t))
+            var worst: Float = 0
+            for i in 0..<x.count { worst = max(worst, abs(y[i] - ref[i]) / max(1, abs(x[i]))) }
+            #expect(worst <= 1e-6, "\(name) snake: \(worst)")
+        }
+    }
+}

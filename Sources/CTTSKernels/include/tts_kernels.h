@@ -96,6 +96,15 @@ void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin,
 // and inv_b = 1 / (exp(log_beta) + 1e-9): y = x + sin(a x)^2 * inv_b.
 void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv_b,
                       int64_t channels, int64_t t0, int64_t t1);
+void tts_snake_tm_f32_ref(const float *x, float *y, const float *a, const float *inv_b,
+                          int64_t channels, int64_t t0, int64_t t1);
+#if defined(__x86_64__)
+// Vectorized sine (a few ulp for |a x| < 1e4); twin bound 1e-6 absolute.
+void tts_snake_tm_f32_avx2(const float *x, float *y, const float *a, const float *inv_b,
+                           int64_t channels, int64_t t0, int64_t t1);
+void tts_snake_tm_f32_avx512(const float *x, float *y, const float *a, const float *inv_b,
+                             int64_t channels, int64_t t0, int64_t t1);
+#endif
 
 // Token-major depthwise convolution (valid, stride 1, dilation 1): x [t1 + k - 1][channels] already
 // padded on the left, w [k][channels] (tap-major), y [t][channels] for t in [t0, t1).

@@ -29,7 +29,7 @@ void tts_depthwise_conv_f32(const float *x, const float *w, const float *bias, f
     }
 }
 
-void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv_b,
+void tts_snake_tm_f32_ref(const float *x, float *y, const float *a, const float *inv_b,
                       int64_t channels, int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; t++) {
         const float *xt = x + t * channels;

@@ -112,6 +112,19 @@ public final class Qwen3TTSModel: Sendable {
         return speechDecoder.decode(codes, pool: pool)
     }
 
+    /// Seconds spent in each decoder stage (in order) for `codes`; for benchmarks.
+    public func decoderStageTimes(codes: [[Int]]) -> [(stage: String, seconds: Double)] {
+        var times: [(String, Double)] = []
+        var last = ContinuousClock.now
+        _ = speechDecoder.decode(codes, pool: pool) { name, _, _ in
+            let now = ContinuousClock.now
+            times.append((name, (now - last).seconds))
+            last = now
+        }
+        times.append(("output", (ContinuousClock.now - last).seconds))
+        return times
+    }
+
     /// Text to audio.
     public func synthesize(_ request: SynthesisRequest, options: GenerationOptions = .init()) throws -> SynthesisResult {
         let clock = ContinuousClock()
