@@ -16,7 +16,19 @@ typedef void (*attention_fn)(const float *, const float *, const float *, float 
 static attention_fn g_attention = tts_attention_head_f32_ref;
 typedef void (*snake_fn)(const float *, float *, const float *, const float *, int64_t, int64_t, int64_t);
 static snake_fn g_snake = tts_snake_tm_f32_ref;
+typedef void (*conv_gemm_fn)(const float *, const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t);
+static conv_gemm_fn g_conv_gemm = tts_conv_gemm_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
+
+// Without a dedicated kernel: one accumulating GEMM per tap, then the bias.
+static void conv_gemm_by_taps(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+                              int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
+    for (int64_t j = 0; j < k; j++)
+        tts_gemm_f32(x + j * dilation * cin, taps + j * cin * cout, y, cin, cout, cout, t0, t1, j > 0);
+    if (bias)
+        for (int64_t t = t0; t < t1; t++)
+            for (int64_t o = 0; o < cout; o++) y[t * cout + o] += bias[o];
+}
 
 int tts_cpu_supports(int isa) {
     switch (isa) {
@@ -39,15 +51,16 @@ int tts_select_isa(int isa) {
     case TTS_ISA_AVX512:
         g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512; g_gemm = tts_gemm_f32_avx512;
         g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512;
-        g_snake = tts_snake_tm_f32_avx512; break;
+        g_snake = tts_snake_tm_f32_avx512; g_conv_gemm = tts_conv_gemm_f32_avx512; break;
     case TTS_ISA_AVX2:
         g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2; g_gemm = tts_gemm_f32_avx2;
         g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
-        g_snake = tts_snake_tm_f32_avx2; break;
+        g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = conv_gemm_by_taps; break;
 #endif
     default:
         g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref; g_gemm = tts_gemm_f32_ref;
         g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref; g_snake = tts_snake_tm_f32_ref;
+        g_conv_gemm = tts_conv_gemm_f32_ref;
         g_isa = TTS_ISA_SCALAR;
         break;
     }
@@ -105,4 +118,9 @@ void tts_attention_head_f32(const float *q, const float *k, const float *v, floa
 
 void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv_b, int64_t channels, int64_t t0, int64_t t1) {
     g_snake(x, y, a, inv_b, channels, t0, t1);
+}
+
+void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+                       int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
+    g_conv_gemm(x, taps, bias, y, cin, cout, k, dilation, t0, t1);
 }

@@ -220,3 +220,28 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 }
+
+@Suite struct ConvGemmTwinTests {
+    @Test(arguments: [(3, 5, 1, 1, 9), (16, 40, 7, 3, 70), (33, 96, 7, 9, 131), (96, 32, 1, 1, 17)])
+    func convGemmMatchesRef(shape: (cin: Int, cout: Int, k: Int, dilation: Int, t: Int)) {
+        let (cin, cout, k, d, t) = shape
+        var rng = TestRandom(state: UInt64(cin * 1000 + cout * 10 + k))
+        let x = rng.array((t + (k - 1) * d) * cin), w = rng.array(k * cin * cout), b = rng.array(cout)
+        var ref = [Float](repeating: 0, count: t * cout)
+        tts_conv_gemm_f32_ref(x, w, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+        // The dispatching entry (whichever path is active) and, where present, AVX-512 directly.
+        var y = [Float](repeating: .nan, count: t * cout)
+        tts_conv_gemm_f32(x, w, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+        #expect(relativeError(y, ref) <= 1e-5, "dispatch \(shape)")
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
+            var z = [Float](repeating: .nan, count: t * cout)
+            tts_conv_gemm_f32_avx512(x, w, b, &z, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+            #expect(relativeError(z, ref) <= 1e-5, "avx512 \(shape)")
+            var part = [Float](repeating: -3, count: t * cout)
+            tts_conv_gemm_f32_avx512(x, w, nil, &part, Int64(cin), Int64(cout), Int64(k), Int64(d), 1, Int64(t - 1))
+            #expect(part[0] == -3 && part[t * cout - 1] == -3)
+        }
+        #endif
+    }
+}

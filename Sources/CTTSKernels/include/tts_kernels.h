@@ -92,6 +92,18 @@ void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin,
                          int64_t ldy, int64_t t0, int64_t t1, int accumulate);
 #endif
 
+// Causal convolution as one GEMM over its taps (token-major): x holds (t1-1) + (k-1)*dilation + 1
+// rows of cin values (left context first), taps [k][cin][cout], bias [cout] or NULL:
+// y[t][o] = bias[o] + sum_j sum_i x[t + j*dilation][i] * taps[j][i][o]  for t in [t0, t1).
+void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+                       int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+void tts_conv_gemm_f32_ref(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+                           int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+#if defined(__x86_64__)
+void tts_conv_gemm_f32_avx512(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+                              int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+#endif
+
 // SnakeBeta on a token-major signal [t][channels] with precomputed per-channel a = exp(log_alpha)
 // and inv_b = 1 / (exp(log_beta) + 1e-9): y = x + sin(a x)^2 * inv_b.
 void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv_b,

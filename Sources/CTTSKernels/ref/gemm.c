@@ -40,3 +40,20 @@ void tts_snake_tm_f32_ref(const float *x, float *y, const float *a, const float 
         }
     }
 }
+
+void tts_conv_gemm_f32_ref(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+                           int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; t++) {
+        float *yt = y + t * cout;
+        for (int64_t o = 0; o < cout; o++) yt[o] = bias ? bias[o] : 0.0f;
+        for (int64_t j = 0; j < k; j++) {
+            const float *xt = x + (t + j * dilation) * cin;
+            const float *wj = taps + j * cin * cout;
+            for (int64_t i = 0; i < cin; i++) {
+                float xv = xt[i];
+                const float *wr = wj + i * cout;
+                for (int64_t o = 0; o < cout; o++) yt[o] += xv * wr[o];
+            }
+        }
+    }
+}

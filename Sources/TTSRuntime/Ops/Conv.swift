@@ -5,7 +5,7 @@ import CTTSKernels
 @inline(__always)
 func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
     if let pool, pool.threadCount > 1, work >= 65_536, t >= 8 {
-        pool.parallelRanges(t, granularity: 4, body)
+        pool.parallelRanges(t, granularity: 8, body)
     } else {
         body(0, t)
     }
@@ -46,12 +46,10 @@ public struct CausalConv1d: Sendable {
         let (cin, cout, k, d, w) = (inChannels, outChannels, kernelSize, dilation, taps.pointer)
         let b = bias
         forTokenRanges(t, work: t * cin * cout * k, pool: pool) { lo, hi in
-            for j in 0..<k {
-                tts_gemm_f32(x + j * d * cin, w + j * cin * cout, y, Int64(cin), Int64(cout), Int64(cout),
-                             Int64(lo), Int64(hi), j > 0 ? 1 : 0)
-            }
             if let b {
-                for r in lo..<hi { for o in 0..<cout { y[r * cout + o] += b[o] } }
+                b.withUnsafeBufferPointer { tts_conv_gemm_f32(x, w, $0.baseAddress!, y, Int64(cin), Int64(cout), Int64(k), Int64(d), Int64(lo), Int64(hi)) }
+            } else {
+                tts_conv_gemm_f32(x, w, nil, y, Int64(cin), Int64(cout), Int64(k), Int64(d), Int64(lo), Int64(hi))
             }
         }
     }
