@@ -57,6 +57,17 @@ TTS_AVX512 static void block_bf16(const uint16_t *w, const float *x, float *y, i
     BLOCK_BODY(uint16_t, load_bf16, load_bf16_masked)
 }
 
+// Full 4x4 blocks with compile-time bounds, so the 16 accumulators are registers (prefill).
+TTS_AVX512 static void block_f32_44(const float *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t r, int64_t t) {
+    const int nr = 4, nt = 4;
+    BLOCK_BODY(float, F32_LOAD, F32_LOADM)
+}
+
+TTS_AVX512 static void block_bf16_44(const uint16_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t r, int64_t t) {
+    const int nr = 4, nt = 4;
+    BLOCK_BODY(uint16_t, load_bf16, load_bf16_masked)
+}
+
 // Matrix-vector fast path (one token): 4 rows, 2 accumulators each, fixed shape so every
 // accumulator stays in a register. W_LOAD/W_LOADM as above.
 #define MATVEC_BODY(WTYPE, W_LOAD, W_LOADM)                                                      \
@@ -108,7 +119,11 @@ TTS_AVX512 void tts_matmul_f32_avx512(const float *w, const float *x, float *y,
     if (n == 1) { matvec_f32(w, x, y, cols, r0, r1); return; }
     for (int64_t r = r0; r < r1; r += 4) {
         int nr = (int)(r1 - r < 4 ? r1 - r : 4);
-        for (int64_t t = 0; t < n; t += 4) block_f32(w, x, y, rows, cols, r, nr, t, (int)(n - t < 4 ? n - t : 4));
+        for (int64_t t = 0; t < n; t += 4) {
+            int nt = (int)(n - t < 4 ? n - t : 4);
+            if (nr == 4 && nt == 4) block_f32_44(w, x, y, rows, cols, r, t);
+            else block_f32(w, x, y, rows, cols, r, nr, t, nt);
+        }
     }
 }
 
@@ -117,7 +132,11 @@ TTS_AVX512 void tts_matmul_bf16_avx512(const uint16_t *w, const float *x, float 
     if (n == 1) { matvec_bf16(w, x, y, cols, r0, r1); return; }
     for (int64_t r = r0; r < r1; r += 4) {
         int nr = (int)(r1 - r < 4 ? r1 - r : 4);
-        for (int64_t t = 0; t < n; t += 4) block_bf16(w, x, y, rows, cols, r, nr, t, (int)(n - t < 4 ? n - t : 4));
+        for (int64_t t = 0; t < n; t += 4) {
+            int nt = (int)(n - t < 4 ? n - t : 4);
+            if (nr == 4 && nt == 4) block_bf16_44(w, x, y, rows, cols, r, t);
+            else block_bf16(w, x, y, rows, cols, r, nr, t, nt);
+        }
     }
 }
 #endif

@@ -60,30 +60,34 @@ TTS_AVX512 static void matvec_q8_0(const uint8_t *w, const float *x, float *y, i
     }
 }
 
-// Up to 4 tokens per row; the block sums of each token are scaled and accumulated in f32 lanes.
+// One row against up to 4 tokens; inlined with a constant nt = 4 for full blocks so the
+// accumulators are registers.
+__attribute__((always_inline)) TTS_AVX512 static inline void row_tokens(const uint8_t *wr, const float *x, float *y,
+                                                                         int64_t rows, int64_t cols, int64_t r, int64_t t, int nt) {
+    int64_t nb = cols / 32;
+    __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = wr + b * TTS_Q8_0_BLOCK_BYTES;
+        __m512 d = _mm512_set1_ps(scale_f16c(blk));
+        __m512 w0 = q8_half(blk + 2), w1 = q8_half(blk + 18);
+        for (int j = 0; j < nt; j++) {
+            const float *xb = x + (t + j) * cols + b * 32;
+            __m512 s = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb + 16), _mm512_mul_ps(w0, _mm512_loadu_ps(xb)));
+            acc[j] = _mm512_fmadd_ps(d, s, acc[j]);
+        }
+    }
+    for (int j = 0; j < nt; j++) y[(t + j) * rows + r] = _mm512_reduce_add_ps(acc[j]);
+}
+
 TTS_AVX512 void tts_matmul_q8_0_avx512(const uint8_t *w, const float *x, float *y,
                                        int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     if (n == 1) { matvec_q8_0(w, x, y, cols, r0, r1); return; }
-    int64_t nb = cols / 32, row_bytes = nb * TTS_Q8_0_BLOCK_BYTES;
+    int64_t row_bytes = cols / 32 * TTS_Q8_0_BLOCK_BYTES;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *wr = w + r * row_bytes;
-        for (int64_t t = 0; t < n; t += 4) {
-            int nt = (int)(n - t < 4 ? n - t : 4);
-            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
-            for (int64_t b = 0; b < nb; b++) {
-                const uint8_t *blk = wr + b * TTS_Q8_0_BLOCK_BYTES;
-                __m512 d = _mm512_set1_ps(scale_f16c(blk));
-                __m512 w0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 2))));
-                __m512 w1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)(blk + 18))));
-                for (int j = 0; j < nt; j++) {
-                    const float *xb = x + (t + j) * cols + b * 32;
-                    __m512 s = _mm512_mul_ps(w0, _mm512_loadu_ps(xb));
-                    s = _mm512_fmadd_ps(w1, _mm512_loadu_ps(xb + 16), s);
-                    acc[j] = _mm512_fmadd_ps(d, s, acc[j]);
-                }
-            }
-            for (int j = 0; j < nt; j++) y[(t + j) * rows + r] = _mm512_reduce_add_ps(acc[j]);
-        }
+        int64_t t = 0;
+        for (; t + 4 <= n; t += 4) row_tokens(wr, x, y, rows, cols, r, t, 4);
+        if (t < n) row_tokens(wr, x, y, rows, cols, r, t, (int)(n - t));
     }
 }
 
