@@ -158,7 +158,3 @@ final class SynthesisSession {
         return (frames, code0 == eos)
     }
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

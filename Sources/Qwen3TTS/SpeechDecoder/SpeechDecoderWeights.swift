@@ -21,7 +21,7 @@ struct SnakeBeta: Sendable {
             y.withUnsafeMutableBufferPointer { yb in
                 let xp = xb.baseAddress!, yp = yb.baseAddress!
                 let (a, b) = (self.a, self.inverseB)
-                forRanges(t, work: t * c * 16, pool: pool) { lo, hi in
+                forTokenRanges(t, work: t * c * 16, pool: pool) { lo, hi in
                     a.withUnsafeBufferPointer { ab in
                         b.withUnsafeBufferPointer { bb in
                             tts_snake_tm_f32(xp, yp, ab.baseAddress!, bb.baseAddress!, Int64(c), Int64(lo), Int64(hi))
@@ -31,15 +31,6 @@ struct SnakeBeta: Sendable {
             }
         }
         return y
-    }
-}
-
-/// Splits [0, t) over the pool when there is enough work.
-func forRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
-    if let pool, pool.threadCount > 1, work >= 65_536, t >= 8 {
-        pool.parallelRanges(t, granularity: 4, body)
-    } else {
-        body(0, t)
     }
 }
 

@@ -1,14 +1,25 @@
 // Causal 1-D convolutions over token-major signals [time][channels], one GEMM per kernel tap.
 import CTTSKernels
 
-/// Splits [0, t) over the pool's threads when there is enough work.
-@inline(__always)
-func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
+/// Splits [0, t) over the pool's threads (in multiples of 8 tokens) when there is enough work.
+public func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
     if let pool, pool.threadCount > 1, work >= 65_536, t >= 8 {
         pool.parallelRanges(t, granularity: 8, body)
     } else {
         body(0, t)
     }
+}
+
+/// Reorders conv weights into per-tap matrices [k][in][out]; `source(o, i, j)` is the index of
+/// weight (output o, input i, tap j) in the PyTorch layout.
+func tapMajor(_ weight: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, source: (Int, Int, Int) -> Int) -> FloatStorage {
+    var t = [Float](repeating: 0, count: weight.count)
+    for o in 0..<outChannels {
+        for i in 0..<inChannels {
+            for j in 0..<kernelSize { t[(j * inChannels + i) * outChannels + o] = weight[source(o, i, j)] }
+        }
+    }
+    return FloatStorage(t)
 }
 
 /// A causal Conv1d (stride 1): output frame t sees input frames t - (k-1)*dilation ... t.
@@ -24,13 +35,9 @@ public struct CausalConv1d: Sendable {
     /// `weight` in PyTorch layout [out][in][k].
     public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1) {
         precondition(weight.count == outChannels * inChannels * kernelSize, "conv weight does not match its shape")
-        var t = [Float](repeating: 0, count: weight.count)
-        for o in 0..<outChannels {
-            for i in 0..<inChannels {
-                for j in 0..<kernelSize { t[(j * inChannels + i) * outChannels + o] = weight[(o * inChannels + i) * kernelSize + j] }
-            }
+        taps = tapMajor(weight, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize) { o, i, j in
+            (o * inChannels + i) * kernelSize + j
         }
-        taps = FloatStorage(t)
         self.bias = bias
         self.inChannels = inChannels
         self.outChannels = outChannels
@@ -121,13 +128,9 @@ public struct CausalConvTranspose1d: Sendable {
     public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int) {
         precondition(weight.count == inChannels * outChannels * kernelSize, "transposed conv weight does not match its shape")
         precondition(kernelSize >= stride && kernelSize <= 2 * stride, "transposed conv kernel must lie in [stride, 2*stride]")
-        var t = [Float](repeating: 0, count: weight.count)
-        for i in 0..<inChannels {
-            for o in 0..<outChannels {
-                for j in 0..<kernelSize { t[(j * inChannels + i) * outChannels + o] = weight[(i * outChannels + o) * kernelSize + j] }
-            }
+        taps = tapMajor(weight, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize) { o, i, j in
+            (i * outChannels + o) * kernelSize + j
         }
-        taps = FloatStorage(t)
         self.bias = bias
         self.inChannels = inChannels
         self.outChannels = outChannels

@@ -44,8 +44,7 @@ public enum SystemMetrics {
                 if i < hi { acc += buffer[i] }
                 sums[lo / 1024] = (acc + acc2).sum()
             }
-            let d = ContinuousClock.now - start
-            let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            let seconds = (ContinuousClock.now - start).seconds
             best = max(best, Double(count * MemoryLayout<SIMD16<Float>>.stride) / seconds / 1e9)
         }
         return best

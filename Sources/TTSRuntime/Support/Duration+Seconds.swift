@@ -1,0 +1,6 @@
+// Durations as seconds, for timings.
+
+extension Duration {
+    /// The duration in seconds.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
