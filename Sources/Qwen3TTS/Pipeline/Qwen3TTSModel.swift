@@ -102,13 +102,7 @@ public final class Qwen3TTSModel: Sendable {
 
     /// Decodes frames of codes to 24 kHz samples in one pass (exact, not chunked).
     public func decode(codes: [[Int]]) throws -> [Float] {
-        let groups = codeGroups, size = configuration.talker.codePredictor.vocabSize
-        for (i, frame) in codes.enumerated() {
-            guard frame.count == groups else { throw SynthesisError.invalidCodes(reason: "frame \(i) has \(frame.count) codes, expected \(groups)") }
-            guard frame.allSatisfy({ $0 >= 0 && $0 < size }) else {
-                throw SynthesisError.invalidCodes(reason: "frame \(i) has a code outside 0..<\(size)")
-            }
-        }
+        try validateCodes(codes)
         return speechDecoder.decode(codes, pool: pool)
     }
 

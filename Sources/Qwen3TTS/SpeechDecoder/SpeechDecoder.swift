@@ -63,43 +63,55 @@ struct SpeechDecoder: Sendable {
         outputConv = try loadConv(w, "\(TensorNames.decoderStage(c.upsampleRates.count + 2)).conv", in: outDim, out: 1, kernel: 7)
     }
 
-    /// Decodes frames of codes (each `numQuantizers` values in 0..<codebookSize) in one pass.
-    /// Signals are token-major [time][channels] throughout. `observe` receives named stage outputs
-    /// (token-major, with their channel count).
+    /// Decodes frames of codes (each `numQuantizers` values in 0..<codebookSize) in one pass:
+    /// one streaming step from a fresh state.
     func decode(_ frames: [[Int]], pool: ThreadPool? = nil, observe: ((String, [Float], Int) -> Void)? = nil) -> [Float] {
+        decode(frames, state: makeState(), pool: pool, observe: observe)
+    }
+
+    func makeState() -> SpeechDecoderState { SpeechDecoderState(self) }
+
+    /// Decodes the next frames of a stream: because every layer is causal and `state` carries
+    /// what each layer still needs (conv input tails, the windowed KV cache with continuing
+    /// positions, each transposed conv's previous input), any split of a code sequence into
+    /// calls yields the samples of one-shot decoding. Signals are token-major [time][channels];
+    /// `observe` receives named stage outputs (token-major, with their channel count).
+    func decode(_ frames: [[Int]], state st: SpeechDecoderState, pool: ThreadPool? = nil,
+                observe: ((String, [Float], Int) -> Void)? = nil) -> [Float] {
         let t = frames.count
         guard t > 0 else { return [] }
         let c = config
         var x = quantize(frames, pool: pool)
         observe?("quantized", x, c.codebookDim)
-        x = preConv(x, frames: t, pool: pool)
+        x = preConv.stream(x, frames: t, tail: &st.preConv, pool: pool)
         observe?("pre_conv", x, c.latentDim)
-        x = runTransformer(x, frames: t, pool: pool)
+        x = runTransformer(x, frames: t, state: st, pool: pool)
         var frameCount = t
         for (i, (up, block)) in upsamplers.enumerated() {
-            x = up(x, frames: frameCount, pool: pool)
+            x = up.stream(x, frames: frameCount, previous: &st.upsample[i], pool: pool)
             frameCount *= up.stride
-            x = convNeXt(block, x, frames: frameCount, pool: pool)
+            x = convNeXt(block, x, frames: frameCount, tail: &st.convNeXt[i], pool: pool)
             observe?("upsample_\(i)", x, c.latentDim)
         }
-        x = inputConv(x, frames: frameCount, pool: pool)
+        x = inputConv.stream(x, frames: frameCount, tail: &st.inputConv, pool: pool)
         observe?("decoder_0", x, c.decoderDim)
         for (i, block) in blocks.enumerated() {
             x = block.snake(x, frames: frameCount, pool: pool)
-            x = block.upsample(x, frames: frameCount, pool: pool)
+            x = block.upsample.stream(x, frames: frameCount, previous: &st.blockUpsample[i], pool: pool)
             frameCount *= block.upsample.stride
-            for unit in block.units {
+            for (u, unit) in block.units.enumerated() {
                 var h = unit.snake1(x, frames: frameCount, pool: pool)
-                h = unit.conv1(h, frames: frameCount, pool: pool)
+                h = unit.conv1.stream(h, frames: frameCount, tail: &st.residual[i][u], pool: pool)
                 h = unit.snake2(h, frames: frameCount, pool: pool)
-                h = unit.conv2(h, frames: frameCount, pool: pool)
+                h = unit.conv2.stream(h, frames: frameCount, tail: &st.pointwise, pool: pool)
                 for j in 0..<x.count { x[j] += h[j] }
             }
             observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
         }
         x = finalSnake(x, frames: frameCount, pool: pool)
-        x = outputConv(x, frames: frameCount, pool: pool)
+        x = outputConv.stream(x, frames: frameCount, tail: &st.outputConv, pool: pool)
         for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
+        st.frames += t
         precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")
         return x
     }
@@ -126,12 +138,14 @@ struct SpeechDecoder: Sendable {
     }
 
     /// [T][latent] -> input_proj -> layers (window) -> norm -> output_proj -> [T][latent].
-    func runTransformer(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
+    func runTransformer(_ x: [Float], frames t: Int, state st: SpeechDecoderState, pool: ThreadPool?) -> [Float] {
         let c = config
         var h = [Float](repeating: 0, count: t * c.hiddenSize)
         var out = [Float](repeating: 0, count: t * c.latentDim)
-        let cache = transformer.makeCache(capacity: t)
+        let cache = st.cache
         let scratch = TransformerScratch(pool: pool)
+        // Keys older than the window are never attended to again: keep memory bounded.
+        cache.keepLast(c.slidingWindow)
         x.withUnsafeBufferPointer { tb in
             h.withUnsafeMutableBufferPointer { hb in
                 inputProjection(tb.baseAddress!, hb.baseAddress!, n: t, pool: pool)
@@ -144,9 +158,9 @@ struct SpeechDecoder: Sendable {
     }
 
     /// x + gamma ⊙ pw2(gelu(pw1(LayerNorm(dwconv(x))))), token-major.
-    func convNeXt(_ block: ConvNeXtBlock, _ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
+    func convNeXt(_ block: ConvNeXtBlock, _ x: [Float], frames t: Int, tail: inout [Float], pool: ThreadPool?) -> [Float] {
         let c = config.latentDim
-        var tokens = block.depthwise(x, frames: t)
+        var tokens = block.depthwise.stream(x, frames: t, tail: &tail)
         block.normWeight.withUnsafeBufferPointer { w in
             block.normBias.withUnsafeBufferPointer { b in
                 tokens.withUnsafeMutableBufferPointer { tb in
@@ -173,4 +187,31 @@ func transpose(_ x: [Float], rows: Int, cols: Int) -> [Float] {
     var y = [Float](repeating: 0, count: x.count)
     tts_transpose_f32(x, &y, Int64(rows), Int64(cols))
     return y
+}
+
+/// What the speech decoder remembers between streaming calls (one per stream, never shared).
+final class SpeechDecoderState {
+    var preConv: [Float]
+    let cache: KVCache
+    var upsample: [[Float]]
+    var convNeXt: [[Float]]
+    var inputConv: [Float]
+    var blockUpsample: [[Float]]
+    var residual: [[[Float]]]
+    /// The k=1 convolutions need no history; this empty tail serves them all.
+    var pointwise: [Float] = []
+    var outputConv: [Float]
+    /// Frames decoded so far.
+    var frames = 0
+
+    init(_ d: SpeechDecoder) {
+        preConv = d.preConv.initialTail()
+        cache = d.transformer.makeCache(capacity: d.config.slidingWindow + 64)
+        upsample = d.upsamplers.map { $0.0.initialTail() }
+        convNeXt = d.upsamplers.map { $0.1.depthwise.initialTail() }
+        inputConv = d.inputConv.initialTail()
+        blockUpsample = d.blocks.map { $0.upsample.initialTail() }
+        residual = d.blocks.map { $0.units.map { $0.conv1.initialTail() } }
+        outputConv = d.outputConv.initialTail()
+    }
 }

@@ -10,6 +10,10 @@ public final class KVCache {
     private var values: [ScratchBuffer]
     /// Number of positions stored.
     public private(set) var count = 0
+    /// Absolute position of stored entry 0 (> 0 once old entries were dropped by `keepLast`).
+    public private(set) var firstPosition = 0
+    /// Absolute position the next entry will get.
+    public var nextPosition: Int { firstPosition + count }
 
     init(layers: Int, width: Int, capacity: Int = 64) {
         layerCount = layers
@@ -32,11 +36,27 @@ public final class KVCache {
     func advance(by n: Int) { count += n }
 
     /// Forgets every position (buffers are kept for reuse).
-    public func reset() { count = 0 }
+    public func reset() {
+        count = 0
+        firstPosition = 0
+    }
+
+    /// Drops all but the newest `n` entries; positions keep counting (a sliding-window stack
+    /// never looks further back, so streaming memory stays bounded).
+    func keepLast(_ n: Int) {
+        guard count > n else { return }
+        let drop = count - n
+        for i in 0..<layerCount {
+            keys[i].pointer.update(from: keys[i].pointer + drop * width, count: n * width)
+            values[i].pointer.update(from: values[i].pointer + drop * width, count: n * width)
+        }
+        firstPosition += drop
+        count = n
+    }
 
     /// Drops positions from `position` on.
     public func truncate(to position: Int) {
-        precondition(position >= 0 && position <= count, "truncate position out of range")
-        count = position
+        precondition(position >= firstPosition && position <= nextPosition, "truncate position out of range")
+        count = position - firstPosition
     }
 }

@@ -89,7 +89,8 @@ struct TransformerStack: Sendable {
     func forward(_ x: UnsafeMutablePointer<Float>, count n: Int, cache: KVCache, scratch: TransformerScratch,
                  observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
         let s = shape
-        let start = cache.count
+        let start = cache.count            // index of the first new entry in the cache
+        let position0 = cache.nextPosition // its absolute position (RoPE)
         cache.reserve(extra: n)
         scratch.prepare(s, tokens: n, keys: n * s.heads * (start + n))
         let xn = scratch.normed.pointer, q = scratch.q.pointer, k = scratch.k.pointer, v = scratch.v.pointer
@@ -108,7 +109,7 @@ struct TransformerStack: Sendable {
             layer.k(xn, k, n: n, pool: scratch.pool)
             layer.v(xn, v, n: n, pool: scratch.pool)
             for t in 0..<n {
-                rope.table(position: start + t, cos: cosT, sin: sinT)
+                rope.table(position: position0 + t, cos: cosT, sin: sinT)
                 for h in 0..<s.heads {
                     let qh = q + t * s.qWidth + h * s.headDim
                     if let qn = layer.qNorm { qn.withUnsafeBufferPointer { tts_rmsnorm_f32(qh, $0.baseAddress!, qh, Int64(s.headDim), eps) } }

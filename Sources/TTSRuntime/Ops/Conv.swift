@@ -60,18 +60,6 @@ public struct CausalConv1d: Sendable {
             }
         }
     }
-
-    /// Zero left context: x [t][in] -> [t][out].
-    public func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool? = nil) -> [Float] {
-        precondition(x.count == inChannels * t, "conv input does not match its shape")
-        var padded = [Float](repeating: 0, count: (history + t) * inChannels)
-        padded.replaceSubrange((history * inChannels)..., with: x)
-        var y = [Float](repeating: 0, count: t * outChannels)
-        padded.withUnsafeBufferPointer { p in
-            y.withUnsafeMutableBufferPointer { apply(context: p.baseAddress!, frames: t, into: $0.baseAddress!, pool: pool) }
-        }
-        return y
-    }
 }
 
 /// A causal depthwise Conv1d (groups == channels, stride 1, dilation 1). Weights [k][channels].
@@ -93,25 +81,6 @@ public struct CausalDepthwiseConv1d: Sendable {
     }
 
     public var history: Int { kernelSize - 1 }
-
-    /// Zero left context: x [t][channels] -> [t][channels].
-    public func callAsFunction(_ x: [Float], frames t: Int) -> [Float] {
-        var padded = [Float](repeating: 0, count: (history + t) * channels)
-        padded.replaceSubrange((history * channels)..., with: x)
-        var y = [Float](repeating: 0, count: t * channels)
-        padded.withUnsafeBufferPointer { p in
-            taps.withUnsafeBufferPointer { w in
-                y.withUnsafeMutableBufferPointer { yb in
-                    if let bias {
-                        bias.withUnsafeBufferPointer { tts_depthwise_conv_f32(p.baseAddress!, w.baseAddress!, $0.baseAddress!, yb.baseAddress!, Int64(channels), Int64(kernelSize), 0, Int64(t)) }
-                    } else {
-                        tts_depthwise_conv_f32(p.baseAddress!, w.baseAddress!, nil, yb.baseAddress!, Int64(channels), Int64(kernelSize), 0, Int64(t))
-                    }
-                }
-            }
-        }
-        return y
-    }
 }
 
 /// A causal ConvTranspose1d (stride s, kernel k with s <= k <= 2s): the full output is trimmed
@@ -137,35 +106,80 @@ public struct CausalConvTranspose1d: Sendable {
         self.kernelSize = kernelSize
         self.stride = stride
     }
+}
 
-    /// x [t][in] -> [t*stride][out]. Output frame t*s + j gets tap j of input t (j < s) and tap
-    /// j + s of input t - 1; the second set runs as a separate pass so threads never share rows.
-    public func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool? = nil) -> [Float] {
-        precondition(x.count == inChannels * t, "transposed conv input does not match its shape")
-        let (cin, cout, k, s) = (inChannels, outChannels, kernelSize, stride)
-        var y = [Float](repeating: 0, count: t * s * cout)
-        let w = taps.pointer
-        let work = t * cin * cout * k
-        x.withUnsafeBufferPointer { xb in
-            y.withUnsafeMutableBufferPointer { yb in
-                let xp = xb.baseAddress!, yp = yb.baseAddress!
-                let b = bias
-                forTokenRanges(t, work: work, pool: pool) { lo, hi in
-                    for r in (lo * s)..<(hi * s) { for o in 0..<cout { yp[r * cout + o] = b[o] } }
-                    for j in 0..<s {
-                        tts_gemm_f32(xp, w + j * cin * cout, yp + j * cout, Int64(cin), Int64(cout), Int64(s * cout), Int64(lo), Int64(hi), 1)
-                    }
-                }
-                if k > s {
-                    forTokenRanges(t - 1, work: work, pool: pool) { lo, hi in
-                        for j in s..<k {
-                            tts_gemm_f32(xp, w + j * cin * cout, yp + (s + j - s) * cout, Int64(cin), Int64(cout), Int64(s * cout),
-                                         Int64(lo), Int64(hi), 1)
-                        }
+// MARK: - Streaming: each convolution carries the input rows it still needs.
+
+extension CausalConv1d {
+    /// A zero tail: the state before the first frame (equal to one-shot zero padding).
+    public func initialTail() -> [Float] { [Float](repeating: 0, count: history * inChannels) }
+
+    /// x [t][in] continuing a stream whose last `history` input rows are `tail` -> [t][out];
+    /// `tail` becomes the last `history` rows seen.
+    public func stream(_ x: [Float], frames t: Int, tail: inout [Float], pool: ThreadPool? = nil) -> [Float] {
+        precondition(x.count == inChannels * t && tail.count == history * inChannels, "streaming conv input does not match its shape")
+        let context = tail + x
+        var y = [Float](repeating: 0, count: t * outChannels)
+        context.withUnsafeBufferPointer { p in
+            y.withUnsafeMutableBufferPointer { apply(context: p.baseAddress!, frames: t, into: $0.baseAddress!, pool: pool) }
+        }
+        if history > 0 { tail = Array(context[(context.count - history * inChannels)...]) }
+        return y
+    }
+}
+
+extension CausalDepthwiseConv1d {
+    public func initialTail() -> [Float] { [Float](repeating: 0, count: history * channels) }
+
+    /// Streaming form of `callAsFunction` (see CausalConv1d.stream).
+    public func stream(_ x: [Float], frames t: Int, tail: inout [Float]) -> [Float] {
+        precondition(x.count == channels * t && tail.count == history * channels, "streaming depthwise conv input does not match its shape")
+        let context = tail + x
+        var y = [Float](repeating: 0, count: t * channels)
+        context.withUnsafeBufferPointer { p in
+            taps.withUnsafeBufferPointer { w in
+                y.withUnsafeMutableBufferPointer { yb in
+                    (bias ?? []).withUnsafeBufferPointer { b in
+                        tts_depthwise_conv_f32(p.baseAddress!, w.baseAddress!, bias == nil ? nil : b.baseAddress!, yb.baseAddress!,
+                                               Int64(channels), Int64(kernelSize), 0, Int64(t))
                     }
                 }
             }
         }
+        tail = Array(context[(context.count - history * channels)...])
+        return y
+    }
+}
+
+extension CausalConvTranspose1d {
+    /// The previous input row before the first frame: zeros.
+    public func initialTail() -> [Float] { [Float](repeating: 0, count: inChannels) }
+
+    /// x [t][in] -> [t*stride][out], where output frame t*s + m = bias + tap m of x[t] + tap m+s
+    /// of x[t-1]; `previous` is x[-1] (the last input of the previous call) and becomes x[t-1].
+    public func stream(_ x: [Float], frames t: Int, previous: inout [Float], pool: ThreadPool? = nil) -> [Float] {
+        precondition(x.count == inChannels * t && previous.count == inChannels, "streaming transposed conv input does not match its shape")
+        let (cin, cout, k, s) = (inChannels, outChannels, kernelSize, stride)
+        let context = previous + x  // row r is x[r-1]
+        var y = [Float](repeating: 0, count: t * s * cout)
+        let w = taps.pointer
+        let work = t * cin * cout * k
+        context.withUnsafeBufferPointer { cb in
+            y.withUnsafeMutableBufferPointer { yb in
+                let xp = cb.baseAddress!, yp = yb.baseAddress!
+                let b = bias
+                forTokenRanges(t, work: work, pool: pool) { lo, hi in
+                    for r in (lo * s)..<(hi * s) { for o in 0..<cout { yp[r * cout + o] = b[o] } }
+                    for j in 0..<s {
+                        tts_gemm_f32(xp + cin, w + j * cin * cout, yp + j * cout, Int64(cin), Int64(cout), Int64(s * cout), Int64(lo), Int64(hi), 1)
+                    }
+                    for j in s..<k {
+                        tts_gemm_f32(xp, w + j * cin * cout, yp + (j - s) * cout, Int64(cin), Int64(cout), Int64(s * cout), Int64(lo), Int64(hi), 1)
+                    }
+                }
+            }
+        }
+        previous = Array(x[((t - 1) * cin)...])
         return y
     }
 }

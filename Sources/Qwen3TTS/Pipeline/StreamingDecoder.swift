@@ -1,0 +1,39 @@
+// Incremental decoding of codes into audio, equal to one-shot decoding for any split.
+
+/// Decodes a code stream piece by piece. Every layer of the speech decoder is causal and this
+/// object carries each layer's state between calls, so the concatenated output equals decoding
+/// all frames at once (up to float summation order: within 1e-5, tested), whatever the chunking.
+/// Owned by one stream; not shared between threads.
+public final class StreamingDecoder {
+    public let model: Qwen3TTSModel
+    let state: SpeechDecoderState
+
+    init(model: Qwen3TTSModel) {
+        self.model = model
+        state = model.speechDecoder.makeState()
+    }
+
+    /// Frames decoded so far.
+    public var framesDecoded: Int { state.frames }
+
+    /// Samples for the next frames (1920 per frame at 24 kHz).
+    public func decode(_ frames: [[Int]]) throws -> [Float] {
+        try model.validateCodes(frames)
+        return model.speechDecoder.decode(frames, state: state, pool: model.pool)
+    }
+}
+
+extension Qwen3TTSModel {
+    /// A fresh incremental decoder for one stream of codes.
+    public func makeStreamingDecoder() -> StreamingDecoder { StreamingDecoder(model: self) }
+
+    func validateCodes(_ codes: [[Int]]) throws {
+        let groups = codeGroups, size = configuration.talker.codePredictor.vocabSize
+        for (i, frame) in codes.enumerated() {
+            guard frame.count == groups else { throw SynthesisError.invalidCodes(reason: "frame \(i) has \(frame.count) codes, expected \(groups)") }
+            guard frame.allSatisfy({ $0 >= 0 && $0 < size }) else {
+                throw SynthesisError.invalidCodes(reason: "frame \(i) has a code outside 0..<\(size)")
+            }
+        }
+    }
+}
