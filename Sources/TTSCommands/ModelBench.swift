@@ -72,6 +72,18 @@ struct ModelBench: ParsableCommand {
             record("first_frame_ms", t.firstFrame * 1000)
             record("rtf", t.total / r.audioSeconds)
         }
+        // Time to first audio when streaming (request to first PCM chunk; default chunk sizes).
+        for _ in 0..<runs {
+            var first = 0.0
+            var streamOptions = options
+            streamOptions.maxFrames = StreamOptions().firstChunkFrames
+            try CommandSupport.run {
+                try m.produce(request, options: streamOptions, streaming: StreamOptions()) { chunk in
+                    if first == 0 { first = chunk.elapsed }
+                }
+            }
+            record("first_audio_ms", first * 1000)
+        }
         let median = samples.mapValues { v in v.sorted()[v.count / 2] }
         let bandwidth = SystemMetrics.readBandwidth(threads: ProcessInfo.processInfo.activeProcessorCount)
         let (talkerBytes, cpBytes) = m.weightBytesPerFrame
@@ -101,6 +113,7 @@ struct ModelBench: ParsableCommand {
             print("  generation           \(f("generation_ms_per_frame")) ms/frame (bandwidth limit \(String(format: "%.1f", limitMs)) ms: \(String(format: "%.2f", Double(talkerBytes + cpBytes) / 1e9)) GB at \(String(format: "%.1f", bandwidth)) GB/s)")
             print("  decoder              \(f("decoder_s_per_audio_s")) s per audio s")
             print("  first frame          \(f("first_frame_ms")) ms")
+            print("  first audio (stream) \(f("first_audio_ms")) ms (first chunk of \(StreamOptions().firstChunkFrames) frames)")
             print("  RTF                  \(f("rtf"))")
             print("  peak RSS             \(String(format: "%.2f", rss)) GB")
         }

@@ -51,9 +51,21 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Option(name: .customLong("codes-output"), help: "Also write the generated codes as JSON [[16 ints], ...].")
     var codesOutput: String?
 
+    @Flag(name: .long, help: "Write audio as it is generated: a WAV valid after every chunk, or raw PCM with --output -.")
+    var stream = false
+
+    @Option(name: .customLong("first-chunk-frames"), help: "With --stream: frames in the first chunk.")
+    var firstChunkFrames = 4
+
+    @Option(name: .customLong("chunk-frames"), help: "With --stream: frames in each later chunk.")
+    var chunkFrames = 25
+
     func validate() throws {
         if text != nil && textFile != nil { throw ValidationError("give --text or --text-file, not both") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
+        if !stream && output == "-" { throw ValidationError("--output - (raw PCM on standard output) needs --stream") }
+        if stream && codesOutput != nil { throw ValidationError("--codes-output is not available with --stream") }
         if let textLayout, TextLayout(rawValue: textLayout) == nil {
             throw ValidationError("--text-layout must be streaming or non-streaming")
         }
@@ -65,6 +77,10 @@ struct SynthesizeCommand: AsyncParsableCommand {
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
         let options = try sampling.generationOptions()
         let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant)
+        if stream {
+            try runStreaming(loaded, request: request, options: options)
+            return
+        }
         let result = try CommandSupport.run { try loaded.synthesize(request, options: options) }
         let wav = WAV.encode(result.audio, sampleRate: result.sampleRate, encoding: floatSamples ? .float32 : .pcm16)
         try CommandSupport.write(wav, to: output)
@@ -72,6 +88,34 @@ struct SynthesizeCommand: AsyncParsableCommand {
             try CommandSupport.write(CommandSupport.codesJSON(result.codes), to: codesOutput)
         }
         CommandSupport.printSummary(result)
+    }
+
+    /// Streams to a WAV file rewritten after every chunk, or raw PCM on standard output.
+    private func runStreaming(_ m: Qwen3TTSModel, request: SynthesisRequest, options: GenerationOptions) throws {
+        var s = StreamOptions()
+        s.firstChunkFrames = firstChunkFrames
+        s.chunkFrames = chunkFrames
+        let encoding: WAVEncoding = floatSamples ? .float32 : .pcm16
+        let writer = output == "-" ? nil : try WAVStreamWriter(path: output, sampleRate: m.sampleRate, encoding: encoding)
+        var frames = 0, samples = 0, firstAudio = 0.0
+        let start = ContinuousClock.now
+        try CommandSupport.run {
+            try m.produce(request, options: options, streaming: s) { chunk in
+                if frames == 0 { firstAudio = chunk.elapsed }
+                frames += chunk.frames
+                samples += chunk.samples.count
+                if let writer {
+                    do { try writer.append(chunk.samples) } catch { FileHandle.standardError.write(Data("cannot write \(output): \(error)\n".utf8)) }
+                } else {
+                    FileHandle.standardOutput.write(WAV.pcm(chunk.samples, encoding: encoding))
+                }
+            }
+        }
+        try writer?.close()
+        let wall = (ContinuousClock.now - start).seconds
+        let audio = Double(samples) / Double(m.sampleRate)
+        FileHandle.standardError.write(Data(String(format: "%d frames, %.2f s audio, %.2f s wall, RTF %.3f, first audio after %.3f s (streamed)\n",
+                                                   frames, audio, wall, audio > 0 ? wall / audio : 0, firstAudio).utf8))
     }
 
     private func readText() throws -> String {

@@ -59,3 +59,127 @@ import TTSRuntime
         #expect(throws: SynthesisError.self) { try decoder.decode([[Int](repeating: 4096, count: 16)]) }
     }
 }
+
+@Suite struct StreamingSynthesisTests {
+    func collect(_ s: AsyncThrowingStream<AudioChunk, Error>) async throws -> [AudioChunk] {
+        var out: [AudioChunk] = []
+        for try await c in s { out.append(c) }
+        return out
+    }
+
+    @Test func streamedAudioEqualsOneShot() async throws {
+        let model = try Fixtures.model("tiny-cv-1b7")
+        let c = try Fixtures.loadCase("cv1-ryan-instruct-english")
+        var streaming = StreamOptions()
+        streaming.firstChunkFrames = 3
+        streaming.chunkFrames = 7
+        let chunks = try await collect(model.stream(c.request, options: c.greedyOptions, streaming: streaming))
+        let whole = try model.synthesize(c.request, options: c.greedyOptions)
+        #expect(chunks.map(\.frames) == [3, 7, 7, 6])
+        #expect(chunks.map(\.startFrame) == [0, 3, 10, 17])
+        let samples = chunks.flatMap(\.samples)
+        #expect(samples.count == whole.audio.count)
+        #expect(maxAbsoluteDifference(samples, whole.audio) <= 1e-5)
+        #expect(chunks.allSatisfy { $0.sampleRate == 24000 && $0.segment == 0 })
+    }
+
+    @Test func cancellingStopsWithinOneFrameAndEndsTheProducer() async throws {
+        let model = try Fixtures.model("tiny-vd-1b7")
+        var options = GenerationOptions()
+        options.seed = 1
+        options.maxFrames = 5000
+        options.stopAtEndOfSpeech = false
+        var streaming = StreamOptions()
+        streaming.firstChunkFrames = 2
+        streaming.chunkFrames = 2
+        let progress = StreamProgress()
+        var seen = 0
+        var framesAtCancel = 0
+        for try await _ in model.stream(SynthesisRequest(text: "This would run for minutes.", language: "english"),
+                                        options: options, streaming: streaming, progress: progress) {
+            seen += 1
+            if seen == 3 {
+                progress.cancel()
+                framesAtCancel = progress.frames
+                break
+            }
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while !progress.isFinished && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(progress.isFinished, "the producer thread did not end")
+        #expect(progress.frames <= framesAtCancel + 1, "\(progress.frames) frames after cancelling at \(framesAtCancel)")
+    }
+
+    @Test func droppingTheStreamCancelsToo() async throws {
+        let model = try Fixtures.model("tiny-vd-1b7")
+        var options = GenerationOptions()
+        options.maxFrames = 5000
+        options.stopAtEndOfSpeech = false
+        let progress = StreamProgress()
+        do {
+            var it = model.stream(SynthesisRequest(text: "Dropped.", language: "english"), options: options, progress: progress).makeAsyncIterator()
+            _ = try await it.next()
+        }
+        let deadline = Date().addingTimeInterval(20)
+        while !progress.isFinished && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(progress.isFinished && progress.isCancelled)
+        #expect(progress.frames < 5000)
+    }
+
+    @Test func longTextIsSplitIntoSeamlessSegments() async throws {
+        let model = try Fixtures.model("tiny-vd-1b7")
+        let text = "First sentence here. Second one follows! Is this the third? Yes, and a fourth."
+        var options = GenerationOptions()
+        options.greedy = true
+        options.maxFrames = 6
+        var streaming = StreamOptions()
+        streaming.maxSegmentCharacters = 40
+        let chunks = try await collect(model.stream(SynthesisRequest(text: text, language: "english"), options: options, streaming: streaming))
+        let segments = TextSplitter.split(text, maxCharacters: 40)
+        #expect(segments == ["First sentence here. Second one follows!", "Is this the third? Yes, and a fourth."])
+        #expect(Set(chunks.map(\.segment)) == Set(0..<segments.count))
+        // One decoder across the joins: the audio equals decoding all the frames as one stream.
+        let frames = chunks.reduce(0) { $0 + $1.frames }
+        #expect(chunks.flatMap(\.samples).count == frames * 1920)
+        var allCodes: [[Int]] = []
+        for (i, s) in segments.enumerated() {
+            var o = options
+            o.seed = nil
+            allCodes += try model.generateCodes(SynthesisRequest(text: s, language: "english"), options: o).codes
+            _ = i
+        }
+        let continuous = try model.decode(codes: allCodes)
+        #expect(maxAbsoluteDifference(chunks.flatMap(\.samples), continuous) <= 1e-5)
+    }
+
+    @Test func badRequestsFailTheStream() async throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        await #expect(throws: SynthesisError.self) {
+            _ = try await collect(model.stream(SynthesisRequest(text: "hi", language: "klingon")))
+        }
+        await #expect(throws: SynthesisError.self) {
+            _ = try await collect(model.stream(SynthesisRequest(text: "   ")))
+        }
+    }
+}
+
+@Suite struct TextSplitterTests {
+    @Test func shortTextStaysWhole() {
+        #expect(TextSplitter.split("  Hello there.  ", maxCharacters: 100) == ["Hello there."])
+        #expect(TextSplitter.split("   ", maxCharacters: 100).isEmpty)
+    }
+
+    @Test func splitsAtSentencesAndGroups() {
+        let t = "One. Two! Three? Four."
+        #expect(TextSplitter.split(t, maxCharacters: 10) == ["One. Two!", "Three?", "Four."])
+        #expect(TextSplitter.split("你好。今天很好！我们走吧？", maxCharacters: 7) == ["你好。今天很好！", "我们走吧？"].flatMap { TextSplitter.split($0, maxCharacters: 7) })
+    }
+
+    @Test func longSentencesAreCutAtPausesThenHard() {
+        let pieces = TextSplitter.split("alpha beta, gamma delta, epsilon zeta eta theta", maxCharacters: 12)
+        #expect(pieces.allSatisfy { $0.count <= 12 })
+        #expect(pieces.joined(separator: " ").replacingOccurrences(of: "  ", with: " ").contains("epsilon"))
+        let hard = TextSplitter.split(String(repeating: "x", count: 25), maxCharacters: 10)
+        #expect(hard == ["xxxxxxxxxx", "xxxxxxxxxx", "xxxxx"])
+    }
+}

@@ -118,3 +118,35 @@ import Testing
         try expectFailure(try synth(m, ["--text", "hi", "--text-layout", "sideways"]), ["--text-layout must be streaming or non-streaming"])
     }
 }
+
+@Suite struct StreamCLITests {
+    @Test func streamWritesAWAVAndRawPCMWithTheSameSamples() throws {
+        let dir = try CLI.temporaryDirectory()
+        let common = ["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text", "Streamed. Twice over!", "--language", "english",
+                      "--speaker", "ryan", "--greedy", "--max-frames", "11", "--stream", "--first-chunk-frames", "2", "--chunk-frames", "3"]
+        let wav = try CLI.run(common + ["-o", dir + "/s.wav"])
+        #expect(wav.status == 0, "\(wav.stderr)")
+        #expect(wav.stderr.contains("first audio after"))
+        let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/s.wav"))
+        let info = try #require(WAVInfo(data))
+        #expect(info.sampleRate == 24000 && info.channels == 1 && info.dataBytes % (1920 * 2) == 0 && info.dataBytes > 0)
+        let raw = try CLI.run(common + ["-o", "-"])
+        #expect(raw.status == 0)
+        #expect(raw.stdout == data[44...])
+        let plain = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text", "Streamed. Twice over!", "--language", "english",
+                                 "--speaker", "ryan", "--greedy", "--max-frames", "11", "-o", dir + "/p.wav"])
+        #expect(plain.status == 0)
+        // Same text, same greedy codes: the streamed file decodes to the one-shot file (16-bit PCM, 1 LSB).
+        let p = try Data(contentsOf: URL(fileURLWithPath: dir + "/p.wav"))
+        #expect(p.count == data.count)
+        let a = data[44...].withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }, b = p[44...].withUnsafeBytes { Array($0.bindMemory(to: Int16.self)) }
+        #expect(zip(a, b).allSatisfy { abs(Int($0) - Int($1)) <= 1 })
+    }
+
+    @Test func streamOptionsAreChecked() throws {
+        let r = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text", "x", "-o", "-"])
+        #expect(r.status != 0 && r.stderr.contains("--output - (raw PCM on standard output) needs --stream"))
+        let z = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text", "x", "--stream", "--chunk-frames", "0", "-o", "/tmp/x.wav"])
+        #expect(z.status != 0 && z.stderr.contains("must be at least 1"))
+    }
+}

@@ -126,3 +126,32 @@ func temporaryDirectory() throws -> String {
         #expect(WAV.encode([0.25], sampleRate: 24000, encoding: .float32).count == 48)
     }
 }
+
+@Suite struct WAVStreamWriterTests {
+    @Test func validAfterEveryAppend() throws {
+        let path = try temporaryDirectory() + "/s.wav"
+        let w = try WAVStreamWriter(path: path, sampleRate: 24000)
+        var total = 0
+        for n in [1920, 7, 3840] {
+            try w.append([Float](repeating: 0.25, count: n))
+            total += n
+            let d = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(d.count == 44 + 2 * total)
+            let riff = d[4..<8].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            let data = d[40..<44].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+            #expect(Int(riff) == 36 + 2 * total && Int(data) == 2 * total)
+            if FileManager.default.isExecutableFile(atPath: "/usr/bin/sox") {
+                let p = Process()
+                p.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+                p.arguments = ["--info", "-s", path]
+                let pipe = Pipe()
+                p.standardOutput = pipe
+                try p.run()
+                let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                p.waitUntilExit()
+                #expect(p.terminationStatus == 0 && out.trimmingCharacters(in: .whitespacesAndNewlines) == "\(total)")
+            }
+        }
+        try w.close()
+    }
+}

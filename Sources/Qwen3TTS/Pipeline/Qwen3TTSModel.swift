@@ -85,7 +85,8 @@ public final class Qwen3TTSModel: Sendable {
     }
 
     /// Generates the codes for a request (no audio).
-    public func generateCodes(_ request: SynthesisRequest, options: GenerationOptions = .init()) throws -> (codes: [[Int]], finished: Bool, seed: UInt64, timings: SynthesisTimings) {
+    public func generateCodes(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                              onFrame: ([Int]) throws -> Void = { _ in }) throws -> (codes: [[Int]], finished: Bool, seed: UInt64, timings: SynthesisTimings) {
         try options.validate()
         let clock = ContinuousClock()
         let start = clock.now
@@ -95,7 +96,7 @@ public final class Qwen3TTSModel: Sendable {
         let session = SynthesisSession(model: self, seed: seed,
                                        capacity: prompt.prefillCount + min(resolved.maxNewTokens, 4096) + 1)
         session.timings.prompt = (clock.now - start).seconds
-        let (codes, finished) = session.generate(prompt: prompt, options: resolved)
+        let (codes, finished) = try session.generate(prompt: prompt, options: resolved, onFrame: onFrame)
         session.timings.total = (clock.now - start).seconds
         return (codes, finished, seed, session.timings)
     }

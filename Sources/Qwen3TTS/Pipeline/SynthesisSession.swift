@@ -124,7 +124,7 @@ final class SynthesisSession {
     }
 
     /// The whole loop: prefill, then frames until EOS or the limit. Returns (codes, finished).
-    func generate(prompt: Prompt, options: GenerationOptions.Resolved, onFrame: (([Int]) throws -> Void)? = nil) rethrows -> ([[Int]], Bool) {
+    func generate(prompt: Prompt, options: GenerationOptions.Resolved, onFrame: ([Int]) throws -> Void = { _ in }) rethrows -> ([[Int]], Bool) {
         let clock = ContinuousClock()
         let d = model.talker.hidden
         let eos = model.configuration.talker.codecEosTokenId
@@ -143,7 +143,7 @@ final class SynthesisSession {
             frames.append(codes)
             if frames.count == 1 { timings.firstFrame = (clock.now - requestStart).seconds }
             history.append(code0)
-            try onFrame?(codes)
+            try onFrame(codes)
             started = clock.now
             let index = frames.count - 1
             let textRow: [Float] = index < prompt.trailingCount ? Array(prompt.trailing[(index * d)..<((index + 1) * d)]) : prompt.pad
