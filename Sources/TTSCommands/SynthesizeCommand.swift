@@ -55,10 +55,10 @@ struct SynthesizeCommand: AsyncParsableCommand {
     var stream = false
 
     @Option(name: .customLong("first-chunk-frames"), help: "With --stream: frames in the first chunk.")
-    var firstChunkFrames = 4
+    var firstChunkFrames = 1
 
     @Option(name: .customLong("chunk-frames"), help: "With --stream: frames in each later chunk.")
-    var chunkFrames = 25
+    var chunkFrames = 12
 
     func validate() throws {
         if text != nil && textFile != nil { throw ValidationError("give --text or --text-file, not both") }

@@ -19,8 +19,8 @@ public struct AudioChunk: Sendable {
 
 public struct StreamOptions: Sendable, Equatable {
     /// Frames in the first chunk (small: the first audio comes sooner) and in later chunks.
-    public var firstChunkFrames = 4
-    public var chunkFrames = 25
+    public var firstChunkFrames = 1
+    public var chunkFrames = 12
     /// Text longer than this is synthesized as consecutive utterances split at sentence
     /// boundaries (TextSplitter); the decoder's state carries across, so joins are seamless.
     public var maxSegmentCharacters = 250
