@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "CTTSKernelsTests", dependencies: ["CTTSKernels", "TTSRuntime"]),
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
-        .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers"], exclude: ["Fixtures"]),
+        .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "qwen3-tts"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,7 +14,7 @@ struct ModelBench: ParsableCommand {
             machine's measured read bandwidth beside the bandwidth-bound limit for the weights.
             """)
 
-    @Option(name: .long, help: "Model directory.")
+    @Option(name: .long, help: "Model: checkpoint directory or GGUF file.")
     var model: String
 
     @Option(name: .long, help: "Frames per run (12.5 per second of audio).")

@@ -13,7 +13,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
             audio seconds, wall time, real-time factor) goes to standard error.
             """)
 
-    @Option(name: .long, help: "Model directory (a Hugging Face Qwen3-TTS-12Hz checkpoint).")
+    @Option(name: .long, help: "Model: a Hugging Face Qwen3-TTS-12Hz checkpoint directory or a GGUF file from convert.")
     var model: String
 
     @Option(name: .long, help: "Text to speak.")

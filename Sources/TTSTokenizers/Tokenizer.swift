@@ -41,6 +41,20 @@ public final class BPETokenizer: Sendable {
         throw TokenizerError.missingFile(path: fm.fileExists(atPath: vocabPath) ? mergesPath : vocabPath)
     }
 
+    /// A tokenizer from the contents of vocab.json, merges.txt and (optionally)
+    /// tokenizer_config.json; `source` names where they came from in error messages.
+    public static func load(vocabJSON: Data, merges: String, tokenizerConfig: Data?, source: String) throws -> BPETokenizer {
+        let vocab: [String: Int]
+        do {
+            vocab = try VocabParser.parse([UInt8](vocabJSON))
+        } catch {
+            throw TokenizerError.malformed(path: source + " vocab.json", line: error.line, reason: error.reason)
+        }
+        let mergeList = try TokenizerFiles.parseMerges(merges, path: source + " merges.txt")
+        let added = try tokenizerConfig.map { try TokenizerFiles.addedTokens(from: $0, path: source + " tokenizer_config.json") } ?? []
+        return BPETokenizer(model: try BPEModel(vocab: vocab, merges: mergeList, source: source + " merges.txt"), added: added)
+    }
+
     /// The id of a token string (ordinary or added), if it exists.
     public func id(of token: String) -> Int? {
         if let a = addedTokens.first(where: { $0.content == token }) { return a.id }

@@ -38,6 +38,10 @@ enum TokenizerFiles {
         guard let text = String(data: data, encoding: .utf8) else {
             throw TokenizerError.malformed(path: path, line: nil, reason: "not UTF-8 text")
         }
+        return try parseMerges(text, path: path)
+    }
+
+    static func parseMerges(_ text: String, path: String) throws -> [(String, String)] {
         var merges: [(String, String)] = []
         var lineNumber = 0
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -54,8 +58,18 @@ enum TokenizerFiles {
 
     /// Added tokens from tokenizer_config.json's added_tokens_decoder (absent file: none).
     static func readAddedTokens(config path: String) throws -> [(String, Int)] {
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let object = try readJSON(path) as? [String: Any] else {
+        guard FileManager.default.fileExists(atPath: path), let data = FileManager.default.contents(atPath: path) else { return [] }
+        return try addedTokens(from: data, path: path)
+    }
+
+    static func addedTokens(from data: Data, path: String) throws -> [(String, Int)] {
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw TokenizerError.malformed(path: path, line: nil, reason: "not valid JSON")
+        }
+        guard let object = parsed as? [String: Any] else {
             throw TokenizerError.malformed(path: path, line: nil, reason: "expected a JSON object")
         }
         guard let decoder = object["added_tokens_decoder"] else { return [] }

@@ -150,3 +150,26 @@ import Testing
         #expect(z.status != 0 && z.stderr.contains("must be at least 1"))
     }
 }
+
+@Suite struct ConvertCLITests {
+    @Test func convertThenSynthesizeGivesTheOfficialCodes() throws {
+        let dir = try CLI.temporaryDirectory()
+        let c = try CLI.run(["convert", CLI.checkpoint("tiny-cv-1b7"), "-o", dir + "/m.gguf"])
+        #expect(c.status == 0 && c.stderr.contains("wrote"), "\(c.stderr)")
+        let g = try JSONDecoder().decode(SynthesizeCLITests.Golden.self,
+                                         from: Data(contentsOf: URL(fileURLWithPath: CLI.fixtures + "/cases/cv1-ryan-instruct-english.json")))
+        let r = try CLI.run(["synthesize", "--model", dir + "/m.gguf", "--text", g.text, "--language", "english", "--speaker", "ryan",
+                             "--instruct", "Speak happily and fast.", "--greedy", "--max-frames", "23",
+                             "-o", dir + "/o.wav", "--codes-output", dir + "/o.json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try JSONDecoder().decode([[Int]].self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/o.json"))) == g.codes)
+    }
+
+    @Test func convertRejectsABrokenCheckpointAndWritesNothing() throws {
+        let dir = try CLI.temporaryDirectory()
+        let broken = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["model.safetensors": Data(repeating: 1, count: 100)])
+        let r = try CLI.run(["convert", broken, "-o", dir + "/x.gguf"])
+        #expect(r.status != 0 && r.stderr.contains("cannot convert"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/x.gguf"))
+    }
+}

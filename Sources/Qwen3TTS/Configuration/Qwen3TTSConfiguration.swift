@@ -101,6 +101,11 @@ public struct GenerationDefaults: Codable, Sendable, Equatable {
 enum JSONFile {
     static func decode<T: Decodable>(_ type: T.Type, path: String) throws -> T {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigurationError.missingFile(path: path) }
+        return try decode(type, data: data, source: path)
+    }
+
+    /// `source` names the data in error messages (a path, or a GGUF metadata key).
+    static func decode<T: Decodable>(_ type: T.Type, data: Data, source path: String) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let DecodingError.keyNotFound(key, context) {

@@ -8,6 +8,7 @@ import TTSTokenizers
 /// Immutable after loading and safe to share between tasks; every synthesis runs in its own
 /// session with its own caches and RNG.
 public final class Qwen3TTSModel: Sendable {
+    /// The checkpoint directory or GGUF file the model was loaded from.
     public let directory: String
     public let configuration: Qwen3TTSConfiguration
     public let generationDefaults: GenerationDefaults
@@ -26,40 +27,31 @@ public final class Qwen3TTSModel: Sendable {
 
     /// Loads config.json, generation_config.json, the text tokenizer, model.safetensors (or an
     /// index with shards) and speech_tokenizer/, checking every tensor name and shape.
+    /// Loads a model from a Hugging Face checkpoint directory (config.json, generation_config.json,
+    /// tokenizer files, model.safetensors or an index with shards, speech_tokenizer/) or from a
+    /// GGUF file written by `qwen3-tts convert`, checking every tensor name and shape.
     /// `threads`: worker threads for inference (nil: one per core). `weights`: store the talker and
-    /// code-predictor linears and heads as this type (nil: as in the checkpoint); q8_0 quantizes
-    /// at load (ggml's q8_0 block layout), f32 widens bf16 for exact f32 arithmetic.
+    /// code-predictor linears and heads as this type (nil: as in the file); q8_0 quantizes at load
+    /// (ggml's q8_0 block layout), f32 widens bf16 for exact f32 arithmetic.
+    public static func load(path: String, threads: Int? = nil, weights: WeightType? = nil) throws -> Qwen3TTSModel {
+        try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
+    }
+
+    /// `load(path:)` for a checkpoint directory.
     public static func load(directory: String, threads: Int? = nil, weights: WeightType? = nil) throws -> Qwen3TTSModel {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
-            throw ConfigurationError.missingFile(path: directory)
-        }
-        return try Qwen3TTSModel(directory: directory, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
+        try load(path: directory, threads: threads, weights: weights)
     }
 
     public var threadCount: Int { pool.threadCount }
 
-    private init(directory: String, threads: Int, weights: WeightType?) throws {
-        func path(_ p: String) -> String { (directory as NSString).appendingPathComponent(p) }
-        self.directory = directory
-        let configPath = path("config.json")
-        configuration = try JSONFile.decode(Qwen3TTSConfiguration.self, path: configPath)
-        try configuration.validate(path: configPath)
-        let genPath = path("generation_config.json")
-        generationDefaults = FileManager.default.fileExists(atPath: genPath)
-            ? try JSONFile.decode(GenerationDefaults.self, path: genPath) : GenerationDefaults()
-        let stPath = path("speech_tokenizer/config.json")
-        speechTokenizerConfiguration = try JSONFile.decode(SpeechTokenizerConfiguration.self, path: stPath)
-        try speechTokenizerConfiguration.validate(path: stPath)
-        guard speechTokenizerConfiguration.decoder.numQuantizers == configuration.talker.stack.numCodeGroups,
-              speechTokenizerConfiguration.decoder.codebookSize == configuration.talker.codePredictor.vocabSize
-        else {
-            throw ConfigurationError.invalid(path: stPath, key: "decoder_config.num_quantizers/codebook_size",
-                                             reason: "do not match the talker's num_code_groups/code predictor vocab_size")
-        }
-        tokenizer = try BPETokenizer.load(directory: directory)
-
-        let main = try WeightStore.open(directory: directory)
+    private init(path: String, threads: Int, weights: WeightType?) throws {
+        directory = path
+        let files = try ModelFiles.open(path)
+        configuration = files.configuration
+        generationDefaults = files.generationDefaults
+        speechTokenizerConfiguration = files.speechConfiguration
+        tokenizer = files.tokenizer
+        let main = files.main
         let loadedTalker = try Talker(weights: main, config: configuration.talker)
         let loadedPredictor = try CodePredictor(weights: main, config: configuration.talker)
         talker = weights.map { loadedTalker.converted(to: $0) } ?? loadedTalker
@@ -67,8 +59,7 @@ public final class Qwen3TTSModel: Sendable {
         // The speaker encoder (Base models) serves voice cloning, which this build does not run yet.
         main.skip(prefix: TensorNames.speakerEncoderPrefix)
         try main.finish()
-
-        let speech = try WeightStore.open(directory: path("speech_tokenizer"))
+        let speech = files.speech
         speechDecoder = try SpeechDecoder(weights: speech, config: speechTokenizerConfiguration.decoder)
         // The encoder (reference audio -> codes) serves in-context voice cloning only.
         speech.skip(prefix: TensorNames.speechEncoderPrefix)

@@ -14,7 +14,7 @@ public struct TensorInfo: Sendable, Equatable {
 }
 
 /// A memory-mapped safetensors file with a validated tensor table.
-public final class SafetensorsFile: Sendable {
+public final class SafetensorsFile: TensorFile {
     public let file: MappedFile
     public let tensors: [String: TensorInfo]
     public let metadata: [String: String]
@@ -60,7 +60,7 @@ public final class SafetensorsFile: Sendable {
                   let shapeAny = entry["shape"] as? [Any],
                   let offsetsAny = entry["data_offsets"] as? [Any], offsetsAny.count == 2
             else { throw WeightsError.corrupt(path: path, reason: "entry for tensor \(name) lacks dtype, shape or data_offsets") }
-            guard let dtype = DType(rawValue: dtypeName) else {
+            guard let dtype = DType(rawValue: dtypeName), dtype.byteSize > 0 else {
                 throw WeightsError.unsupportedDType(name: name, file: path, dtype: dtypeName)
             }
             let shape = try shapeAny.map { any -> Int in
@@ -87,6 +87,4 @@ public final class SafetensorsFile: Sendable {
         self.tensors = tensors
         self.metadata = metadata
     }
-
-    public func pointer(_ info: TensorInfo) -> UnsafeRawPointer { file.base + info.offset }
 }

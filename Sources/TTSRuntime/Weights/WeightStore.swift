@@ -1,4 +1,4 @@
-// A set of safetensors files seen as one table of named tensors, with strict accounting.
+// A set of tensor files seen as one table of named tensors, with strict accounting.
 import CTTSKernels
 import Foundation
 
@@ -8,14 +8,17 @@ import Foundation
 /// names it, and `finish()` throws if any tensor in the files was never taken (or deliberately
 /// skipped with `skip(prefix:)`). Used during loading only, from one thread.
 public final class WeightStore {
-    public let files: [SafetensorsFile]
-    private var index: [String: (file: SafetensorsFile, info: TensorInfo)] = [:]
+    public let files: [any TensorFile]
+    private var index: [String: (file: any TensorFile, info: TensorInfo)] = [:]
     private var used: Set<String> = []
 
-    public init(files: [SafetensorsFile]) throws {
+    /// `rename` maps a tensor's name in the file to its name here, or nil to leave it out (one
+    /// GGUF file holds several components under prefixes).
+    public init(files: [any TensorFile], rename: (String) -> String? = { $0 }) throws {
         self.files = files
         for f in files {
-            for (name, info) in f.tensors {
+            for (fileName, info) in f.tensors {
+                guard let name = rename(fileName) else { continue }
                 if let previous = index[name] {
                     throw WeightsError.duplicateTensor(name: name, files: [previous.file.path, f.path])
                 }
@@ -54,10 +57,12 @@ public final class WeightStore {
     }
 
     public var names: [String] { Array(index.keys) }
+
+    func lookup(_ name: String) -> (file: any TensorFile, info: TensorInfo)? { index[name] }
     public func contains(_ name: String) -> Bool { index[name] != nil }
 
     /// Looks a tensor up, checks its shape and marks it used.
-    public func info(_ name: String, shape: [Int]) throws -> (SafetensorsFile, TensorInfo) {
+    public func info(_ name: String, shape: [Int]) throws -> (any TensorFile, TensorInfo) {
         guard let (file, info) = index[name] else {
             throw WeightsError.missingTensor(name: name, files: files.map(\.path))
         }
@@ -87,6 +92,8 @@ public final class WeightStore {
             return Matrix(rows: rows, cols: cols, storage: .f32(p.assumingMemoryBound(to: Float.self)), owner: file.file)
         case .bf16 where Int(bitPattern: p) % MemoryLayout<UInt16>.alignment == 0:
             return Matrix(rows: rows, cols: cols, storage: .bf16(p.assumingMemoryBound(to: UInt16.self)), owner: file.file)
+        case .q8_0:
+            return Matrix(rows: rows, cols: cols, storage: .q8_0(p.assumingMemoryBound(to: UInt8.self)), owner: file.file)
         default:
             return Matrix(floats: convertToFloats(p, dtype: info.dtype, count: rows * cols), rows: rows, cols: cols)
         }
@@ -127,6 +134,8 @@ func convertToFloats(_ p: UnsafeRawPointer, dtype: DType, count: Int) -> [Float]
             }
         case .f64:
             for i in 0..<count { buf[i] = Float(p.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
+        case .q8_0:
+            tts_dequantize_q8_0(p.assumingMemoryBound(to: UInt8.self), buf.baseAddress!, Int64(count))
         default:
             for i in 0..<count { buf[i] = 0 }
         }
