@@ -106,8 +106,30 @@ void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_
     g_gemm(x, wt, y, cin, cout, ldy, t0, t1, accumulate);
 }
 
+// Many tokens (prefill): dequantize 4 rows at a time into a per-thread buffer and run the f32
+// product on them, so each weight block is converted once instead of once per 4 tokens.
+#define Q8_ROWS 4
+#define Q8_MAX_COLS 8192
+#define Q8_TOKENS 256
+static _Thread_local float q8_rows_buf[Q8_ROWS * Q8_MAX_COLS];
+static _Thread_local float q8_out_buf[Q8_ROWS * Q8_TOKENS];
+
 void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
-    g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
+    if (n < 4 || cols > Q8_MAX_COLS) {
+        g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
+        return;
+    }
+    int64_t row_bytes = cols / 32 * TTS_Q8_0_BLOCK_BYTES;
+    for (int64_t r = r0; r < r1; r += Q8_ROWS) {
+        int64_t nr = r1 - r < Q8_ROWS ? r1 - r : Q8_ROWS;
+        for (int64_t i = 0; i < nr; i++) tts_dequantize_q8_0(w + (r + i) * row_bytes, q8_rows_buf + i * cols, cols);
+        for (int64_t t = 0; t < n; t += Q8_TOKENS) {
+            int64_t nt = n - t < Q8_TOKENS ? n - t : Q8_TOKENS;
+            g_matmul_f32(q8_rows_buf, x + t * cols, q8_out_buf, nr, cols, nt, 0, nr);
+            for (int64_t j = 0; j < nt; j++)
+                for (int64_t i = 0; i < nr; i++) y[(t + j) * rows + r + i] = q8_out_buf[j * nr + i];
+        }
+    }
 }
 
 void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out, float *scores,

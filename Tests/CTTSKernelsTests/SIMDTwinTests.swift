@@ -148,7 +148,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 
-    @Test(arguments: [(1, 32, 1), (5, 64, 1), (9, 96, 2), (33, 1024, 1), (7, 160, 5)])
+    @Test(arguments: [(1, 32, 1), (5, 64, 1), (9, 96, 2), (33, 1024, 1), (7, 160, 5), (6, 64, 300), (3, 32, 4)])
     func q8MatmulMatchesRef(shape: (Int, Int, Int)) {
         let (rows, cols, n) = shape
         var rng = TestRandom(state: UInt64(rows + cols * 3 + n))
@@ -157,6 +157,10 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         tts_quantize_q8_0(w, &q, Int64(w.count))
         var ref = [Float](repeating: 0, count: rows * n)
         tts_matmul_q8_0_ref(q, x, &ref, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        // The dispatching entry (its many-token path dequantizes rows and runs the f32 product).
+        var viaDispatch = [Float](repeating: .nan, count: rows * n)
+        tts_matmul_q8_0(q, x, &viaDispatch, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        #expect(relativeError(viaDispatch, ref) <= 1e-5, "dispatch q8_0 \(shape)")
         #if arch(x86_64)
         var paths: [(String, @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64) -> Void)] = []
         if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_matmul_q8_0_avx2)) }
