@@ -41,6 +41,16 @@ public final class MappedFile: @unchecked Sendable {
         count = size
     }
 
+    /// Tells the kernel the pages wholly inside [offset, offset+length) are not needed now (their
+    /// contents were copied elsewhere); they are read from the file again if touched later.
+    public func release(offset: Int, length: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page
+        let end = (offset + length) / page * page
+        guard end > start, end <= count else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
+    }
+
     deinit {
         munmap(UnsafeMutableRawPointer(mutating: base), count)
     }

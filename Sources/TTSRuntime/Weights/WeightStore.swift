@@ -77,9 +77,13 @@ public final class WeightStore {
     }
 
     /// The tensor converted to f32 (copied).
+    /// The tensor converted to f32 (copied); the mapped pages it came from are released, so a
+    /// copied tensor does not stay resident twice.
     public func floats(_ name: String, shape: [Int]) throws -> [Float] {
         let (file, info) = try info(name, shape: shape)
-        return convertToFloats(file.pointer(info), dtype: info.dtype, count: info.elementCount)
+        let values = convertToFloats(file.pointer(info), dtype: info.dtype, count: info.elementCount)
+        file.file.release(offset: info.offset, length: info.byteCount)
+        return values
     }
 
     /// A [rows, cols] weight matrix (trailing dimensions of size 1 allowed in `extraShape`), read in
@@ -95,7 +99,9 @@ public final class WeightStore {
         case .q8_0:
             return Matrix(rows: rows, cols: cols, storage: .q8_0(p.assumingMemoryBound(to: UInt8.self)), owner: file.file)
         default:
-            return Matrix(floats: convertToFloats(p, dtype: info.dtype, count: rows * cols), rows: rows, cols: cols)
+            let m = Matrix(floats: convertToFloats(p, dtype: info.dtype, count: rows * cols), rows: rows, cols: cols)
+            file.file.release(offset: info.offset, length: info.byteCount)
+            return m
         }
     }
 
