@@ -146,3 +146,20 @@ void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, flo
                        int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
     g_conv_gemm(x, taps, bias, y, cin, cout, k, dilation, t0, t1);
 }
+
+int tts_q8_vnni_supported(void) {
+#if defined(__x86_64__)
+    return g_isa == TTS_ISA_AVX512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
+#else
+    return 0;
+#endif
+}
+
+void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
+                        const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+    if (tts_q8_vnni_supported()) { tts_q8_vnni_matvec_avx512(wq, ws, xq, xs, xsum, y, cols, r0, r1); return; }
+#endif
+    tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, y, cols, r0, r1);
+}
+

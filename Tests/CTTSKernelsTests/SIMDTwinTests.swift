@@ -249,3 +249,50 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #endif
     }
 }
+
+@Suite struct Q8VnniTests {
+    func quantized(rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
+        var rng = TestRandom(state: seed)
+        let w = rng.array(rows * cols)
+        var q = [UInt8](repeating: 0, count: rows * cols / 32 * Int(TTS_Q8_0_BLOCK_BYTES))
+        tts_quantize_q8_0(w, &q, Int64(w.count))
+        return q
+    }
+
+    @Test func repackIsLossless() {
+        let (rows, cols) = (3, 1024)
+        let q = quantized(rows: rows, cols: cols, seed: 11)
+        var wq = [UInt8](repeating: 0, count: rows * cols), ws = [UInt16](repeating: 0, count: rows * cols / 32)
+        tts_q8_vnni_repack(q, Int64(rows), Int64(cols), &wq, &ws)
+        for r in 0..<rows {
+            var a = [Float](repeating: 0, count: cols), b = a
+            q.withUnsafeBufferPointer { tts_dequantize_q8_0($0.baseAddress! + r * cols / 32 * Int(TTS_Q8_0_BLOCK_BYTES), &a, Int64(cols)) }
+            wq.withUnsafeBufferPointer { w in ws.withUnsafeBufferPointer { s in
+                tts_q8_vnni_dequantize_row(w.baseAddress! + r * cols, s.baseAddress! + r * cols / 32, &b, Int64(cols))
+            } }
+            #expect(a == b)
+        }
+    }
+
+    @Test(arguments: [(1, 512), (5, 1024), (16, 1536), (33, 3072)])
+    func vnniMatvecMatchesRefAndQ8(shape: (Int, Int)) {
+        let (rows, cols) = shape
+        let q = quantized(rows: rows, cols: cols, seed: UInt64(rows * 7 + cols))
+        var rng = TestRandom(state: 5)
+        let x = rng.array(cols)
+        var wq = [UInt8](repeating: 0, count: rows * cols), ws = [UInt16](repeating: 0, count: rows * cols / 32)
+        tts_q8_vnni_repack(q, Int64(rows), Int64(cols), &wq, &ws)
+        var xq = [Int8](repeating: 0, count: cols), xs = [Float](repeating: 0, count: cols / 32), xsum = [Int32](repeating: 0, count: cols / 32)
+        tts_q8_vnni_quantize_x(x, Int64(cols), &xq, &xs, &xsum)
+        var ref = [Float](repeating: 0, count: rows)
+        tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, &ref, Int64(cols), 0, Int64(rows))
+        var fast = [Float](repeating: .nan, count: rows)
+        tts_q8_vnni_matvec(wq, ws, xq, xs, xsum, &fast, Int64(cols), 0, Int64(rows))
+        #expect(relativeError(fast, ref) <= 1e-5, "dispatch vs ref \(shape)")
+        // Against q8_0 weights with f32 activations: only the activation quantization differs.
+        var exact = [Float](repeating: 0, count: rows)
+        tts_matmul_q8_0_ref(q, x, &exact, Int64(rows), Int64(cols), 1, 0, Int64(rows))
+        let scale = exact.map(abs).max()! + 1e-6
+        #expect(zip(ref, exact).allSatisfy { abs($0 - $1) <= 0.02 * scale }, "activation quantization \(shape)")
+    }
+}

@@ -3,16 +3,20 @@
 // speech tokenizers.
 import Foundation
 import Testing
+import CTTSKernels
 import TTSRuntime
 @testable import Qwen3TTS
 
 enum QuantFixture {
     /// Writes (once) a tiny custom_voice checkpoint: talker/predictor width 64, MLP 128.
-    static let directory: String? = try? make()
+    static let directory: String? = try? make(width: 64, heads: 4, headDim: 16)
+    /// The same at width 512 (MLP 1024, 8 heads of 64): every generation matrix has rows that
+    /// are multiples of 512, so the integer dot-product kernel is used where the CPU has it.
+    static let wide: String? = try? make(width: 512, heads: 8, headDim: 64)
 
-    static func make() throws -> String {
+    static func make(width d: Int, heads: Int, headDim hd: Int) throws -> String {
         let src = Fixtures.checkpoint("tiny-cv-0b6")
-        let dir = NSTemporaryDirectory() + "qwen3-tts-quant-\(getpid())"
+        let dir = NSTemporaryDirectory() + "qwen3-tts-quant-\(d)-\(getpid())"
         let fm = FileManager.default
         try? fm.removeItem(atPath: dir)
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -22,7 +26,7 @@ enum QuantFixture {
         try fm.createSymbolicLink(atPath: dir + "/speech_tokenizer", withDestinationPath: Fixtures.checkpoint("speech_tokenizer"))
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: src + "/config.json"))) as! [String: Any]
         var talker = config["talker_config"] as! [String: Any]
-        let (d, inter, heads, kv, hd) = (64, 128, 4, 2, 16)
+        let (inter, kv) = (2 * d, heads / 2)
         talker["hidden_size"] = d; talker["intermediate_size"] = inter; talker["text_hidden_size"] = d
         talker["num_attention_heads"] = heads; talker["num_key_value_heads"] = kv; talker["head_dim"] = hd
         var cp = talker["code_predictor_config"] as! [String: Any]
@@ -59,16 +63,16 @@ enum QuantFixture {
         add("talker.model.codec_embedding.weight", [3072, d], scale: 1)
         for i in 0..<3 { layer("talker.model.layers.\(i)", width: d) }
         add("talker.model.norm.weight", [d], scale: 0.2, offset: 1)
-        add("talker.text_projection.linear_fc1.weight", [d, d], scale: 1 / 8)
+        add("talker.text_projection.linear_fc1.weight", [d, d], scale: 1 / Float(d).squareRoot())
         add("talker.text_projection.linear_fc1.bias", [d], scale: 0.1)
-        add("talker.text_projection.linear_fc2.weight", [d, d], scale: 1 / 8)
+        add("talker.text_projection.linear_fc2.weight", [d, d], scale: 1 / Float(d).squareRoot())
         add("talker.text_projection.linear_fc2.bias", [d], scale: 0.1)
-        add("talker.codec_head.weight", [3072, d], scale: 1 / 8)
+        add("talker.codec_head.weight", [3072, d], scale: 1 / Float(d).squareRoot())
         for i in 0..<2 { layer("talker.code_predictor.model.layers.\(i)", width: d) }
         add("talker.code_predictor.model.norm.weight", [d], scale: 0.2, offset: 1)
         for j in 0..<15 {
             add("talker.code_predictor.model.codec_embedding.\(j).weight", [2048, d], scale: 1)
-            add("talker.code_predictor.lm_head.\(j).weight", [2048, d], scale: 1 / 8)
+            add("talker.code_predictor.lm_head.\(j).weight", [2048, d], scale: 1 / Float(d).squareRoot())
         }
         try SafetensorsWriter.write(entries, to: dir + "/model.safetensors")
         return dir
@@ -99,12 +103,20 @@ enum QuantFixture {
         return ab / (aa * bb).squareRoot()
     }
 
-    @Test func q8TalkerHiddenStaysWithinCosine0999() throws {
-        let dir = try #require(QuantFixture.directory)
+    @Test(arguments: [64, 512])
+    func q8TalkerHiddenStaysWithinCosine0999(width: Int) throws {
+        let dir = try #require(width == 64 ? QuantFixture.directory : QuantFixture.wide)
         let f32 = try Qwen3TTSModel.load(directory: dir, weights: .f32)
         let q8 = try Qwen3TTSModel.load(directory: dir, weights: .q8_0)
         #expect(q8.talker.stack.layers[0].q.weight.weightType == .q8_0)
         #expect(q8.codePredictor.heads[0].weight.weightType == .q8_0)
+        if width == 512 && tts_q8_vnni_supported() != 0 {
+            // The integer dot-product kernel is the one under test here.
+            guard case .q8Vnni = q8.talker.stack.layers[0].down.weight.storage else {
+                Issue.record("expected the repacked q8 layout")
+                return
+            }
+        }
         var options = GenerationOptions()
         options.greedy = true
         options.maxFrames = 20

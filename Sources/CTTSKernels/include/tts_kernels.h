@@ -77,6 +77,23 @@ void tts_matmul_q8_0_avx512(const uint8_t *w, const float *x, float *y,
                             int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
 #endif
 
+// q8_0 repacked for integer dot products ("VNNI order"; cols a multiple of 512): see
+// ref/q8_vnni.c for the layout. Repacking is lossless (same quants and scales as q8_0).
+// tts_q8_vnni_supported() says whether this machine has the fast matrix-vector kernel.
+void tts_q8_vnni_repack(const uint8_t *q8, int64_t rows, int64_t cols, uint8_t *wq, uint16_t *ws);
+void tts_q8_vnni_dequantize_row(const uint8_t *wq, const uint16_t *ws, float *out, int64_t cols);
+// xq: cols int8 (interleaved), xs: cols/32 scales, xsum: cols/32 bias corrections.
+void tts_q8_vnni_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xs, int32_t *xsum);
+int tts_q8_vnni_supported(void);
+void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
+                        const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+void tts_q8_vnni_matvec_ref(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
+                            const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+#if defined(__x86_64__)
+void tts_q8_vnni_matvec_avx512(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
+                               const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+#endif
+
 // Outer-product GEMM for token-major activations (convolutions, wide MLPs over many tokens):
 // y[t*ldy + o] (+)= sum_i x[t*cin + i] * wt[i*cout + o]  for t in [t0, t1), o < cout, with wt the
 // *transposed* weight [cin][cout] and ldy >= cout the row stride of y. accumulate = 0 overwrites y,

@@ -54,8 +54,10 @@ public final class Qwen3TTSModel: Sendable {
         let main = files.main
         let loadedTalker = try Talker(weights: main, config: configuration.talker)
         let loadedPredictor = try CodePredictor(weights: main, config: configuration.talker)
-        talker = weights.map { loadedTalker.converted(to: $0) } ?? loadedTalker
-        codePredictor = weights.map { loadedPredictor.converted(to: $0) } ?? loadedPredictor
+        // Optionally re-encode, then repack q8_0 for the integer dot-product kernel where available.
+        let prepare = { (l: Linear) in (weights.map { l.converted(to: $0) } ?? l).preparedForInference() }
+        talker = loadedTalker.mapLinears(prepare)
+        codePredictor = loadedPredictor.mapLinears(prepare)
         // The speaker encoder (Base models) serves voice cloning, which this build does not run yet.
         main.skip(prefix: TensorNames.speakerEncoderPrefix)
         try main.finish()

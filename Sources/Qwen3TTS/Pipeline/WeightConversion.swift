@@ -1,34 +1,32 @@
-// Storing the generation weights (talker and code-predictor linears and heads) as another type.
+// Transforming the generation weights (talker and code-predictor linears and heads) as a whole:
+// storing them as another type, or preparing them for the fastest kernel.
 import TTSRuntime
 
 extension TransformerLayerWeights {
-    func converted(to t: WeightType) -> TransformerLayerWeights {
-        TransformerLayerWeights(inputNorm: inputNorm, postNorm: postNorm,
-                                q: q.converted(to: t), k: k.converted(to: t), v: v.converted(to: t), o: o.converted(to: t),
-                                qNorm: qNorm, kNorm: kNorm,
-                                gate: gate.converted(to: t), up: up.converted(to: t), down: down.converted(to: t),
+    func mapLinears(_ f: (Linear) -> Linear) -> TransformerLayerWeights {
+        TransformerLayerWeights(inputNorm: inputNorm, postNorm: postNorm, q: f(q), k: f(k), v: f(v), o: f(o),
+                                qNorm: qNorm, kNorm: kNorm, gate: f(gate), up: f(up), down: f(down),
                                 attentionScale: attentionScale, mlpScale: mlpScale)
     }
 }
 
 extension TransformerStack {
-    func converted(to t: WeightType) -> TransformerStack {
-        TransformerStack(shape: shape, layers: layers.map { $0.converted(to: t) }, finalNorm: finalNorm)
+    func mapLinears(_ f: (Linear) -> Linear) -> TransformerStack {
+        TransformerStack(shape: shape, layers: layers.map { $0.mapLinears(f) }, finalNorm: finalNorm)
     }
 }
 
 extension Talker {
-    /// Layers and codec head as `t`; embeddings (read a row at a time) and the text projection
-    /// (prompt only) keep their stored type.
-    func converted(to t: WeightType) -> Talker {
-        Talker(stack: stack.converted(to: t), textEmbedding: textEmbedding, textFC1: textFC1, textFC2: textFC2,
-               codecEmbedding: codecEmbedding, codecHead: codecHead.converted(to: t))
+    /// Applies `f` to the layers' linears and the codec head; embeddings (read a row at a time)
+    /// and the text projection (prompt only) are left as they are.
+    func mapLinears(_ f: (Linear) -> Linear) -> Talker {
+        Talker(stack: stack.mapLinears(f), textEmbedding: textEmbedding, textFC1: textFC1, textFC2: textFC2,
+               codecEmbedding: codecEmbedding, codecHead: f(codecHead))
     }
 }
 
 extension CodePredictor {
-    func converted(to t: WeightType) -> CodePredictor {
-        CodePredictor(stack: stack.converted(to: t), projection: projection?.converted(to: t), embeddings: embeddings,
-                      heads: heads.map { $0.converted(to: t) })
+    func mapLinears(_ f: (Linear) -> Linear) -> CodePredictor {
+        CodePredictor(stack: stack.mapLinears(f), projection: projection.map(f), embeddings: embeddings, heads: heads.map(f))
     }
 }

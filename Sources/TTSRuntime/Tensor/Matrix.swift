@@ -52,13 +52,16 @@ public struct Matrix: Sendable {
         case bf16(UnsafePointer<UInt16>)
         /// cols/32 blocks of TTS_Q8_0_BLOCK_BYTES per row.
         case q8_0(UnsafePointer<UInt8>)
+        /// q8_0 repacked for integer dot products: quants [rows][cols] in VNNI order, f16 scales
+        /// [rows][cols/32] (see tts_kernels.h). Same values as q8_0.
+        case q8Vnni(quants: UnsafePointer<UInt8>, scales: UnsafePointer<UInt16>)
     }
 
     public var weightType: WeightType {
         switch storage {
         case .f32: return .f32
         case .bf16: return .bf16
-        case .q8_0: return .q8_0
+        case .q8_0, .q8Vnni: return .q8_0
         }
     }
 
@@ -85,7 +88,7 @@ public struct Matrix: Sendable {
         switch storage {
         case .f32: return rows * cols * 4
         case .bf16: return rows * cols * 2
-        case .q8_0: return rows * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
+        case .q8_0, .q8Vnni: return rows * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
         }
     }
 
@@ -96,6 +99,7 @@ public struct Matrix: Sendable {
         case .f32(let p): out.update(from: p + r * cols, count: cols)
         case .bf16(let p): tts_convert_bf16_f32(p + r * cols, out, Int64(cols))
         case .q8_0(let p): tts_dequantize_q8_0(p + r * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES), out, Int64(cols))
+        case .q8Vnni(let q, let s): tts_q8_vnni_dequantize_row(q + r * cols, s + r * (cols / 32), out, Int64(cols))
         }
     }
 
@@ -109,11 +113,30 @@ public struct Matrix: Sendable {
         case .bf16(let p):
             let src = p + r * cols
             for i in 0..<cols { out[i] += tts_bf16_to_f32(src[i]) }
-        case .q8_0:
+        case .q8_0, .q8Vnni:
             var tmp = [Float](repeating: 0, count: cols)
             tmp.withUnsafeMutableBufferPointer { row(r, into: $0.baseAddress!) }
             for i in 0..<cols { out[i] += tmp[i] }
         }
+    }
+
+    /// A q8_0 matrix repacked for the integer dot-product kernel when this CPU has it and the
+    /// width allows (a multiple of 512); any other matrix is returned as it is. Lossless.
+    public func preparedForInference() -> Matrix {
+        guard case .q8_0(let src) = storage, cols % 512 == 0, tts_q8_vnni_supported() != 0 else { return self }
+        let nb = cols / 32
+        let s = ByteStorage(count: rows * cols + rows * nb * 2) { p in
+            let q = p.assumingMemoryBound(to: UInt8.self)
+            let sc = (p + rows * cols).assumingMemoryBound(to: UInt16.self)
+            tts_q8_vnni_repack(src, Int64(rows), Int64(cols), q, sc)
+        }
+        // The q8_0 bytes are no longer read: let a mapped source leave memory.
+        if let file = owner as? MappedFile {
+            file.release(offset: UnsafeRawPointer(src) - file.base, length: byteCount)
+        }
+        let quants = UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))
+        let scales = UnsafePointer((s.pointer + rows * cols).assumingMemoryBound(to: UInt16.self))
+        return Matrix(rows: rows, cols: cols, storage: .q8Vnni(quants: quants, scales: scales), owner: s)
     }
 
     /// The same matrix stored as `type` (rows converted one at a time). A q8_0 request for a
@@ -166,11 +189,36 @@ public struct Matrix: Sendable {
     /// (each row is computed by one thread, so the result does not depend on the thread count).
     public func multiply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, pool: ThreadPool? = nil) {
         let work = rows * cols * max(n, 1)
+        if case .q8Vnni(let q, let s) = storage {
+            // Quantize every token's activations once; then, per block of 64 rows (which stays in
+            // cache), run all tokens through the integer kernel. Rows are split over threads.
+            let nb = cols / 32
+            let xq = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
+            let xs = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
+            let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * nb)
+            defer { xq.deallocate(); xs.deallocate(); xsum.deallocate() }
+            for t in 0..<n { tts_q8_vnni_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xs + t * nb, xsum + t * nb) }
+            let (rowCount, colCount) = (rows, cols)
+            let run = { (lo: Int, hi: Int) in
+                var r = lo
+                while r < hi {
+                    let e = min(hi, r + 64)
+                    for t in 0..<n {
+                        tts_q8_vnni_matvec(q, s, xq + t * colCount, xs + t * nb, xsum + t * nb, y + t * rowCount,
+                                           Int64(colCount), Int64(r), Int64(e))
+                    }
+                    r = e
+                }
+            }
+            if let pool, pool.threadCount > 1, work >= 32_768 { pool.parallelRanges(rows, granularity: 16, run) } else { run(0, rows) }
+            return
+        }
         let run = { (lo: Int, hi: Int) in
             switch storage {
             case .f32(let w): tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .bf16(let w): tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .q8_0(let w): tts_matmul_q8_0(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            case .q8Vnni: preconditionFailure("handled above")
             }
         }
         if let pool, pool.threadCount > 1, work >= 32_768 {
@@ -193,6 +241,7 @@ public struct Linear: Sendable {
     }
 
     public func converted(to type: WeightType) -> Linear { Linear(weight: weight.converted(to: type), bias: bias) }
+    public func preparedForInference() -> Linear { Linear(weight: weight.preparedForInference(), bias: bias) }
 
     public var inFeatures: Int { weight.cols }
     public var outFeatures: Int { weight.rows }
