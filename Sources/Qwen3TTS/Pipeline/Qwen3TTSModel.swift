@@ -55,9 +55,10 @@ public final class Qwen3TTSModel: Sendable {
         let loadedTalker = try Talker(weights: main, config: configuration.talker)
         let loadedPredictor = try CodePredictor(weights: main, config: configuration.talker)
         // Optionally re-encode, then repack q8_0 for the integer dot-product kernel where available.
-        let prepare = { (l: Linear) in (weights.map { l.converted(to: $0) } ?? l).preparedForInference() }
-        talker = loadedTalker.mapLinears(prepare)
-        codePredictor = loadedPredictor.mapLinears(prepare)
+        let workers = ThreadPool(threads: threads)
+        (talker, codePredictor) = transformGenerationWeights(loadedTalker, loadedPredictor, pool: workers) { l in
+            (weights.map { l.converted(to: $0) } ?? l).preparedForInference()
+        }
         // The speaker encoder (Base models) serves voice cloning, which this build does not run yet.
         main.skip(prefix: TensorNames.speakerEncoderPrefix)
         try main.finish()
@@ -66,7 +67,7 @@ public final class Qwen3TTSModel: Sendable {
         // The encoder (reference audio -> codes) serves in-context voice cloning only.
         speech.skip(prefix: TensorNames.speechEncoderPrefix)
         try speech.finish()
-        pool = ThreadPool(threads: threads)
+        pool = workers
     }
 
     var promptBuilder: PromptBuilder { PromptBuilder(config: configuration, tokenizer: tokenizer, talker: talker) }

@@ -30,3 +30,29 @@ extension CodePredictor {
         CodePredictor(stack: stack.mapLinears(f), projection: projection.map(f), embeddings: embeddings, heads: heads.map(f))
     }
 }
+
+/// Applies `transform` to every generation linear of the talker and code predictor, the
+/// matrices in parallel on `pool` (re-encoding and repacking are per matrix and independent).
+func transformGenerationWeights(_ talker: Talker, _ predictor: CodePredictor, pool: ThreadPool,
+                                _ transform: @escaping (Linear) -> Linear) -> (Talker, CodePredictor) {
+    var originals: [Linear] = []
+    _ = talker.mapLinears { originals.append($0); return $0 }
+    _ = predictor.mapLinears { originals.append($0); return $0 }
+    let results = UnsafeMutablePointer<Linear?>.allocate(capacity: originals.count)
+    results.initialize(repeating: nil, count: originals.count)
+    defer {
+        results.deinitialize(count: originals.count)
+        results.deallocate()
+    }
+    let inputs = originals
+    pool.parallelFor(inputs.count) { i in results[i] = transform(inputs[i]) }
+    // mapLinears visits the matrices in the same order every time.
+    var next = 0
+    func take(_: Linear) -> Linear {
+        defer { next += 1 }
+        return results[next]!
+    }
+    let t = talker.mapLinears(take)
+    let p = predictor.mapLinears(take)
+    return (t, p)
+}
