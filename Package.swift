@@ -25,6 +25,7 @@ let package = Package(
             name: "TTSCommands",
             dependencies: [
                 "Qwen3TTS",
+                "CTTSKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "qwen3-tts", dependencies: ["TTSCommands"]),

@@ -173,3 +173,16 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/x.gguf"))
     }
 }
+
+@Suite struct InspectCLITests {
+    @Test func showsKernelsAndModel() throws {
+        let r = try CLI.run(["inspect", "--model", CLI.checkpoint("tiny-cv-1b7")])
+        let out = String(decoding: r.stdout, as: UTF8.self)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(out.contains("kernels: ") && out.contains("variant: custom_voice 1b7; instruct: yes"))
+        #expect(out.contains("speakers: aiden, dylan") && out.contains("languages: auto, chinese"))
+        #expect(out.contains("generation weights: bf16 x"))
+        let bad = try CLI.run(["inspect", "--model", "/nonexistent"])
+        #expect(bad.status != 0 && bad.stderr.contains("/nonexistent is missing"))
+    }
+}

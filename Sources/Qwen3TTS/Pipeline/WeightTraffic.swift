@@ -1,4 +1,6 @@
-// Weight bytes streamed per generated frame: the memory-bandwidth bound of generation.
+// Weight bytes streamed per generated frame (the memory-bandwidth bound of generation), and the
+// storage types of those weights.
+import TTSRuntime
 
 extension TransformerStack {
     var weightBytes: Int {
@@ -19,5 +21,21 @@ extension Qwen3TTSModel {
             + codePredictor.heads.reduce(0) { $0 + $1.weight.byteCount }
             + passes * (codePredictor.projection?.weight.byteCount ?? 0)
         return (talkerBytes, cp)
+    }
+}
+
+extension Qwen3TTSModel {
+    /// The storage types of the talker and code-predictor matrices, with counts ("q8_0 x 247").
+    public var generationWeightTypes: [String] {
+        var counts: [String: Int] = [:]
+        func note(_ l: Linear) -> Linear {
+            var name = l.weight.weightType.rawValue
+            if case .q8Vnni = l.weight.storage { name += " (VNNI order)" }
+            counts[name, default: 0] += 1
+            return l
+        }
+        _ = talker.mapLinears(note)
+        _ = codePredictor.mapLinears(note)
+        return counts.sorted { $0.key < $1.key }.map { "\($0.key) x \($0.value)" }
     }
 }
