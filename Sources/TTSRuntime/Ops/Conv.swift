@@ -14,9 +14,20 @@ public func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @esca
 /// weight (output o, input i, tap j) in the PyTorch layout.
 func tapMajor(_ weight: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, source: (Int, Int, Int) -> Int) -> FloatStorage {
     var t = [Float](repeating: 0, count: weight.count)
-    for o in 0..<outChannels {
-        for i in 0..<inChannels {
-            for j in 0..<kernelSize { t[(j * inChannels + i) * outChannels + o] = weight[source(o, i, j)] }
+    // Blocks of 16 output channels: each write run fills one cache line.
+    weight.withUnsafeBufferPointer { w in
+        t.withUnsafeMutableBufferPointer { out in
+            var o0 = 0
+            while o0 < outChannels {
+                let o1 = min(o0 + 16, outChannels)
+                for i in 0..<inChannels {
+                    for j in 0..<kernelSize {
+                        let row = (j * inChannels + i) * outChannels
+                        for o in o0..<o1 { out[row + o] = w[source(o, i, j)] }
+                    }
+                }
+                o0 = o1
+            }
         }
     }
     return FloatStorage(t)
