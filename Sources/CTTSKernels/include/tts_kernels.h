@@ -22,6 +22,11 @@
 extern "C" {
 #endif
 
+// ---- process configuration ------------------------------------------------------------------
+// Keeps freed large allocations in the process (glibc), so the decoder's per-stage buffers are
+// reused rather than faulted in and zeroed by the kernel on every call. No-op elsewhere.
+void tts_retain_freed_memory(void);
+
 // ---- dtype conversion -------------------------------------------------------------------
 float tts_bf16_to_f32(uint16_t v);
 uint16_t tts_f32_to_bf16(float v);  // round to nearest even, NaN preserved

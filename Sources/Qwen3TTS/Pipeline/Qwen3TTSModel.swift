@@ -45,6 +45,7 @@ public final class Qwen3TTSModel: Sendable {
     public var threadCount: Int { pool.threadCount }
 
     private init(path: String, threads: Int, weights: WeightType?) throws {
+        SystemMetrics.retainFreedMemory()
         directory = path
         let files = try ModelFiles.open(path)
         configuration = files.configuration

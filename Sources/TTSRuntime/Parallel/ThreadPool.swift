@@ -120,12 +120,12 @@ public final class ThreadPool: Sendable {
 }
 
 extension ThreadPool {
-    /// Splits [0, total) into about `threadCount` contiguous ranges (multiples of `granularity`)
-    /// and runs `body(lo, hi)` on each.
+    /// Splits [0, total) into contiguous ranges (multiples of `granularity`), about four per
+    /// thread so that a worker that starts late simply takes fewer, and runs `body(lo, hi)` on each.
     public func parallelRanges(_ total: Int, granularity: Int = 1, _ body: @escaping (Int, Int) -> Void) {
         let g = max(granularity, 1)
         let units = (total + g - 1) / g
-        let parts = min(threadCount, max(units, 1))
+        let parts = threadCount == 1 ? 1 : min(threadCount * 4, max(units, 1))
         if parts <= 1 {
             body(0, total)
             return

@@ -1,4 +1,5 @@
 // Process and machine measurements for benchmarks: peak RSS and streaming-read bandwidth.
+import CTTSKernels
 import Foundation
 
 #if canImport(Glibc)
@@ -8,6 +9,11 @@ import Darwin
 #endif
 
 public enum SystemMetrics {
+    /// Keeps freed large blocks in the process instead of unmapping them (glibc), so the
+    /// decoder's large per-stage buffers are reused rather than faulted in and zeroed by the
+    /// kernel on every call. Peak memory is unchanged; it is just not returned after a request.
+    public static func retainFreedMemory() { tts_retain_freed_memory() }
+
     /// Peak resident set size of this process, in bytes.
     public static func peakResidentBytes() -> Int {
         var usage = rusage()
