@@ -183,3 +183,29 @@ import TTSRuntime
         #expect(hard == ["xxxxxxxxxx", "xxxxxxxxxx", "xxxxx"])
     }
 }
+
+@Suite struct LongTextTests {
+    @Test func synthesizeSplitsLongTextIntoOneContinuousDecode() throws {
+        let model = try Fixtures.model("tiny-vd-1b7")
+        let text = "First sentence here. Second one follows! Is this the third? Yes, and a fourth."
+        var options = GenerationOptions()
+        options.greedy = true
+        options.maxFrames = 5
+        let whole = try model.synthesize(SynthesisRequest(text: text, language: "english"), options: options, segmentCharacters: 40)
+        var expected: [[Int]] = []
+        for s in TextSplitter.split(text, maxCharacters: 40) {
+            expected += try model.generateCodes(SynthesisRequest(text: s, language: "english"), options: options).codes
+        }
+        #expect(whole.codes == expected && whole.codes.count == 10)
+        #expect(whole.audio == (try model.decode(codes: expected)))
+    }
+
+    @Test func hugeAndBlankTextAreRefused() throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        let huge = String(repeating: "word ", count: 20_001)
+        #expect(throws: SynthesisError.textTooLong(characters: huge.count, limit: Qwen3TTSModel.maximumTextCharacters)) {
+            try model.synthesize(SynthesisRequest(text: huge))
+        }
+        #expect(throws: SynthesisError.emptyText) { try model.synthesize(SynthesisRequest(text: " \n\t ")) }
+    }
+}

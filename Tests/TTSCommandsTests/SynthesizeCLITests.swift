@@ -186,3 +186,14 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("/nonexistent is missing"))
     }
 }
+
+@Suite struct HugeTextCLITests {
+    @Test func hugeTextIsRefusedWithItsSize() throws {
+        let dir = try CLI.temporaryDirectory()
+        try String(repeating: "Hello world. ", count: 8000).write(toFile: dir + "/big.txt", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text-file", dir + "/big.txt", "-o", dir + "/o.wav"])
+        #expect(r.status != 0 && r.stderr.contains("characters long; the limit is 100000"), "\(r.stderr)")
+        let s = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text-file", dir + "/big.txt", "--stream", "-o", dir + "/s.wav"])
+        #expect(s.status != 0 && s.stderr.contains("the limit is 100000"))
+    }
+}

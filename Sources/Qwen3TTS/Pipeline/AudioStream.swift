@@ -83,6 +83,9 @@ extension Qwen3TTSModel {
                         progress: StreamProgress = StreamProgress(), emit: (AudioChunk) -> Void) throws {
         try streaming.validate()
         try validate(request, options: options)
+        guard request.text.count <= Self.maximumTextCharacters else {
+            throw SynthesisError.textTooLong(characters: request.text.count, limit: Self.maximumTextCharacters)
+        }
         let start = ContinuousClock.now
         let segments = TextSplitter.split(request.text, maxCharacters: streaming.maxSegmentCharacters)
         if segments.isEmpty { throw SynthesisError.emptyText }

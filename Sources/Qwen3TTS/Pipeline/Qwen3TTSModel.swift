@@ -115,15 +115,44 @@ public final class Qwen3TTSModel: Sendable {
         return times
     }
 
-    /// Text to audio.
-    public func synthesize(_ request: SynthesisRequest, options: GenerationOptions = .init()) throws -> SynthesisResult {
+    /// Most characters of text one request may hold (longer text is refused, not truncated).
+    public static let maximumTextCharacters = 100_000
+
+    /// Text to audio. Text longer than `segmentCharacters` is split at sentence boundaries
+    /// (TextSplitter) and the utterances' codes are concatenated and decoded as one stream, as
+    /// streaming synthesis does; each utterance has its own prompt and frame cap.
+    public func synthesize(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                           segmentCharacters: Int = StreamOptions().maxSegmentCharacters) throws -> SynthesisResult {
         let clock = ContinuousClock()
         let start = clock.now
-        var (codes, finished, seed, timings) = try generateCodes(request, options: options)
+        guard request.text.count <= Self.maximumTextCharacters else {
+            throw SynthesisError.textTooLong(characters: request.text.count, limit: Self.maximumTextCharacters)
+        }
+        let segments = TextSplitter.split(request.text, maxCharacters: segmentCharacters)
+        var codes: [[Int]] = []
+        var finished = true
+        var timings = SynthesisTimings()
+        var seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
+        let firstSeed = seed
+        for text in segments.isEmpty ? [request.text] : segments {
+            var r = request
+            r.text = text
+            var o = options
+            o.seed = seed
+            seed &+= 1
+            let part = try generateCodes(r, options: o)
+            if codes.isEmpty { timings.firstFrame = part.timings.firstFrame }
+            codes += part.codes
+            finished = finished && part.finished
+            timings.prompt += part.timings.prompt
+            timings.prefill += part.timings.prefill
+            timings.talkerSteps += part.timings.talkerSteps
+            timings.codePredictor += part.timings.codePredictor
+        }
         let decodeStart = clock.now
         let audio = try decode(codes: codes)
         timings.decoder = (clock.now - decodeStart).seconds
         timings.total = (clock.now - start).seconds
-        return SynthesisResult(codes: codes, audio: audio, sampleRate: sampleRate, seed: seed, timings: timings, finished: finished)
+        return SynthesisResult(codes: codes, audio: audio, sampleRate: sampleRate, seed: firstSeed, timings: timings, finished: finished)
     }
 }

@@ -31,7 +31,7 @@ public struct SynthesisRequest: Sendable, Equatable {
 /// Errors in a request: each names what was wrong and, where it helps, what is valid.
 public enum SynthesisError: Error, Sendable, CustomStringConvertible, Equatable {
     case emptyText
-    case textTooLong(tokens: Int, limit: Int)
+    case textTooLong(characters: Int, limit: Int)
     case unknownLanguage(String, valid: [String])
     case unknownSpeaker(String, valid: [String])
     case speakerNotSupported(model: String)
@@ -44,8 +44,8 @@ public enum SynthesisError: Error, Sendable, CustomStringConvertible, Equatable 
         switch self {
         case .emptyText:
             return "the text is empty"
-        case .textTooLong(let tokens, let limit):
-            return "the text is \(tokens) tokens long; the limit is \(limit)"
+        case .textTooLong(let characters, let limit):
+            return "the text is \(characters) characters long; the limit is \(limit)"
         case .unknownLanguage(let l, let valid):
             return "unknown language \"\(l)\"; valid: \(valid.joined(separator: ", "))"
         case .unknownSpeaker(let s, let valid):

@@ -1,6 +1,7 @@
 // Prompt construction: the prefill embeddings and the trailing text track (spec §6).
 // Ports Qwen3TTSForConditionalGeneration.generate (modeling_qwen3_tts.py) and the chat strings of
 // Qwen3TTSModel (qwen_tts/inference/qwen3_tts_model.py), qwen-tts 0.1.1.
+import Foundation
 import TTSRuntime
 import TTSTokenizers
 
@@ -46,7 +47,7 @@ struct PromptBuilder {
     }
 
     func validate(_ request: SynthesisRequest) throws {
-        if request.text.isEmpty { throw SynthesisError.emptyText }
+        if request.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw SynthesisError.emptyText }
         _ = try resolveLanguage(request)
         if let speaker = request.speaker, !speaker.isEmpty {
             guard config.modelKind == .customVoice else { throw SynthesisError.speakerNotSupported(model: config.modelKind.rawValue) }
