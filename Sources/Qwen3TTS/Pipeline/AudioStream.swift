@@ -83,17 +83,12 @@ extension Qwen3TTSModel {
                         progress: StreamProgress = StreamProgress(), emit: (AudioChunk) -> Void) throws {
         try streaming.validate()
         try validate(request, options: options)
-        guard request.text.count <= Self.maximumTextCharacters else {
-            throw SynthesisError.textTooLong(characters: request.text.count, limit: Self.maximumTextCharacters)
-        }
         let start = ContinuousClock.now
-        let segments = TextSplitter.split(request.text, maxCharacters: streaming.maxSegmentCharacters)
-        if segments.isEmpty { throw SynthesisError.emptyText }
+        let utterances = try utterances(request, options: options, maxCharacters: streaming.maxSegmentCharacters).parts
         let decoder = makeStreamingDecoder()
         var pending: [[Int]] = []
         var emittedFrames = 0
         var target = streaming.firstChunkFrames
-        var seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
         func flush(segment: Int) throws {
             guard !pending.isEmpty else { return }
             let samples = try decoder.decode(pending)
@@ -103,12 +98,7 @@ extension Qwen3TTSModel {
             pending.removeAll(keepingCapacity: true)
             target = streaming.chunkFrames
         }
-        for (index, text) in segments.enumerated() {
-            var segmentRequest = request
-            segmentRequest.text = text
-            var segmentOptions = options
-            segmentOptions.seed = seed
-            seed &+= 1
+        for (index, (segmentRequest, segmentOptions)) in utterances.enumerated() {
             _ = try generateCodes(segmentRequest, options: segmentOptions) { codes in
                 if progress.isCancelled { throw CancellationError() }
                 progress.framesGenerated.add(1, ordering: .releasing)

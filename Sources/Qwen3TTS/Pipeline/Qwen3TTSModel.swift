@@ -25,8 +25,6 @@ public final class Qwen3TTSModel: Sendable {
     /// Codes per frame (code 0 + the code predictor's).
     public var codeGroups: Int { configuration.talker.stack.numCodeGroups }
 
-    /// Loads config.json, generation_config.json, the text tokenizer, model.safetensors (or an
-    /// index with shards) and speech_tokenizer/, checking every tensor name and shape.
     /// Loads a model from a Hugging Face checkpoint directory (config.json, generation_config.json,
     /// tokenizer files, model.safetensors or an index with shards, speech_tokenizer/) or from a
     /// GGUF file written by `qwen3-tts convert`, checking every tensor name and shape.
@@ -118,6 +116,28 @@ public final class Qwen3TTSModel: Sendable {
     /// Most characters of text one request may hold (longer text is refused, not truncated).
     public static let maximumTextCharacters = 100_000
 
+    /// The utterances a request is spoken as: its text split at sentence boundaries into pieces of
+    /// at most `maxCharacters`, each with its own seed (the request's, then +1, +2, ...).
+    /// Returns the seed of the first utterance too. Throws for empty or over-long text.
+    func utterances(_ request: SynthesisRequest, options: GenerationOptions, maxCharacters: Int) throws
+        -> (seed: UInt64, parts: [(request: SynthesisRequest, options: GenerationOptions)])
+    {
+        guard request.text.count <= Self.maximumTextCharacters else {
+            throw SynthesisError.textTooLong(characters: request.text.count, limit: Self.maximumTextCharacters)
+        }
+        let texts = TextSplitter.split(request.text, maxCharacters: maxCharacters)
+        if texts.isEmpty { throw SynthesisError.emptyText }
+        let first = options.seed ?? UInt64.random(in: 0...UInt64.max)
+        let parts = texts.enumerated().map { i, text in
+            var r = request
+            r.text = text
+            var o = options
+            o.seed = first &+ UInt64(i)
+            return (r, o)
+        }
+        return (first, parts)
+    }
+
     /// Text to audio. Text longer than `segmentCharacters` is split at sentence boundaries
     /// (TextSplitter) and the utterances' codes are concatenated and decoded as one stream, as
     /// streaming synthesis does; each utterance has its own prompt and frame cap.
@@ -125,21 +145,11 @@ public final class Qwen3TTSModel: Sendable {
                            segmentCharacters: Int = StreamOptions().maxSegmentCharacters) throws -> SynthesisResult {
         let clock = ContinuousClock()
         let start = clock.now
-        guard request.text.count <= Self.maximumTextCharacters else {
-            throw SynthesisError.textTooLong(characters: request.text.count, limit: Self.maximumTextCharacters)
-        }
-        let segments = TextSplitter.split(request.text, maxCharacters: segmentCharacters)
+        let (firstSeed, utterances) = try utterances(request, options: options, maxCharacters: segmentCharacters)
         var codes: [[Int]] = []
         var finished = true
         var timings = SynthesisTimings()
-        var seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
-        let firstSeed = seed
-        for text in segments.isEmpty ? [request.text] : segments {
-            var r = request
-            r.text = text
-            var o = options
-            o.seed = seed
-            seed &+= 1
+        for (r, o) in utterances {
             let part = try generateCodes(r, options: o)
             if codes.isEmpty { timings.firstFrame = part.timings.firstFrame }
             codes += part.codes
