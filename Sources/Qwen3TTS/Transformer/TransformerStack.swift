@@ -138,11 +138,8 @@ struct TransformerStack: Sendable {
                                        Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
             }
             let tasks = n * s.heads
-            if let pool = scratch.pool, pool.threadCount > 1, tasks * min(keysMax, s.window ?? keysMax) * s.headDim >= 16_384 {
-                pool.parallelRanges(tasks) { lo, hi in for task in lo..<hi { attend(task) } }
-            } else {
-                for task in 0..<tasks { attend(task) }
-            }
+            splitWork(tasks, granularity: 1, work: tasks * min(keysMax, s.window ?? keysMax) * s.headDim, threshold: 16_384,
+                      pool: scratch.pool) { lo, hi in for task in lo..<hi { attend(task) } }
             layer.o(att, proj, n: n, pool: scratch.pool)
             addResidual(x, proj, scale: layer.attentionScale, count: n)
 

@@ -3,11 +3,7 @@ import CTTSKernels
 
 /// Splits [0, t) over the pool's threads (in multiples of 8 tokens) when there is enough work.
 public func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @escaping (Int, Int) -> Void) {
-    if let pool, pool.threadCount > 1, work >= 65_536, t >= 8 {
-        pool.parallelRanges(t, granularity: 8, body)
-    } else {
-        body(0, t)
-    }
+    splitWork(t, granularity: 8, work: t >= 8 ? work : 0, threshold: 65_536, pool: pool, body)
 }
 
 /// Reorders conv weights into per-tap matrices [k][in][out]; `source(o, i, j)` is the index of

@@ -137,3 +137,15 @@ extension ThreadPool {
         }
     }
 }
+
+/// Runs `body` over [0, total): split across `pool` (ranges that are multiples of `granularity`)
+/// when there is a pool with more than one thread and `work` reaches `threshold`, on the calling
+/// thread otherwise. Small loops are not worth the hand-off.
+public func splitWork(_ total: Int, granularity: Int, work: Int, threshold: Int, pool: ThreadPool?,
+                      _ body: @escaping (Int, Int) -> Void) {
+    if let pool, pool.threadCount > 1, work >= threshold, total > 1 {
+        pool.parallelRanges(total, granularity: granularity, body)
+    } else {
+        body(0, total)
+    }
+}

@@ -210,7 +210,7 @@ public struct Matrix: Sendable {
                     r = e
                 }
             }
-            if let pool, pool.threadCount > 1, work >= 32_768 { pool.parallelRanges(rows, granularity: 16, run) } else { run(0, rows) }
+            splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
             return
         }
         let run = { (lo: Int, hi: Int) in
@@ -221,11 +221,7 @@ public struct Matrix: Sendable {
             case .q8Vnni: preconditionFailure("handled above")
             }
         }
-        if let pool, pool.threadCount > 1, work >= 32_768 {
-            pool.parallelRanges(rows, granularity: 16, run)
-        } else {
-            run(0, rows)
-        }
+        splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
     }
 }
 
