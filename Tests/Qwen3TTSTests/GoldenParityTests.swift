@@ -54,8 +54,7 @@ import TTSRuntime
         for k in 0..<4 {
             guard let expected = try? golden.floats("logits_\(k)") else { break }
             if k > 0 {
-                let text: [Float] = k - 1 < prompt.trailingCount ? Array(prompt.trailing[((k - 1) * d)..<(k * d)]) : prompt.pad
-                text.withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(c.codes[k - 1], text: t.baseAddress!, into: $0.baseAddress!) } }
+                prompt.textRow(k - 1).withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(c.codes[k - 1], text: t.baseAddress!, into: $0.baseAddress!) } }
                 row.withUnsafeBufferPointer { session.step($0.baseAddress!) }
             }
             let logits = Array(session.talkerLogits())

@@ -89,8 +89,7 @@ enum QuantFixture {
         var states = [Array(UnsafeBufferPointer(start: session.lastHidden, count: d))]
         var row = [Float](repeating: 0, count: d)
         for (k, codes) in frames.enumerated() {
-            let text: [Float] = k < prompt.trailingCount ? Array(prompt.trailing[(k * d)..<((k + 1) * d)]) : prompt.pad
-            text.withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(codes, text: t.baseAddress!, into: $0.baseAddress!) } }
+            prompt.textRow(k).withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(codes, text: t.baseAddress!, into: $0.baseAddress!) } }
             row.withUnsafeBufferPointer { session.step($0.baseAddress!) }
             states.append(Array(UnsafeBufferPointer(start: session.lastHidden, count: d)))
         }

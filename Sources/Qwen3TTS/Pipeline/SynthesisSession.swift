@@ -145,9 +145,7 @@ final class SynthesisSession {
             history.append(code0)
             try onFrame(codes)
             started = clock.now
-            let index = frames.count - 1
-            let textRow: [Float] = index < prompt.trailingCount ? Array(prompt.trailing[(index * d)..<((index + 1) * d)]) : prompt.pad
-            textRow.withUnsafeBufferPointer { tb in
+            prompt.textRow(frames.count - 1).withUnsafeBufferPointer { tb in
                 row.withUnsafeMutableBufferPointer { frameEmbedding(codes, text: tb.baseAddress!, into: $0.baseAddress!) }
             }
             row.withUnsafeBufferPointer { step($0.baseAddress!) }

@@ -20,6 +20,11 @@ struct Prompt {
 
     var prefillCount: Int { prefill.count / hidden }
     var trailingCount: Int { trailing.count / hidden }
+
+    /// The text-track row added to decode step `step` (a view, not a copy).
+    func textRow(_ step: Int) -> ArraySlice<Float> {
+        step < trailingCount ? trailing[(step * hidden)..<((step + 1) * hidden)] : pad[...]
+    }
 }
 
 struct PromptBuilder {
