@@ -24,10 +24,3 @@ public enum TensorConversion {
         }
     }
 }
-
-extension WeightStore {
-    /// A tensor's file and location, without marking it used.
-    public func location(_ name: String) -> (file: any TensorFile, info: TensorInfo)? {
-        lookup(name)
-    }
-}

@@ -58,7 +58,8 @@ public final class WeightStore {
 
     public var names: [String] { Array(index.keys) }
 
-    func lookup(_ name: String) -> (file: any TensorFile, info: TensorInfo)? { index[name] }
+    /// A tensor's file and location, without marking it used.
+    public func location(_ name: String) -> (file: any TensorFile, info: TensorInfo)? { index[name] }
     public func contains(_ name: String) -> Bool { index[name] != nil }
 
     /// Looks a tensor up, checks its shape and marks it used.
