@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -10,6 +10,12 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The daemon. Default traits off: swift-configuration support is not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Hot loops only: no allocation, no I/O, no errors. See include/tts_kernels.h.
@@ -21,10 +27,24 @@ let package = Package(
         // Everything that knows Qwen3-TTS.
         .target(name: "Qwen3TTS", dependencies: ["TTSRuntime", "TTSTokenizers"]),
         // Command-line commands as a library (testable); the executable is one line.
+        // The daemon (OpenAI-compatible HTTP API, scheduler) and its client.
+        .target(
+            name: "TTSServer",
+            dependencies: [
+                "Qwen3TTS",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .target(
             name: "TTSCommands",
             dependencies: [
                 "Qwen3TTS",
+                "TTSServer",
                 "CTTSKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -34,7 +54,8 @@ let package = Package(
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
-        .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "qwen3-tts"]),
+        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS"]),
+        .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts"]),
     ],
     swiftLanguageModes: [.v6]
 )

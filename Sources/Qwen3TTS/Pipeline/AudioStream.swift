@@ -56,15 +56,20 @@ public final class StreamProgress: Sendable {
 extension Qwen3TTSModel {
     /// Synthesizes `request` and yields audio chunks as frames are produced. The generation runs
     /// on its own thread; cancelling the consuming task (or dropping the stream) stops it within
-    /// one frame. Errors in the request are thrown from the stream.
+    /// one frame. Errors in the request are thrown from the stream. `onExit` runs on the
+    /// producer thread after it has stopped for any reason (servers release the CPU slot there).
     public func stream(_ request: SynthesisRequest, options: GenerationOptions = .init(),
-                       streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress())
+                       streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress(),
+                       onExit: (@Sendable () -> Void)? = nil)
         -> AsyncThrowingStream<AudioChunk, Error>
     {
         let (stream, continuation) = AsyncThrowingStream<AudioChunk, Error>.makeStream()
         continuation.onTermination = { _ in progress.cancelled.store(true, ordering: .releasing) }
         let thread = Thread { [self] in
-            defer { progress.finished.store(true, ordering: .releasing) }
+            defer {
+                progress.finished.store(true, ordering: .releasing)
+                onExit?()
+            }
             do {
                 try self.produce(request, options: options, streaming: streaming, progress: progress) { continuation.yield($0) }
                 continuation.finish()

@@ -29,6 +29,14 @@ public enum SystemMetrics {
         #endif
     }
 
+    /// Current resident set size of this process in bytes (nil where /proc is not available).
+    public static func currentResidentBytes() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     /// Streaming-read bandwidth in GB/s: `threads` threads sum disjoint parts of a buffer of
     /// `megabytes` (larger than the caches), best of `repeats` passes.
     public static func readBandwidth(megabytes: Int = 512, threads: Int = 1, repeats: Int = 3) -> Double {

@@ -1,0 +1,126 @@
+// `qwen3-tts client`: speak through a running daemon.
+import ArgumentParser
+import Foundation
+import TTSServer
+
+struct ClientCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "client",
+        abstract: "Speak text through a running `qwen3-tts serve` daemon.",
+        discussion: """
+            The audio streams as it is generated: into --output (a WAV whose sizes are filled in \
+            at the end; "-" for standard output), into --play-cmd's standard input, or, with \
+            neither, into the first of aplay, play (sox) or ffplay found on PATH. Without \
+            --voice the server's first voice is used. The API key may also come from \
+            QWEN3_TTS_API_KEY.
+            """)
+
+    @Argument(help: "Text to speak (default: standard input).")
+    var text: String?
+
+    @Option(name: .long, help: "Language name, or auto.")
+    var language: String?
+
+    @Option(name: .long, help: "Voice (a CustomVoice speaker; 'default' for VoiceDesign).")
+    var voice: String?
+
+    @Option(name: .long, help: "Voice instructions (VoiceDesign; 1.7B CustomVoice).")
+    var instructions: String?
+
+    @Option(name: .long, help: "Server address: http://HOST:PORT.")
+    var server = "http://127.0.0.1:8000"
+
+    @Option(name: .long, help: "Talk to the daemon over this Unix domain socket instead.")
+    var socket: String?
+
+    @Option(name: [.short, .long], help: "Write the audio to this file ('-': standard output).")
+    var output: String?
+
+    @Option(name: .customLong("play-cmd"), help: "Shell command that plays audio from its standard input, e.g. 'aplay -q'.")
+    var playCommand: String?
+
+    @Option(name: .long, help: "wav or pcm (16-bit, 24 kHz, mono).")
+    var format = "wav"
+
+    @Option(name: .long, help: "Seed, for reproducible audio.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Model name to ask for.")
+    var model = "qwen3-tts"
+
+    @Option(name: .customLong("api-key"), help: "API key for a daemon started with --api-key.")
+    var apiKey: String?
+
+    func validate() throws {
+        if output != nil && playCommand != nil { throw ValidationError("give --output or --play-cmd, not both") }
+        if !["wav", "pcm"].contains(format) { throw ValidationError("--format must be wav or pcm") }
+    }
+
+    func run() async throws {
+        let address = try socket.map { ServerAddress.unix(path: $0) } ?? ServerAddress(server)
+        let input = try text ?? readStandardInput()
+        var headers = [("Content-Type", "application/json")]
+        if let key = apiKey ?? ProcessInfo.processInfo.environment["QWEN3_TTS_API_KEY"], !key.isEmpty {
+            headers.append(("Authorization", "Bearer \(key)"))
+        }
+        let chosenVoice: String
+        if let voice { chosenVoice = voice } else { chosenVoice = try await firstVoice(address, headers: headers) }
+        var body: [String: Any] = ["model": model, "input": input, "voice": chosenVoice, "response_format": format]
+        if let language { body["language"] = language }
+        if let instructions { body["instructions"] = instructions }
+        if let seed { body["seed"] = seed }
+        let sink = try AudioSink(output: output, playCommand: playCommand, format: format)
+        let start = ContinuousClock.now
+        var firstAudio: Double?
+        var bytes = 0
+        var errorBody = Data()
+        var status = 0
+        do {
+            let head = try await HTTPClient.send("POST", "/v1/audio/speech", to: address, headers: headers,
+                                                 body: try JSONSerialization.data(withJSONObject: body)) { head in
+                status = head.status
+            } onBody: { buffer in
+                if status != 200 {
+                    errorBody.append(contentsOf: buffer.readableBytesView)
+                    return
+                }
+                if firstAudio == nil { firstAudio = (ContinuousClock.now - start).seconds }
+                bytes += buffer.readableBytes
+                try sink.write(Data(buffer.readableBytesView))
+            }
+            if head.status != 200 { throw ClientError.server(status: head.status, message: HTTPClient.errorMessage(errorBody)) }
+        } catch {
+            sink.abandon()
+            throw CommandError("\(error)")
+        }
+        try sink.finish()
+        let audioBytes = max(0, bytes - (format == "wav" ? 44 : 0))
+        let seconds = Double(audioBytes / 2) / 24_000
+        FileHandle.standardError.write(Data(String(format: "%.2f s audio, first audio after %.3f s, %.2f s in all (voice %@)\n",
+                                                   seconds, firstAudio ?? 0, (ContinuousClock.now - start).seconds, chosenVoice).utf8))
+    }
+
+    private func firstVoice(_ address: ServerAddress, headers: [(String, String)]) async throws -> String {
+        let reply: (head: HTTPResponseHead, body: Data)
+        do {
+            reply = try await HTTPClient.fetch("GET", "/v1/audio/voices", to: address, headers: headers)
+        } catch {
+            throw CommandError("\(error)")
+        }
+        guard reply.head.status == 200 else {
+            throw CommandError("\(ClientError.server(status: reply.head.status, message: HTTPClient.errorMessage(reply.body)))")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any],
+              let data = object["data"] as? [[String: Any]], let id = data.first?["id"] as? String
+        else { throw CommandError("the server listed no voices; give --voice") }
+        return id
+    }
+
+    private func readStandardInput() throws -> String {
+        let data = FileHandle.standardInput.readDataToEndOfFile()
+        guard let s = String(data: data, encoding: .utf8) else { throw CommandError("standard input is not UTF-8 text") }
+        let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !t.isEmpty else { throw CommandError("no text: give it as an argument or on standard input") }
+        return t
+    }
+}

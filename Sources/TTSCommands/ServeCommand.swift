@@ -1,0 +1,124 @@
+// `qwen3-tts serve`: the daemon with the model resident.
+import ArgumentParser
+import Foundation
+import Logging
+import Qwen3TTS
+import TTSRuntime
+import TTSServer
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the model over an OpenAI-compatible HTTP API (POST /v1/audio/speech).",
+        discussion: """
+            Listens at once and loads the model; GET /health answers 503 until it is ready. Each \
+            listener is announced on standard output ("qwen3-tts serve: listening on ..."), then \
+            "model ... ready". SIGINT or SIGTERM refuses new work, gives running requests \
+            --shutdown-grace seconds, and removes the socket file. The API key may also come from \
+            the QWEN3_TTS_API_KEY environment variable. See docs/API.md.
+            """)
+
+    @Option(name: .long, help: "Model: a Qwen3-TTS-12Hz checkpoint directory or a GGUF file from convert.")
+    var model: String
+
+    @Option(name: .long, help: "TCP address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(name: .long, help: "TCP port (0: any free port, announced on standard output).")
+    var port = 8000
+
+    @Flag(name: .customLong("no-tcp"), help: "Listen on --socket only.")
+    var noTCP = false
+
+    @Option(name: .long, help: "Also listen on this Unix domain socket.")
+    var socket: String?
+
+    @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1 routes.")
+    var apiKey: String?
+
+    @Option(name: .customLong("max-concurrent"), help: "Requests generating at once (they share the cores op by op).")
+    var maxConcurrent = 2
+
+    @Option(name: .long, help: "Requests that may wait for a slot; more are refused with 429.")
+    var queue = 8
+
+    @Option(name: .long, help: "Seconds a request may take, waiting included.")
+    var timeout: Double = 300
+
+    @Option(name: .customLong("max-input"), help: "Longest input text in characters.")
+    var maxInput = 4096
+
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes.")
+    var maxBody = 256 * 1024
+
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds running requests get to finish at shutdown.")
+    var shutdownGrace: Double = 10
+
+    @Option(name: .customLong("model-id"), help: "Name to serve the model as (default: the checkpoint's name).")
+    var modelID: String?
+
+    @Option(name: .customLong("first-chunk-frames"), help: "Frames in the first streamed chunk.")
+    var firstChunkFrames = 1
+
+    @Option(name: .customLong("chunk-frames"), help: "Frames in each later streamed chunk.")
+    var chunkFrames = 12
+
+    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16 or q8_0 (default: as in the checkpoint).")
+    var quant: WeightType?
+
+    @Option(name: .long, help: "Worker threads (default: one per core).")
+    var threads: Int?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical") }
+        if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
+        if noTCP && socket == nil { throw ValidationError("--no-tcp needs --socket") }
+    }
+
+    func run() async throws {
+        var c = ServerConfiguration(modelPath: model)
+        c.host = host
+        c.port = noTCP ? nil : port
+        c.socketPath = socket
+        c.apiKey = apiKey ?? ProcessInfo.processInfo.environment["QWEN3_TTS_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        c.maxConcurrent = maxConcurrent
+        c.maxQueued = queue
+        c.timeout = timeout
+        c.maxInputCharacters = maxInput
+        c.maxBodyBytes = maxBody
+        c.shutdownGrace = shutdownGrace
+        c.modelID = modelID
+        c.streaming.firstChunkFrames = firstChunkFrames
+        c.streaming.chunkFrames = chunkFrames
+        c.weights = quant
+        c.threads = threads
+        var logger = Logger(label: "qwen3-tts") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let server: SpeechServer
+        do {
+            server = try SpeechServer(configuration: c, logger: logger)
+        } catch {
+            throw CommandError("\(error)")
+        }
+        // Announcements go to standard output, one line each, for scripts that wait for them.
+        let announcer = Task {
+            for await event in server.announcements {
+                let line: String
+                switch event {
+                case .listening(let address): line = "qwen3-tts serve: listening on \(address)\n"
+                case .ready: line = "qwen3-tts serve: model \(c.servedModelID) ready\n"
+                }
+                FileHandle.standardOutput.write(Data(line.utf8))
+            }
+        }
+        defer { announcer.cancel() }
+        do {
+            try await server.run()
+        } catch {
+            throw CommandError("\(error)")
+        }
+    }
+}

@@ -1,0 +1,40 @@
+// The resident model and whether it is ready yet.
+import Foundation
+import Qwen3TTS
+import Synchronization
+
+/// Holds the model once it has loaded. The server answers /health with 503 and speech requests
+/// with a "model is loading" error until then.
+public final class ModelHost: Sendable {
+    private let slot = Mutex<Qwen3TTSModel?>(nil)
+    public let loadStarted = ContinuousClock.now
+    /// Unix time the model became ready (the "created" of /v1/models).
+    private let readyAt = Atomic<Int>(0)
+
+    public init() {}
+
+    public var model: Qwen3TTSModel? { slot.withLock { $0 } }
+    public var readyTime: Int { readyAt.load(ordering: .acquiring) }
+
+    func set(_ model: Qwen3TTSModel) {
+        slot.withLock { $0 = model }
+        readyAt.store(Int(Date().timeIntervalSince1970), ordering: .releasing)
+    }
+
+    /// Loads on a thread of its own (loading is long, blocking work that must not occupy the
+    /// threads that serve requests).
+    func load(_ configuration: ServerConfiguration) async throws -> Qwen3TTSModel {
+        let model = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Qwen3TTSModel, Error>) in
+            let t = Thread {
+                c.resume(with: Result {
+                    try Qwen3TTSModel.load(path: configuration.modelPath, threads: configuration.threads, weights: configuration.weights)
+                })
+            }
+            t.name = "tts-load"
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        set(model)
+        return model
+    }
+}

@@ -1,0 +1,76 @@
+// Settings of `qwen3-tts serve`.
+import Foundation
+import Qwen3TTS
+import TTSRuntime
+
+public struct ServerConfiguration: Sendable {
+    /// Checkpoint directory or GGUF file.
+    public var modelPath: String
+    /// Worker threads (nil: one per core) and weight storage, as for `synthesize`.
+    public var threads: Int?
+    public var weights: WeightType?
+    public var host = "127.0.0.1"
+    /// TCP port; 0 picks a free one (announced on standard output). nil: no TCP listener.
+    public var port: Int? = 8000
+    /// Also (or only) listen on this Unix domain socket.
+    public var socketPath: String?
+    /// When set, /v1 requests need `Authorization: Bearer <key>`.
+    public var apiKey: String?
+    /// Sessions generating at once, requests waiting for one, and the per-request time limit
+    /// (queueing included) in seconds.
+    public var maxConcurrent = 2
+    public var maxQueued = 8
+    public var timeout: Double = 300
+    /// Longest `input` in characters (OpenAI's limit) and largest request body in bytes.
+    public var maxInputCharacters = 4096
+    public var maxBodyBytes = 256 * 1024
+    /// At shutdown, running requests get this many seconds to finish before they are stopped.
+    public var shutdownGrace: Double = 10
+    /// Chunking of streamed audio (first chunk small for latency).
+    public var streaming = StreamOptions()
+    /// Name the model is served as; nil: the checkpoint's directory or file name.
+    public var modelID: String?
+
+    public init(modelPath: String) { self.modelPath = modelPath }
+
+    /// Model names a request may give: the served id, "qwen3-tts", and OpenAI's TTS model names
+    /// (so that clients with a fixed model list work unchanged). All mean the one resident model.
+    public var acceptedModelIDs: [String] { [servedModelID, "qwen3-tts", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"] }
+
+    public var servedModelID: String {
+        if let modelID { return modelID }
+        let url = URL(fileURLWithPath: modelPath).standardizedFileURL
+        let name = url.pathExtension.lowercased() == "gguf" ? url.deletingPathExtension().lastPathComponent : url.lastPathComponent
+        return name.isEmpty ? "qwen3-tts" : name
+    }
+
+    public func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws { if !ok { throw ServerError.invalidConfiguration(message) } }
+        try check(port != nil || socketPath != nil, "nothing to listen on: give a TCP port or --socket")
+        if let port { try check((0...65535).contains(port), "--port must be in 0...65535") }
+        try check(maxConcurrent >= 1, "--max-concurrent must be at least 1")
+        try check(maxQueued >= 0, "--queue must be 0 or more")
+        try check(timeout > 0 && timeout.isFinite, "--timeout must be a positive number of seconds")
+        try check(maxInputCharacters >= 1 && maxInputCharacters <= Qwen3TTSModel.maximumTextCharacters,
+                  "--max-input must be in 1...\(Qwen3TTSModel.maximumTextCharacters)")
+        try check(maxBodyBytes >= 1024, "--max-body must be at least 1024 bytes")
+        if let apiKey { try check(!apiKey.isEmpty, "the API key is empty") }
+        if let threads { try check(threads >= 1, "--threads must be at least 1") }
+    }
+}
+
+public enum ServerError: Error, Sendable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case socketInUse(path: String)
+    case socketPathTaken(path: String)
+    case modelLoadFailed(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let m): m
+        case .socketInUse(let p): "another server is listening on \(p)"
+        case .socketPathTaken(let p): "\(p) exists and is not a socket; refusing to replace it"
+        case .modelLoadFailed(let m): "cannot load the model: \(m)"
+        }
+    }
+}

@@ -1,0 +1,256 @@
+// The HTTP API: /health, /v1/models, /v1/audio/voices, /v1/audio/speech.
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Qwen3TTS
+import TTSRuntime
+
+/// The request handlers, sharing the resident model and the scheduler.
+struct SpeechRoutes: Sendable {
+    let configuration: ServerConfiguration
+    let host: ModelHost
+    let scheduler: SynthesisScheduler
+
+    func router() -> Router<SpeechRequestContext> {
+        let router = Router(context: SpeechRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        router.get("health") { _, _ in try await health() }
+        let v1 = router.group("v1")
+        if let key = configuration.apiKey { v1.add(middleware: APIKeyMiddleware(key: key)) }
+        v1.get("models") { _, _ in try models() }
+        v1.get("models/{id}") { _, context in try model(id: context.parameters.require("id")) }
+        v1.get("audio/voices") { _, _ in try voices() }
+        v1.post("audio/speech") { request, context in try await speech(request, context: context) }
+        return router
+    }
+
+    // MARK: - Status and discovery
+
+    private func health() async throws -> Response {
+        guard host.model != nil else {
+            return json(["status": "loading", "model": configuration.servedModelID], status: .serviceUnavailable)
+        }
+        let stats = await scheduler.stats
+        var body: [String: Any] = [
+            "status": "ok", "model": configuration.servedModelID,
+            "active": stats.active, "queued": stats.queued, "completed": stats.completed, "refused": stats.refused,
+            "cancelled": stats.cancelled, "timed_out": stats.timedOut, "failed": stats.failed, "frames": stats.frames,
+            "max_concurrent": scheduler.maxConcurrent, "max_queued": scheduler.maxQueued,
+        ]
+        if let rss = SystemMetrics.currentResidentBytes() { body["resident_bytes"] = rss }
+        return json(body)
+    }
+
+    private func readyModel() throws -> Qwen3TTSModel {
+        guard let model = host.model else {
+            throw APIError(.serviceUnavailable, "the model is still loading; retry shortly", type: "server_error", code: "model_loading")
+        }
+        return model
+    }
+
+    private func modelObject(_ id: String) -> [String: Any] {
+        ["id": id, "object": "model", "created": host.readyTime, "owned_by": "qwen3-tts-swift"]
+    }
+
+    private func models() throws -> Response {
+        _ = try readyModel()
+        return json(["object": "list", "data": configuration.acceptedModelIDs.map(modelObject)])
+    }
+
+    private func model(id: String) throws -> Response {
+        _ = try readyModel()
+        guard configuration.acceptedModelIDs.contains(id) else { throw unknownModel(id) }
+        return json(modelObject(id))
+    }
+
+    private func voices() throws -> Response {
+        let model = try readyModel()
+        let c = model.configuration
+        let names = c.speakers.isEmpty ? [Self.defaultVoice] : c.speakers
+        return json([
+            "object": "list", "model": configuration.servedModelID,
+            "data": names.map { ["id": $0, "object": "voice", "name": $0] },
+            "languages": c.languages, "instructions": c.supportsInstruct,
+        ])
+    }
+
+    /// The voice a model without named speakers answers to (VoiceDesign describes the voice in
+    /// `instructions` instead).
+    static let defaultVoice = "default"
+
+    private func unknownModel(_ id: String) -> APIError {
+        APIError(.notFound, "the model '\(id)' does not exist; served: \(configuration.acceptedModelIDs.joined(separator: ", "))",
+                 param: "model", code: "model_not_found")
+    }
+
+    // MARK: - Speech
+
+    private func speech(_ request: Request, context: SpeechRequestContext) async throws -> Response {
+        let watcher = try await DisconnectWatcher.install(on: context.channel)
+        do {
+            return try await speech(request, watcher: watcher, channel: context.channel, logger: context.logger)
+        } catch {
+            await watcher.remove(from: context.channel)
+            throw error
+        }
+    }
+
+    private func speech(_ request: Request, watcher: DisconnectWatcher, channel: any Channel, logger: Logger) async throws -> Response {
+        let contentType = request.headers[.contentType]?.lowercased() ?? ""
+        guard contentType.hasPrefix("application/json") else {
+            throw APIError(.unsupportedMediaType, "Content-Type must be application/json (got \(contentType.isEmpty ? "none" : contentType))",
+                           code: "unsupported_media_type")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "the request body is larger than \(configuration.maxBodyBytes) bytes", code: "body_too_large")
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "the request body is larger than \(configuration.maxBodyBytes) bytes", code: "body_too_large")
+        }
+        let parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters)
+        let model = try readyModel()
+        guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
+        let synthesis = try synthesisRequest(parsed, model: model)
+        var options = parsed.generationOptions()
+        options.seed = parsed.seed ?? UInt64.random(in: 0...UInt64(Int64.max))
+        try model.validate(synthesis, options: options)
+
+        let admitted = ContinuousClock.now
+        let job: SynthesisJob
+        do {
+            job = try await scheduler.admit(timeout: configuration.timeout)
+        } catch let refusal as SchedulerRefusal {
+            throw Self.error(for: refusal)
+        }
+        watcher.watch(job)
+        let remaining = configuration.timeout - (ContinuousClock.now - admitted).seconds
+        let timer = Task {
+            try await Task.sleep(for: .seconds(max(remaining, 0)))
+            job.stop(.timedOut)
+        }
+        let chunks = ChunkSource(model.stream(synthesis, options: options, streaming: configuration.streaming, progress: job.progress) {
+            timer.cancel()
+            job.release()
+        })
+        // Wait for the first audio before answering, so that a failure or timeout before any
+        // audio is a proper error status rather than a truncated 200.
+        let first: AudioChunk?
+        do {
+            first = try await chunks.next()
+        } catch {
+            job.stop(.failed)
+            if job.stopReason == .timedOut {
+                throw APIError(.gatewayTimeout, "no audio within the \(Int(configuration.timeout)) s time limit", type: "server_error", code: "timeout")
+            }
+            throw error
+        }
+        let encoder = AudioEncoder(format: parsed.format, streamFormat: parsed.streamFormat, sampleRate: model.sampleRate)
+        var headers = HTTPFields()
+        headers[.contentType] = encoder.contentType
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("X-Sample-Rate")!] = String(model.sampleRate)
+        headers[HTTPField.Name("X-Seed")!] = String(options.seed ?? 0)
+        let inputCharacters = parsed.input.count
+        let started = admitted
+        let summary = "voice=\(parsed.voice ?? "-") language=\(parsed.language) format=\(parsed.format.rawValue)/\(parsed.streamFormat.rawValue)"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var frames = 0
+            var encoder = encoder
+            do {
+                var next = first
+                while let chunk = next {
+                    frames += chunk.frames
+                    try await writer.write(encoder.encode(chunk.samples))
+                    next = try await chunks.next()
+                }
+                if let done = encoder.finish(inputCharacters: inputCharacters, frames: frames) { try await writer.write(done) }
+                try await writer.finish(nil)
+                await watcher.remove(from: channel)
+            } catch {
+                // Headers are gone: the only way to report a failure now is to end the stream early.
+                job.stop(watcher.clientGone || error is ChannelError || error is IOError || error is CancellationError ? .clientGone : .failed)
+                await watcher.remove(from: channel)
+                logger.notice("speech stopped after \(frames) frames (\(job.stopReason)): \(error) \(summary)")
+                throw error
+            }
+            let wall = (ContinuousClock.now - started).seconds
+            logger.info("speech \(frames) frames, \(String(format: "%.2f", Double(frames) / 12.5)) s audio in \(String(format: "%.2f", wall)) s, first audio \(String(format: "%.3f", first?.elapsed ?? 0)) s \(summary)")
+        })
+    }
+
+    /// Maps the OpenAI fields onto the engine's request.
+    private func synthesisRequest(_ r: SpeechRequest, model: Qwen3TTSModel) throws -> SynthesisRequest {
+        let c = model.configuration
+        var speaker: String?
+        if c.speakers.isEmpty {
+            if let v = r.voice, v.lowercased() != Self.defaultVoice {
+                throw APIError.invalid("unknown voice '\(v)'; this model has no named speakers: use voice '\(Self.defaultVoice)'"
+                                       + (c.supportsInstruct ? " and describe the voice in 'instructions'" : ""),
+                                       param: "voice", code: "voice_not_found")
+            }
+        } else {
+            guard let v = r.voice, !v.isEmpty else {
+                throw APIError.invalid("'voice' is required; valid: \(c.speakers.joined(separator: ", "))", param: "voice", code: "missing_required_parameter")
+            }
+            speaker = v
+        }
+        let instruct = r.instructions.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
+        return SynthesisRequest(text: r.input, language: r.language, speaker: speaker, instruct: instruct)
+    }
+
+    static func error(for refusal: SchedulerRefusal) -> APIError {
+        switch refusal {
+        case .queueFull(let limit):
+            APIError(.tooManyRequests, "the server is busy: all synthesis slots are taken and \(limit) requests are already waiting; retry later",
+                     type: "rate_limit_error", code: "server_busy")
+        case .timedOut(let seconds):
+            APIError(.gatewayTimeout, "no synthesis slot became free within \(Int(seconds)) s", type: "server_error", code: "timeout")
+        case .shuttingDown:
+            APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", code: "shutting_down")
+        }
+    }
+
+    private func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// The one consumer of a job's audio stream: the handler takes the first chunk, the response body
+/// the rest, one after the other (never concurrently), hence `@unchecked Sendable`.
+final class ChunkSource: @unchecked Sendable {
+    private var iterator: AsyncThrowingStream<AudioChunk, Error>.AsyncIterator
+
+    init(_ stream: AsyncThrowingStream<AudioChunk, Error>) { iterator = stream.makeAsyncIterator() }
+
+    func next() async throws -> AudioChunk? { try await iterator.next() }
+}
+
+/// `Authorization: Bearer <key>` on every /v1 route; compared in constant time.
+struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let key: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization] else {
+            throw APIError(.unauthorized, "missing API key: send 'Authorization: Bearer <key>'", type: "authentication_error", code: "invalid_api_key")
+        }
+        let prefix = "Bearer "
+        let given = header.hasPrefix(prefix) ? String(header.dropFirst(prefix.count)) : ""
+        guard Self.equal(Array(given.utf8), Array(key.utf8)) else {
+            throw APIError(.unauthorized, "incorrect API key", type: "authentication_error", code: "invalid_api_key")
+        }
+        return try await next(request, context)
+    }
+
+    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var diff = UInt8(a.count == b.count ? 0 : 1)
+        for i in 0..<max(a.count, b.count) { diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
+        return diff == 0
+    }
+}
