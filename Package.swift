@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
-        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS"]),
+        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,12 +23,10 @@ public final class ModelHost: Sendable {
 
     /// Loads on a thread of its own (loading is long, blocking work that must not occupy the
     /// threads that serve requests).
-    func load(_ configuration: ServerConfiguration) async throws -> Qwen3TTSModel {
+    func load(_ loader: @escaping @Sendable () throws -> Qwen3TTSModel) async throws -> Qwen3TTSModel {
         let model = try await withCheckedThrowingContinuation { (c: CheckedContinuation<Qwen3TTSModel, Error>) in
             let t = Thread {
-                c.resume(with: Result {
-                    try Qwen3TTSModel.load(path: configuration.modelPath, threads: configuration.threads, weights: configuration.weights)
-                })
+                c.resume(with: Result { try loader() })
             }
             t.name = "tts-load"
             t.stackSize = 8 << 20

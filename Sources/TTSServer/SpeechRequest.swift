@@ -110,7 +110,11 @@ public struct SpeechRequest: Sendable, Equatable {
         r.topP = try values.number("top_p").map(Float.init)
         r.repetitionPenalty = try values.number("repetition_penalty").map(Float.init)
         r.maxFrames = try values.integer("max_frames")
-        try r.generationOptions().validate()
+        do {
+            try r.generationOptions().validate()
+        } catch let e as SynthesisError {
+            throw APIError(e)
+        }
         return r
     }
 

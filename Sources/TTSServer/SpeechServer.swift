@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOPosix
+import Qwen3TTS
 import ServiceLifecycle
 
 /// The daemon. `run()` listens at once (so /health can answer 503 while loading), loads the model,
@@ -19,6 +20,7 @@ public final class SpeechServer: Sendable {
     private let eventStream: AsyncStream<Event>
     private let stopSignal: AsyncStream<Void>.Continuation
     private let stopStream: AsyncStream<Void>
+    private let loader: @Sendable (ServerConfiguration) throws -> Qwen3TTSModel
 
     /// What the server announces as it starts (also printed, for scripts that start it).
     public enum Event: Sendable, Equatable {
@@ -26,8 +28,16 @@ public final class SpeechServer: Sendable {
         case ready
     }
 
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    public convenience init(configuration: ServerConfiguration, logger: Logger) throws {
+        try self.init(configuration: configuration, logger: logger) { c in
+            try Qwen3TTSModel.load(path: c.modelPath, threads: c.threads, weights: c.weights)
+        }
+    }
+
+    /// `loader` runs on a thread of its own (tests substitute a slow one).
+    init(configuration: ServerConfiguration, logger: Logger, loader: @escaping @Sendable (ServerConfiguration) throws -> Qwen3TTSModel) throws {
         try configuration.validate()
+        self.loader = loader
         self.configuration = configuration
         self.logger = logger
         scheduler = SynthesisScheduler(maxConcurrent: configuration.maxConcurrent, maxQueued: configuration.maxQueued)
@@ -66,15 +76,14 @@ public final class SpeechServer: Sendable {
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
             tasks.addTask {
                 for await _ in self.stopStream {
                     await group.triggerGracefulShutdown()
                     return
                 }
             }
-            defer { tasks.cancelAll() }
-            try await tasks.next()
+            try await group.run()
+            tasks.cancelAll()
         }
     }
 
@@ -120,7 +129,7 @@ public final class SpeechServer: Sendable {
 
         func run() async throws {
             do {
-                _ = try await server.host.load(server.configuration)
+                _ = try await server.host.load { [server] in try server.loader(server.configuration) }
             } catch {
                 throw ServerError.modelLoadFailed("\(error)")
             }

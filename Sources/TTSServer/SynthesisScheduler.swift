@@ -134,6 +134,9 @@ public actor SynthesisScheduler {
         for job in running.values { job.stop(.shuttingDown) }
     }
 
+    /// The running job with this id, if any.
+    func runningJob(_ id: UInt64) -> SynthesisJob? { running[id] }
+
     /// Returns when no job holds a slot.
     public func waitUntilIdle() async {
         if taken == 0 { return }
