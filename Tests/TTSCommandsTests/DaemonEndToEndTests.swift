@@ -1,0 +1,159 @@
+// The real daemon binary on loopback, called the ways users call it: curl over TCP and over the
+// Unix socket, the official `openai` Python package, and `qwen3-tts client`. Then a bounded load
+// test and a SIGTERM.
+import Foundation
+import Synchronization
+import TTSServer
+import XCTest
+
+final class DaemonEndToEndTests: XCTestCase {
+    private let text = "The daemon speaks exactly as synthesize does."
+    private let seed = 5
+    private let maxFrames = 40
+    private var model: String { CLI.checkpoint("tiny-cv-0b6") }
+
+    private var requestJSON: String {
+        #"{"model":"tts-1","input":"\#(text)","voice":"ryan","language":"english","seed":\#(seed),"max_frames":\#(maxFrames)}"#
+    }
+
+    /// `synthesize` with the same request: streamed (the daemon's own chunking) and in one pass.
+    private func references(in dir: String) throws -> (stream: Data, onePass: Data) {
+        let common = ["synthesize", "--model", model, "--text", text, "--speaker", "ryan", "--language", "english",
+                      "--seed", String(seed), "--max-frames", String(maxFrames)]
+        let streamed = try CLI.run(common + ["--stream", "-o", dir + "/ref_stream.wav"])
+        XCTAssertEqual(streamed.status, 0, streamed.stderr)
+        let whole = try CLI.run(common + ["-o", dir + "/ref.wav"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        return (try Data(contentsOf: URL(fileURLWithPath: dir + "/ref_stream.wav")),
+                try Data(contentsOf: URL(fileURLWithPath: dir + "/ref.wav")))
+    }
+
+    /// Same samples as the streamed reference, bit for bit; within one 16-bit step of the one-pass
+    /// decode (chunked and one-pass decoding differ by float rounding, see StreamingDecoderTests).
+    private func assertSameAudio(_ got: Data, _ refs: (stream: Data, onePass: Data), _ what: String, line: UInt = #line) {
+        let g = pcm16(got), s = pcm16(refs.stream), o = pcm16(refs.onePass)
+        XCTAssertEqual(g.count, maxFrames * 1920, what, line: line)
+        XCTAssertEqual(g, s, "\(what) differs from synthesize --stream", line: line)
+        XCTAssertEqual(g.count, o.count, what, line: line)
+        let worst = zip(g, o).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1, "\(what) vs synthesize", line: line)
+    }
+
+    private func run(_ program: String, _ args: [String]) throws -> CLI.Result {
+        try CLI.runProgram(program, args)
+    }
+
+    func testClientsGetWhatSynthesizeProduces() throws {
+        let dir = try CLI.temporaryDirectory()
+        let socket = dir + "/tts.sock"
+        let refs = try references(in: dir)
+        let daemon = try Daemon.start(["--model", model], socket: socket)
+        defer { _ = daemon.terminate() }
+
+        // curl over TCP and over the Unix socket.
+        let curl = which("curl")
+        try requireTool(curl != nil, "curl")
+        let tcp = try run(curl!, ["-sS", "--fail-with-body", "-o", dir + "/tcp.wav", daemon.tcp + "/v1/audio/speech",
+                                  "-H", "Content-Type: application/json", "-d", requestJSON])
+        XCTAssertEqual(tcp.status, 0, tcp.stderr)
+        assertSameAudio(try Data(contentsOf: URL(fileURLWithPath: dir + "/tcp.wav")), refs, "curl over TCP")
+        let unix = try run(curl!, ["-sS", "--fail-with-body", "--unix-socket", socket, "-o", dir + "/unix.wav",
+                                   "http://localhost/v1/audio/speech", "-H", "Content-Type: application/json", "-d", requestJSON])
+        XCTAssertEqual(unix.status, 0, unix.stderr)
+        assertSameAudio(try Data(contentsOf: URL(fileURLWithPath: dir + "/unix.wav")), refs, "curl over the socket")
+
+        // `qwen3-tts client`, over the socket; its file gets real WAV sizes.
+        let client = try CLI.run(["client", text, "--voice", "ryan", "--language", "english", "--seed", String(seed),
+                                  "--socket", socket, "--output", dir + "/client.wav"])
+        XCTAssertEqual(client.status, 0, client.stderr)
+        let clientWAV = try Data(contentsOf: URL(fileURLWithPath: dir + "/client.wav"))
+        XCTAssertNotNil(WAVInfo(clientWAV), "client output is a WAV with its sizes filled in")
+        let bad = try CLI.run(["client", text, "--voice", "nobody", "--server", daemon.tcp, "--output", dir + "/bad.wav"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("unknown speaker"), bad.stderr)
+
+        // The official OpenAI SDK, whole and streamed.
+        let python = which("python3")
+        let hasOpenAI = try python.map { try run($0, ["-c", "import openai"]).status == 0 } ?? false
+        try requireTool(hasOpenAI, "python3 with the openai package")
+        let script = CLI.testsDir.deletingLastPathComponent().appendingPathComponent("scripts/e2e/openai_speech.py").path
+        let sdk = try run(python!, [script, daemon.tcp, dir, "--voice", "ryan", "--language", "english", "--seed", String(seed),
+                                    "--max-frames", String(maxFrames), "--input", text])
+        XCTAssertEqual(sdk.status, 0, sdk.stderr + String(decoding: sdk.stdout, as: UTF8.self))
+        for name in ["openai_whole.wav", "openai_stream.wav"] {
+            assertSameAudio(try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)), refs, name)
+        }
+
+        XCTAssertEqual(daemon.terminate(), 0, daemon.log.text)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "the socket file is removed at shutdown")
+    }
+
+    /// 50 requests from 8 concurrent clients against 2 slots and a queue of 4: every request is
+    /// served correctly or refused with 429, nothing hangs, and memory returns to its idle level.
+    func testBoundedLoad() async throws {
+        let dir = try CLI.temporaryDirectory()
+        let refs = try references(in: dir)
+        let daemon = try Daemon.start(["--model", model, "--max-concurrent", "2", "--queue", "4", "--timeout", "120"])
+        defer { _ = daemon.terminate() }
+        let address = try ServerAddress(daemon.tcp)
+        let body = Data(requestJSON.utf8)
+        let headers = [("Content-Type", "application/json")]
+        // Warm up with two concurrent requests so the idle level includes both sessions' buffers.
+        async let w1 = HTTPClient.fetch("POST", "/v1/audio/speech", to: address, headers: headers, body: body)
+        async let w2 = HTTPClient.fetch("POST", "/v1/audio/speech", to: address, headers: headers, body: body)
+        let warm = try await [w1, w2]
+        XCTAssertEqual(warm.map(\.head.status), [200, 200])
+        let idle = try XCTUnwrap(daemon.residentBytes)
+
+        let expected = refs.stream.dropFirst(44)
+        let outcomes = try await withThrowingTaskGroup(of: [Int].self) { group in
+            let next = Counter()
+            for _ in 0..<8 {
+                group.addTask {
+                    var statuses: [Int] = []
+                    while next.take() < 50 {
+                        let (head, data) = try await HTTPClient.fetch("POST", "/v1/audio/speech", to: address, headers: headers, body: body)
+                        switch head.status {
+                        case 200:
+                            XCTAssertEqual(data.dropFirst(44), expected, "a served request carries the right audio")
+                        case 429:
+                            let error = (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["error"] as? [String: Any]
+                            XCTAssertEqual(error?["type"] as? String, "rate_limit_error")
+                            XCTAssertEqual(head.header("Retry-After"), "1")
+                            // A polite client waits before its next request (not the full second).
+                            try await Task.sleep(for: .milliseconds(100))
+                        default:
+                            XCTFail("unexpected status \(head.status): \(String(decoding: data, as: UTF8.self))")
+                        }
+                        statuses.append(head.status)
+                    }
+                    return statuses
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0 += $1 }
+        }
+        let served = outcomes.filter { $0 == 200 }.count
+        let refused = outcomes.filter { $0 == 429 }.count
+        XCTAssertEqual(outcomes.count, 50)
+        XCTAssertEqual(served + refused, 50)
+        XCTAssertGreaterThan(served, 0)
+
+        let (head, data) = try await HTTPClient.fetch("GET", "/health", to: address)
+        XCTAssertEqual(head.status, 200)
+        let health = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        XCTAssertEqual(health["active"] as? Int, 0)
+        XCTAssertEqual(health["queued"] as? Int, 0)
+        XCTAssertEqual(health["completed"] as? Int, served + 2)
+        XCTAssertEqual(health["refused"] as? Int, refused)
+        let after = try XCTUnwrap(daemon.residentBytes)
+        print("load: \(served) served, \(refused) refused; RSS idle \(idle >> 20) MiB, after \(after >> 20) MiB")
+        XCTAssertLessThanOrEqual(Double(after), Double(idle) * 1.1 + 16 * 1048576, "memory returns to its idle level")
+        XCTAssertEqual(daemon.terminate(), 0)
+    }
+}
+
+/// A shared ticket counter for the load test's workers.
+final class Counter: Sendable {
+    private let value = Mutex(0)
+    func take() -> Int { value.withLock { v in defer { v += 1 }; return v } }
+}
