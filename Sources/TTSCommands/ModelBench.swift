@@ -38,10 +38,24 @@ struct ModelBench: ParsableCommand {
     @Flag(name: .customLong("decoder-stages"), help: "Also print the decoder's time per stage.")
     var decoderStages = false
 
+    @Option(name: .long, help: """
+        Instead of the per-phase timings: run this many requests at once (a comma-separated list, \
+        e.g. 1,2,4), as the daemon does, and report aggregate throughput and per-stream latency.
+        """)
+    var concurrency: String?
+
+    private var concurrencyLevels: [Int]? {
+        concurrency.map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+    }
+
     func validate() throws {
         if frames < 1 { throw ValidationError("--frames must be at least 1") }
         if runs < 1 { throw ValidationError("--runs must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let levels = concurrencyLevels, levels.isEmpty || levels.contains(where: { $0 < 1 || $0 > 64 })
+            || levels.count != concurrency?.split(separator: ",").count {
+            throw ValidationError("--concurrency takes a list of stream counts in 1...64, e.g. 1,2,4")
+        }
     }
 
     func run() throws {
@@ -51,6 +65,10 @@ struct ModelBench: ParsableCommand {
         let loadSeconds = (clock.now - loadStart).seconds
         let request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
                                        speaker: m.configuration.speakers.first)
+        if let levels = concurrencyLevels {
+            try runConcurrency(m, request: request, levels: levels, loadSeconds: loadSeconds)
+            return
+        }
         var options = GenerationOptions()
         options.seed = 1
         options.stopAtEndOfSpeech = false
@@ -122,6 +140,29 @@ struct ModelBench: ParsableCommand {
             for (stage, seconds) in m.decoderStageTimes(codes: codes) {
                 print(String(format: "  decoder %-12@ %.3f s per audio s", stage as NSString, seconds / (Double(frames) * 0.08)))
             }
+        }
+    }
+
+    private func runConcurrency(_ m: Qwen3TTSModel, request: SynthesisRequest, levels: [Int], loadSeconds: Double) throws {
+        var rows: [[String: Any]] = []
+        if !json {
+            print("model \(model): \(frames) frames per stream, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
+            print("  streams  aggregate audio s/s  per-stream RTF  first audio median / worst")
+        }
+        for n in levels {
+            let r = try CommandSupport.run { try ConcurrencyBench.measure(m, request: request, frames: frames, streams: n, runs: runs) }
+            rows.append(["streams": n, "aggregate_audio_s_per_s": r.aggregateAudioPerSecond, "stream_rtf": r.streamRTF,
+                         "first_audio_ms_median": r.firstAudioMedian * 1000, "first_audio_ms_worst": r.firstAudioWorst * 1000])
+            if !json {
+                print(String(format: "  %7d  %19.3f  %14.2f  %8.0f / %.0f ms", n, r.aggregateAudioPerSecond, r.streamRTF,
+                             r.firstAudioMedian * 1000, r.firstAudioWorst * 1000))
+            }
+        }
+        if json {
+            let out: [String: Any] = ["benchmark": "concurrency", "frames": frames, "runs": runs, "threads": m.threadCount,
+                                      "quant": quant?.rawValue ?? "checkpoint", "load_s": loadSeconds, "levels": rows,
+                                      "peak_rss_gb": Double(SystemMetrics.peakResidentBytes()) / 1e9]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         }
     }
 }

@@ -37,7 +37,7 @@ struct ServeCommand: AsyncParsableCommand {
     var apiKey: String?
 
     @Option(name: .customLong("max-concurrent"), help: "Requests generating at once (they share the cores op by op).")
-    var maxConcurrent = 2
+    var maxConcurrent = 1
 
     @Option(name: .long, help: "Requests that may wait for a slot; more are refused with 429.")
     var queue = 8

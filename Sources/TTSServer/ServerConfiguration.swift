@@ -18,7 +18,7 @@ public struct ServerConfiguration: Sendable {
     public var apiKey: String?
     /// Sessions generating at once, requests waiting for one, and the per-request time limit
     /// (queueing included) in seconds.
-    public var maxConcurrent = 2
+    public var maxConcurrent = 1
     public var maxQueued = 8
     public var timeout: Double = 300
     /// Longest `input` in characters (OpenAI's limit) and largest request body in bytes.

@@ -71,7 +71,7 @@ final class SpeechServerTests: XCTestCase {
         XCTAssertEqual(voices.json["instructions"] as? Bool, false)
         let health = try await server.health()
         XCTAssertEqual(health["status"] as? String, "ok")
-        XCTAssertEqual(health["max_concurrent"] as? Int, 2)
+        XCTAssertEqual(health["max_concurrent"] as? Int, 1)
         try await server.stop()
     }
 
