@@ -114,15 +114,12 @@ void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_
 static _Thread_local float q8_rows_buf[Q8_ROWS * Q8_MAX_COLS];
 static _Thread_local float q8_out_buf[Q8_ROWS * Q8_TOKENS];
 
-void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
-    if (n < 4 || cols > Q8_MAX_COLS) {
-        g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
-        return;
-    }
-    int64_t row_bytes = cols / 32 * TTS_Q8_0_BLOCK_BYTES;
+// Dequantizes rows [r0, r1) a few at a time with `dequant` and multiplies them with n tokens.
+static void matmul_by_dequantized_rows(void (*dequant)(const uint8_t *, float *, int64_t), const uint8_t *w, int64_t row_bytes,
+                                       const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; r += Q8_ROWS) {
         int64_t nr = r1 - r < Q8_ROWS ? r1 - r : Q8_ROWS;
-        for (int64_t i = 0; i < nr; i++) tts_dequantize_q8_0(w + (r + i) * row_bytes, q8_rows_buf + i * cols, cols);
+        for (int64_t i = 0; i < nr; i++) dequant(w + (r + i) * row_bytes, q8_rows_buf + i * cols, cols);
         for (int64_t t = 0; t < n; t += Q8_TOKENS) {
             int64_t nt = n - t < Q8_TOKENS ? n - t : Q8_TOKENS;
             g_matmul_f32(q8_rows_buf, x + t * cols, q8_out_buf, nr, cols, nt, 0, nr);
@@ -130,6 +127,33 @@ void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, i
                 for (int64_t i = 0; i < nr; i++) y[(t + j) * rows + r + i] = q8_out_buf[j * nr + i];
         }
     }
+}
+
+void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
+    if (n < 4 || cols > Q8_MAX_COLS) {
+        g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
+        return;
+    }
+    matmul_by_dequantized_rows(tts_dequantize_q8_0, w, cols / 32 * TTS_Q8_0_BLOCK_BYTES, x, y, rows, cols, n, r0, r1);
+}
+
+void tts_matmul_q4_k(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
+    int64_t row_bytes = cols / 256 * TTS_Q4_K_BLOCK_BYTES;
+    if (cols <= Q8_MAX_COLS) {
+        matmul_by_dequantized_rows(tts_dequantize_q4_k, w, row_bytes, x, y, rows, cols, n, r0, r1);
+        return;
+    }
+    float *row = q8_rows_buf;  // rows wider than the buffer: dequantized in pieces
+    for (int64_t r = r0; r < r1; r++)
+        for (int64_t t = 0; t < n; t++) {
+            float acc = 0;
+            for (int64_t c0 = 0; c0 < cols; c0 += Q8_MAX_COLS) {
+                int64_t nc = cols - c0 < Q8_MAX_COLS ? cols - c0 : Q8_MAX_COLS;
+                tts_dequantize_q4_k(w + r * row_bytes + c0 / 256 * TTS_Q4_K_BLOCK_BYTES, row, nc);
+                for (int64_t c = 0; c < nc; c++) acc += row[c] * x[t * cols + c0 + c];
+            }
+            y[t * rows + r] = acc;
+        }
 }
 
 void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out, float *scores,
@@ -153,6 +177,15 @@ int tts_q8_vnni_supported(void) {
 #else
     return 0;
 #endif
+}
+
+void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+                     float *y, int64_t cols, int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+    if (tts_q8_vnni_supported()) { tts_q4_k_matvec_avx512(w, xq, xs, xsum, y, cols, r0, r1); return; }
+    if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX512) { tts_q4_k_matvec_avx2(w, xq, xs, xsum, y, cols, r0, r1); return; }
+#endif
+    tts_q4_k_matvec_ref(w, xq, xs, xsum, y, cols, r0, r1);
 }
 
 void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,

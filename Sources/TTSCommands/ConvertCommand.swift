@@ -21,7 +21,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: [.short, .long], help: "Output GGUF file.")
     var output: String
 
-    @Option(name: .long, help: "Store the generation weights as f32, bf16 or q8_0 (default: as stored).")
+    @Option(name: .long, help: "Store the generation weights as f32, bf16, q8_0 or q4_k (q4_k: layers in q4_k, heads in q8_0; default: as stored).")
     var quant: WeightType?
 
     func run() throws {

@@ -23,7 +23,7 @@ struct ModelBench: ParsableCommand {
     @Option(name: .long, help: "Timed runs (medians reported).")
     var runs = 3
 
-    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16 or q8_0 (default: as in the checkpoint).")
+    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16, q8_0 or q4_k (q4_k: layers in q4_k, heads in q8_0; default: as in the checkpoint).")
     var quant: WeightType?
 
     @Option(name: .long, help: "Worker threads (default: all cores).")

@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("chunk-frames"), help: "Frames in each later streamed chunk.")
     var chunkFrames = 12
 
-    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16 or q8_0 (default: as in the checkpoint).")
+    @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16, q8_0 or q4_k (q4_k: layers in q4_k, heads in q8_0; default: as in the checkpoint).")
     var quant: WeightType?
 
     @Option(name: .long, help: "Worker threads (default: one per core).")

@@ -1,7 +1,7 @@
 // convert -> GGUF -> load: the same model, read by mmap; broken files give clear errors.
 import Foundation
 import Testing
-import TTSRuntime
+@testable import TTSRuntime
 @testable import Qwen3TTS
 
 @Suite struct GGUFRoundTripTests {
@@ -33,6 +33,29 @@ import TTSRuntime
         let atLoad = try Qwen3TTSModel.load(path: dir, weights: .q8_0)
         #expect(fromFile.talker.stack.layers[1].down.weight.weightType == .q8_0)
         #expect(fromFile.talker.textEmbedding.weightType == .f32)
+        var o = GenerationOptions()
+        o.greedy = true
+        o.maxFrames = 12
+        o.stopAtEndOfSpeech = false
+        let r = SynthesisRequest(text: "Same weights, two routes.", language: "english", speaker: "ryan")
+        let a = try fromFile.synthesize(r, options: o), b = try atLoad.synthesize(r, options: o)
+        #expect(a.codes == b.codes && a.audio == b.audio)
+    }
+
+    /// q4_k through convert: the same recipe as at load (q4_k layers, q8_0 heads), read in place,
+    /// the same codes and audio.
+    @Test func q4kFileEqualsQuantizingAtLoad() throws {
+        let dir = try #require(QuantFixture.wide)
+        let out = temporary("q4k")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try ModelConverter.convert(directory: dir, output: out, weights: .q4_k)
+        let fromFile = try Qwen3TTSModel.load(path: out)
+        let atLoad = try Qwen3TTSModel.load(path: dir, weights: .q4_k)
+        #expect(fromFile.generationWeightTypes == atLoad.generationWeightTypes, "\(fromFile.generationWeightTypes)")
+        #expect(fromFile.talker.stack.layers[1].down.weight.weightType == .q4_k)
+        if case .q4_k(let p) = fromFile.talker.stack.layers[1].down.weight.storage, let f = fromFile.talker.stack.layers[1].down.weight.owner as? MappedFile {
+            #expect(UnsafeRawPointer(p) >= f.base && UnsafeRawPointer(p) < f.base + f.count, "read in place from the mapping")
+        }
         var o = GenerationOptions()
         o.greedy = true
         o.maxFrames = 12

@@ -127,6 +127,41 @@ enum QuantFixture {
         #expect(worst >= 0.999, "lowest cosine \(worst)")
     }
 
+    /// q4_k on the layers' projections (q8_0 on the heads, by the recipe): cosine >= 0.99 against
+    /// f32 over 20 teacher-forced frames, and threads=2 equals threads=1.
+    @Test func q4kTalkerHiddenStaysWithinCosine099() throws {
+        let dir = try #require(QuantFixture.wide)
+        let f32 = try Qwen3TTSModel.load(directory: dir, weights: .f32)
+        let q4 = try Qwen3TTSModel.load(directory: dir, threads: 2, weights: .q4_k)
+        #expect(q4.talker.stack.layers[0].q.weight.weightType == .q4_k)
+        #expect(q4.codePredictor.stack.layers[0].down.weight.weightType == .q4_k)
+        #expect(q4.talker.codecHead.weight.weightType == .q8_0)
+        #expect(q4.codePredictor.heads[0].weight.weightType == .q8_0)
+        var options = GenerationOptions()
+        options.greedy = true
+        options.maxFrames = 20
+        options.stopAtEndOfSpeech = false
+        let request = SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan")
+        let frames = try f32.generateCodes(request, options: options).codes
+        let a = try hiddenStates(f32, frames: frames), b = try hiddenStates(q4, frames: frames)
+        let worst = zip(a, b).map { cosine($0, $1) }.min()!
+        #expect(worst >= 0.99, "lowest cosine \(worst)")
+
+        let q4one = try Qwen3TTSModel.load(directory: dir, threads: 1, weights: .q4_k)
+        options.greedy = false
+        options.seed = 4
+        options.maxFrames = 8
+        let x = try q4.synthesize(request, options: options), y = try q4one.synthesize(request, options: options)
+        #expect(x.codes == y.codes && x.audio == y.audio)
+    }
+
+    /// At widths q4_k cannot hold (not a multiple of 256), the recipe falls back to q8_0.
+    @Test func q4kFallsBackToQ8WhereBlocksDoNotFit() throws {
+        let dir = try #require(QuantFixture.directory)
+        let m = try Qwen3TTSModel.load(directory: dir, weights: .q4_k)
+        #expect(m.generationWeightTypes.allSatisfy { $0.hasPrefix("q8_0") }, "\(m.generationWeightTypes)")
+    }
+
     @Test func q8ThreadsAgree() throws {
         let dir = try #require(QuantFixture.directory)
         let one = try Qwen3TTSModel.load(directory: dir, threads: 1, weights: .q8_0)

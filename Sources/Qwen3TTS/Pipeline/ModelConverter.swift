@@ -45,8 +45,8 @@ public enum ModelConverter {
                 guard let (file, info) = store.location(name) else { continue }
                 var target = info.dtype == .f64 ? .f32 : info.dtype
                 if prefix.isEmpty, let w = weights, TensorNames.isGenerationLinear(name), info.shape.count == 2,
-                   w.supports(cols: info.shape[1]) {
-                    target = w.dtype
+                   let chosen = w.recipe(for: TensorNames.isGenerationHead(name) ? .head : .projection, cols: info.shape[1]) {
+                    target = chosen.dtype
                 }
                 if target != info.dtype { report.converted += 1 }
                 report.tensors += 1
@@ -67,6 +67,7 @@ extension WeightType {
         case .f32: return .f32
         case .bf16: return .bf16
         case .q8_0: return .q8_0
+        case .q4_k: return .q4_k
         }
     }
 }
@@ -81,7 +82,11 @@ extension TensorNames {
         if name.hasPrefix("talker.model.layers.") || name.hasPrefix("talker.code_predictor.model.layers.") {
             return projections.contains { name.hasSuffix(".\($0).weight") }
         }
-        return name == codecHead || name.hasPrefix("talker.code_predictor.lm_head.")
-            || name == "\(codePredictorProjection).weight"
+        return isGenerationHead(name)
+    }
+
+    /// The generation matrices outside the transformer layers: heads and the predictor's input projection.
+    static func isGenerationHead(_ name: String) -> Bool {
+        name == codecHead || name.hasPrefix("talker.code_predictor.lm_head.") || name == "\(codePredictorProjection).weight"
     }
 }

@@ -55,8 +55,8 @@ public final class Qwen3TTSModel: Sendable {
         let loadedPredictor = try CodePredictor(weights: main, config: configuration.talker)
         // Optionally re-encode, then repack q8_0 for the integer dot-product kernel where available.
         let workers = ThreadPool(threads: threads)
-        (talker, codePredictor) = transformGenerationWeights(loadedTalker, loadedPredictor, pool: workers) { l in
-            (weights.map { l.converted(to: $0) } ?? l).preparedForInference()
+        (talker, codePredictor) = transformGenerationWeights(loadedTalker, loadedPredictor, pool: workers) { l, role in
+            (weights.flatMap { $0.recipe(for: role, cols: l.inFeatures) }.map { l.converted(to: $0) } ?? l).preparedForInference()
         }
         // The speaker encoder (Base models) serves voice cloning, which this build does not run yet.
         main.skip(prefix: TensorNames.speakerEncoderPrefix)

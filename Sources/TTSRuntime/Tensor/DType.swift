@@ -6,11 +6,13 @@ public enum DType: String, Sendable, CaseIterable {
     case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
     /// ggml q8_0 blocks (GGUF files only): 34 bytes per 32 values.
     case q8_0 = "Q8_0"
+    /// ggml q4_K blocks (GGUF files only): 144 bytes per 256 values.
+    case q4_k = "Q4_K"
 
     /// Bytes per element for plain types (0 for block-quantized ones; see `byteCount(elements:)`).
     public var byteSize: Int {
         switch self {
-        case .q8_0: return 0
+        case .q8_0, .q4_k: return 0
         case .f64, .i64: return 8
         case .f32, .i32: return 4
         case .f16, .bf16, .i16: return 2
@@ -20,9 +22,22 @@ public enum DType: String, Sendable, CaseIterable {
 
     /// Bytes of `elements` values (whole blocks for quantized types).
     public func byteCount(elements: Int) -> Int {
-        self == .q8_0 ? elements / 32 * 34 : elements * byteSize
+        switch self {
+        case .q8_0: return elements / 32 * 34
+        case .q4_k: return elements / 256 * 144
+        default: return elements * byteSize
+        }
     }
 
     /// Types the engine computes with (converted to f32 or read in place).
-    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 || self == .f64 || self == .q8_0 }
+    public var isFloat: Bool { self == .f32 || self == .f16 || self == .bf16 || self == .f64 || self == .q8_0 || self == .q4_k }
+
+    /// Values per quantization block (rows must be whole blocks); 1 for plain types.
+    public var blockSize: Int {
+        switch self {
+        case .q8_0: return 32
+        case .q4_k: return 256
+        default: return 1
+        }
+    }
 }

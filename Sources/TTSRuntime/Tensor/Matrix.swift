@@ -39,9 +39,20 @@ public enum WeightType: String, Sendable, CaseIterable {
     case bf16
     /// ggml q8_0: blocks of 32 int8 with an f16 scale (8.5 bits per weight).
     case q8_0
+    /// ggml q4_K: super-blocks of 256 with 6-bit sub-block scales and mins (4.5 bits per weight).
+    case q4_k
+
+    /// Values per block: a matrix's rows must be whole blocks.
+    public var blockSize: Int {
+        switch self {
+        case .f32, .bf16: return 1
+        case .q8_0: return 32
+        case .q4_k: return 256
+        }
+    }
 
     /// Whether a matrix with `cols` columns can be stored this way.
-    public func supports(cols: Int) -> Bool { self != .q8_0 || cols % 32 == 0 }
+    public func supports(cols: Int) -> Bool { cols % blockSize == 0 }
 }
 
 /// A row-major [rows, cols] weight matrix. Storage is either read in place from a mapped file
@@ -55,6 +66,8 @@ public struct Matrix: Sendable {
         /// q8_0 repacked for integer dot products: quants [rows][cols] in VNNI order, f16 scales
         /// [rows][cols/32] (see tts_kernels.h). Same values as q8_0.
         case q8Vnni(quants: UnsafePointer<UInt8>, scales: UnsafePointer<UInt16>)
+        /// cols/256 blocks of TTS_Q4_K_BLOCK_BYTES per row (ggml q4_K).
+        case q4_k(UnsafePointer<UInt8>)
     }
 
     public var weightType: WeightType {
@@ -62,6 +75,7 @@ public struct Matrix: Sendable {
         case .f32: return .f32
         case .bf16: return .bf16
         case .q8_0, .q8Vnni: return .q8_0
+        case .q4_k: return .q4_k
         }
     }
 
@@ -89,6 +103,7 @@ public struct Matrix: Sendable {
         case .f32: return rows * cols * 4
         case .bf16: return rows * cols * 2
         case .q8_0, .q8Vnni: return rows * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
+        case .q4_k: return rows * (cols / 256) * Int(TTS_Q4_K_BLOCK_BYTES)
         }
     }
 
@@ -100,6 +115,7 @@ public struct Matrix: Sendable {
         case .bf16(let p): tts_convert_bf16_f32(p + r * cols, out, Int64(cols))
         case .q8_0(let p): tts_dequantize_q8_0(p + r * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES), out, Int64(cols))
         case .q8Vnni(let q, let s): tts_q8_vnni_dequantize_row(q + r * cols, s + r * (cols / 32), out, Int64(cols))
+        case .q4_k(let p): tts_dequantize_q4_k(p + r * (cols / 256) * Int(TTS_Q4_K_BLOCK_BYTES), out, Int64(cols))
         }
     }
 
@@ -113,7 +129,7 @@ public struct Matrix: Sendable {
         case .bf16(let p):
             let src = p + r * cols
             for i in 0..<cols { out[i] += tts_bf16_to_f32(src[i]) }
-        case .q8_0, .q8Vnni:
+        case .q8_0, .q8Vnni, .q4_k:
             var tmp = [Float](repeating: 0, count: cols)
             tmp.withUnsafeMutableBufferPointer { row(r, into: $0.baseAddress!) }
             for i in 0..<cols { out[i] += tmp[i] }
@@ -139,8 +155,8 @@ public struct Matrix: Sendable {
         return Matrix(rows: rows, cols: cols, storage: .q8Vnni(quants: quants, scales: scales), owner: s)
     }
 
-    /// The same matrix stored as `type` (rows converted one at a time). A q8_0 request for a
-    /// width that is not a multiple of 32 keeps the matrix as it is.
+    /// The same matrix stored as `type` (rows converted one at a time). A quantized type whose
+    /// block does not divide the width keeps the matrix as it is.
     public func converted(to type: WeightType) -> Matrix {
         if type == weightType || !type.supports(cols: cols) { return self }
         var row = [Float](repeating: 0, count: cols)
@@ -163,17 +179,26 @@ public struct Matrix: Sendable {
             }
             return Matrix(rows: rows, cols: cols, storage: .bf16(UnsafePointer(s.pointer.assumingMemoryBound(to: UInt16.self))), owner: s)
         case .q8_0:
-            let rowBytes = (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
-            let s = ByteStorage(count: rows * rowBytes) { p in
-                let q = p.assumingMemoryBound(to: UInt8.self)
-                row.withUnsafeMutableBufferPointer { buf in
-                    for r in 0..<rows {
-                        self.row(r, into: buf.baseAddress!)
-                        tts_quantize_q8_0(buf.baseAddress!, q + r * rowBytes, Int64(cols))
-                    }
+            let s = quantizedRows(blockBytes: Int(TTS_Q8_0_BLOCK_BYTES), blockSize: 32, row: &row, tts_quantize_q8_0)
+            return Matrix(rows: rows, cols: cols, storage: .q8_0(UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))), owner: s)
+        case .q4_k:
+            let s = quantizedRows(blockBytes: Int(TTS_Q4_K_BLOCK_BYTES), blockSize: 256, row: &row, tts_quantize_q4_k)
+            return Matrix(rows: rows, cols: cols, storage: .q4_k(UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))), owner: s)
+        }
+    }
+
+    /// Every row as f32, then quantized by `quantize` into rows of cols/blockSize blocks.
+    private func quantizedRows(blockBytes: Int, blockSize: Int, row: inout [Float],
+                               _ quantize: (UnsafePointer<Float>, UnsafeMutablePointer<UInt8>, Int64) -> Void) -> ByteStorage {
+        let rowBytes = (cols / blockSize) * blockBytes
+        return ByteStorage(count: rows * rowBytes) { p in
+            let q = p.assumingMemoryBound(to: UInt8.self)
+            row.withUnsafeMutableBufferPointer { buf in
+                for r in 0..<rows {
+                    self.row(r, into: buf.baseAddress!)
+                    quantize(buf.baseAddress!, q + r * rowBytes, Int64(cols))
                 }
             }
-            return Matrix(rows: rows, cols: cols, storage: .q8_0(UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))), owner: s)
         }
     }
 
@@ -213,11 +238,28 @@ public struct Matrix: Sendable {
             splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
             return
         }
+        if case .q4_k(let w) = storage, n < 4 {
+            // Few tokens: int8 activations (per 32 values) and the integer kernel, one token at a time.
+            let nb = cols / 32
+            let xq = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
+            let xs = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
+            let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * nb)
+            defer { xq.deallocate(); xs.deallocate(); xsum.deallocate() }
+            for t in 0..<n { tts_q4_k_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xs + t * nb, xsum + t * nb) }
+            let (rowCount, colCount) = (rows, cols)
+            splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
+                for t in 0..<n {
+                    tts_q4_k_matvec(w, xq + t * colCount, xs + t * nb, xsum + t * nb, y + t * rowCount, Int64(colCount), Int64(lo), Int64(hi))
+                }
+            }
+            return
+        }
         let run = { (lo: Int, hi: Int) in
             switch storage {
             case .f32(let w): tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .bf16(let w): tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .q8_0(let w): tts_matmul_q8_0(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            case .q4_k(let w): tts_matmul_q4_k(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .q8Vnni: preconditionFailure("handled above")
             }
         }

@@ -16,13 +16,14 @@ public enum GGUFValue: Sendable, Equatable {
 
 /// ggml tensor type ids used here.
 enum GGMLType: UInt32 {
-    case f32 = 0, f16 = 1, q8_0 = 8, bf16 = 30
+    case f32 = 0, f16 = 1, q8_0 = 8, q4_k = 12, bf16 = 30
 
     var dtype: DType {
         switch self {
         case .f32: return .f32
         case .f16: return .f16
         case .q8_0: return .q8_0
+        case .q4_k: return .q4_k
         case .bf16: return .bf16
         }
     }
@@ -32,6 +33,7 @@ enum GGMLType: UInt32 {
         case .f32: self = .f32
         case .f16: self = .f16
         case .q8_0: self = .q8_0
+        case .q4_k: self = .q4_k
         case .bf16: self = .bf16
         default: return nil
         }
@@ -87,8 +89,9 @@ public final class GGUFFile: TensorFile {
         var table: [String: TensorInfo] = [:]
         for (name, shape, type, offset) in raw {
             let elements = shape.reduce(1, *)
-            if type == .q8_0 && shape.last! % 32 != 0 {
-                throw WeightsError.corrupt(path: file.path, reason: "q8_0 tensor \(name) has rows of \(shape.last!) values, not a multiple of 32")
+            let block = type.dtype.blockSize
+            if shape.last! % block != 0 {
+                throw WeightsError.corrupt(path: file.path, reason: "\(type.dtype.rawValue) tensor \(name) has rows of \(shape.last!) values, not a multiple of \(block)")
             }
             let bytes = type.dtype.byteCount(elements: elements)
             let start = dataStart + offset

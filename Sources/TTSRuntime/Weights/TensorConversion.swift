@@ -3,7 +3,7 @@ import CTTSKernels
 import Foundation
 
 public enum TensorConversion {
-    /// The bytes of `info` in `file`, encoded as `target` (rows of `shape.last` values for q8_0).
+    /// The bytes of `info` in `file`, encoded as `target` (rows of `shape.last` values for q8_0 and q4_k).
     public static func bytes(_ file: any TensorFile, _ info: TensorInfo, as target: DType) -> Data {
         let p = file.pointer(info)
         if target == info.dtype { return Data(bytes: p, count: info.byteCount) }
@@ -18,6 +18,10 @@ public enum TensorConversion {
         case .q8_0:
             var out = [UInt8](repeating: 0, count: DType.q8_0.byteCount(elements: floats.count))
             out.withUnsafeMutableBufferPointer { o in floats.withUnsafeBufferPointer { tts_quantize_q8_0($0.baseAddress!, o.baseAddress!, Int64(floats.count)) } }
+            return Data(out)
+        case .q4_k:
+            var out = [UInt8](repeating: 0, count: DType.q4_k.byteCount(elements: floats.count))
+            out.withUnsafeMutableBufferPointer { o in floats.withUnsafeBufferPointer { tts_quantize_q4_k($0.baseAddress!, o.baseAddress!, Int64(floats.count)) } }
             return Data(out)
         default:
             preconditionFailure("cannot encode tensors as \(target.rawValue)")

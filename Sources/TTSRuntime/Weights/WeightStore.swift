@@ -99,6 +99,8 @@ public final class WeightStore {
             return Matrix(rows: rows, cols: cols, storage: .bf16(p.assumingMemoryBound(to: UInt16.self)), owner: file.file)
         case .q8_0:
             return Matrix(rows: rows, cols: cols, storage: .q8_0(p.assumingMemoryBound(to: UInt8.self)), owner: file.file)
+        case .q4_k:
+            return Matrix(rows: rows, cols: cols, storage: .q4_k(p.assumingMemoryBound(to: UInt8.self)), owner: file.file)
         default:
             let m = Matrix(floats: convertToFloats(p, dtype: info.dtype, count: rows * cols), rows: rows, cols: cols)
             file.file.release(offset: info.offset, length: info.byteCount)
@@ -143,6 +145,8 @@ func convertToFloats(_ p: UnsafeRawPointer, dtype: DType, count: Int) -> [Float]
             for i in 0..<count { buf[i] = Float(p.loadUnaligned(fromByteOffset: i * 8, as: Double.self)) }
         case .q8_0:
             tts_dequantize_q8_0(p.assumingMemoryBound(to: UInt8.self), buf.baseAddress!, Int64(count))
+        case .q4_k:
+            tts_dequantize_q4_k(p.assumingMemoryBound(to: UInt8.self), buf.baseAddress!, Int64(count))
         default:
             for i in 0..<count { buf[i] = 0 }
         }

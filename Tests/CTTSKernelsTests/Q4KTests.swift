@@ -1,0 +1,139 @@
+// q4_k: ggml's block layout decoded independently of the kernels, quantization quality, and the
+// integer matrix-vector products (reference and SIMD twins) against exact arithmetic.
+import CTTSKernels
+import Testing
+
+/// ||a - b|| / ||b||: long dot products with cancellation make per-element relative errors meaningless.
+func normError(_ a: [Float], _ b: [Float]) -> Double {
+    var d = 0.0, n = 0.0
+    for (x, y) in zip(a, b) {
+        d += Double(x - y) * Double(x - y)
+        n += Double(y) * Double(y)
+    }
+    return (d / max(n, 1e-30)).squareRoot()
+}
+
+@Suite struct Q4KTests {
+    /// A block built by hand from ggml's layout rules (not with the quantizer), decoded by the kernels.
+    @Test func dequantizationFollowsGGMLLayout() {
+        var rng = TestRandom(state: 77)
+        func int(_ m: Int) -> Int { Int(abs(rng.next()) * 1_000_000) % m }
+        let sc = (0..<8).map { _ in int(64) }, mn = (0..<8).map { _ in int(64) }
+        let q = (0..<256).map { _ in int(16) }
+        var block = [UInt8](repeating: 0, count: Int(TTS_Q4_K_BLOCK_BYTES))
+        let d: UInt16 = tts_f32_to_f16(0.125), dmin: UInt16 = tts_f32_to_f16(0.0625)
+        block[0] = UInt8(d & 0xFF); block[1] = UInt8(d >> 8)
+        block[2] = UInt8(dmin & 0xFF); block[3] = UInt8(dmin >> 8)
+        for j in 0..<4 {
+            // bytes 0-3: scale j (6 bits) + top bits of scale j+4; bytes 4-7: min j + top bits of
+            // min j+4; bytes 8-11: low nibbles of scale j+4 and min j+4.
+            block[4 + j] = UInt8(sc[j] | ((sc[j + 4] >> 4) << 6))
+            block[8 + j] = UInt8(mn[j] | ((mn[j + 4] >> 4) << 6))
+            block[12 + j] = UInt8((sc[j + 4] & 0xF) | ((mn[j + 4] & 0xF) << 4))
+        }
+        for p in 0..<4 {
+            for i in 0..<32 { block[16 + 32 * p + i] = UInt8(q[64 * p + i] | (q[64 * p + 32 + i] << 4)) }
+        }
+        var out = [Float](repeating: 0, count: 256)
+        tts_dequantize_q4_k(block, &out, 256)
+        for i in 0..<256 {
+            let j = i / 32
+            let expected = 0.125 * Float(sc[j]) * Float(q[i]) - 0.0625 * Float(mn[j])
+            #expect(out[i] == expected, "value \(i)")
+        }
+    }
+
+    @Test func quantizationErrorIsSmall() {
+        var rng = TestRandom(state: 3)
+        let n = 256 * 64
+        // Rows with different magnitudes per sub-block, as real weights have.
+        let x = rng.array(n).enumerated().map { $0.element * Float(($0.offset / 32) % 5 + 1) }
+        var q = [UInt8](repeating: 0, count: n / 256 * Int(TTS_Q4_K_BLOCK_BYTES))
+        var back = [Float](repeating: 0, count: n)
+        tts_quantize_q4_k(x, &q, Int64(n))
+        tts_dequantize_q4_k(q, &back, Int64(n))
+        var err = 0.0, energy = 0.0
+        for i in 0..<n {
+            err += Double((back[i] - x[i]) * (back[i] - x[i]))
+            energy += Double(x[i] * x[i])
+        }
+        // 4 bits over a uniform spread: the step is range/15, rms error about step/sqrt(12),
+        // i.e. ~11% of the rms value for uniform data; the fitted scales and mins do better.
+        #expect((err / energy).squareRoot() < 0.10, "relative rms error \((err / energy).squareRoot())")
+        // All zero and constant blocks survive exactly.
+        let flat = [Float](repeating: 0, count: 256) + [Float](repeating: -0.5, count: 256)
+        var qf = [UInt8](repeating: 0, count: 2 * Int(TTS_Q4_K_BLOCK_BYTES))
+        var bf = [Float](repeating: 1, count: 512)
+        tts_quantize_q4_k(flat, &qf, 512)
+        tts_dequantize_q4_k(qf, &bf, 512)
+        #expect(bf.prefix(256).allSatisfy { $0 == 0 })
+        #expect(bf.suffix(256).allSatisfy { abs($0 + 0.5) < 1e-3 })
+    }
+
+    /// The reference product equals exact arithmetic on the dequantized weights and activations;
+    /// each SIMD twin matches it, on row ranges that start and end mid-matrix.
+    @Test(arguments: [(1, 256), (5, 512), (17, 768), (33, 3072)])
+    func matvecMatchesExactAndTwins(shape: (Int, Int)) {
+        let (rows, cols) = shape
+        var rng = TestRandom(state: UInt64(rows * 7 + cols))
+        let w = rng.array(rows * cols), x = rng.array(cols).map { $0 * 3 }
+        var q = [UInt8](repeating: 0, count: rows * cols / 256 * Int(TTS_Q4_K_BLOCK_BYTES))
+        tts_quantize_q4_k(w, &q, Int64(w.count))
+        var wd = [Float](repeating: 0, count: w.count)
+        tts_dequantize_q4_k(q, &wd, Int64(w.count))
+        let nb = cols / 32
+        var xq = [Int8](repeating: 0, count: cols), xs = [Float](repeating: 0, count: nb), xsum = [Int32](repeating: 0, count: nb)
+        tts_q4_k_quantize_x(x, Int64(cols), &xq, &xs, &xsum)
+        var exact = [Float](repeating: 0, count: rows)
+        for r in 0..<rows {
+            var s = 0.0
+            for c in 0..<cols { s += Double(wd[r * cols + c]) * Double(xs[c / 32]) * Double(xq[c]) }
+            exact[r] = Float(s)
+        }
+        var ref = [Float](repeating: .nan, count: rows)
+        tts_q4_k_matvec_ref(q, xq, xs, xsum, &ref, Int64(cols), 0, Int64(rows))
+        #expect(normError(ref, exact) <= 1e-6, "ref \(shape)")
+        // Activation quantization costs little against the f32 product with the same weights.
+        var f32 = [Float](repeating: 0, count: rows)
+        tts_matmul_q4_k(q, x, &f32, Int64(rows), Int64(cols), 1, 0, Int64(rows))
+        #expect(normError(ref, f32) <= 1e-2, "int8 activations \(shape)")
+        var viaDispatch = [Float](repeating: .nan, count: rows)
+        tts_q4_k_matvec(q, xq, xs, xsum, &viaDispatch, Int64(cols), 0, Int64(rows))
+        #expect(normError(viaDispatch, ref) <= 1e-6, "dispatch \(shape)")
+        #if arch(x86_64)
+        typealias Kernel = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Int8>?, UnsafePointer<Float>?, UnsafePointer<Int32>?,
+                                           UnsafeMutablePointer<Float>?, Int64, Int64, Int64) -> Void
+        var paths: [(String, Kernel)] = []
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_q4_k_matvec_avx2)) }
+        if tts_q8_vnni_supported() != 0 { paths.append(("avx512 vnni", tts_q4_k_matvec_avx512)) }
+        for (name, f) in paths {
+            var y = [Float](repeating: .nan, count: rows)
+            let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
+            f(q, xq, xs, xsum, &y, Int64(cols), Int64(lo), Int64(hi))
+            #expect(normError(Array(y[lo..<hi]), Array(ref[lo..<hi])) <= 1e-6, "\(name) \(shape)")
+            #expect(y[0..<lo].allSatisfy(\.isNaN) && y[hi...].allSatisfy(\.isNaN), "\(name) wrote outside its rows")
+        }
+        #endif
+    }
+
+    /// Many tokens: rows dequantized and multiplied in f32, equal to the dequantized matrix product.
+    @Test func manyTokenProductMatchesDequantized() {
+        let rows = 9, cols = 512, n = 7
+        var rng = TestRandom(state: 11)
+        let w = rng.array(rows * cols), x = rng.array(cols * n)
+        var q = [UInt8](repeating: 0, count: rows * cols / 256 * Int(TTS_Q4_K_BLOCK_BYTES))
+        tts_quantize_q4_k(w, &q, Int64(w.count))
+        var wd = [Float](repeating: 0, count: w.count)
+        tts_dequantize_q4_k(q, &wd, Int64(w.count))
+        var y = [Float](repeating: .nan, count: rows * n), expected = [Float](repeating: 0, count: rows * n)
+        tts_matmul_q4_k(q, x, &y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        for t in 0..<n {
+            for r in 0..<rows {
+                var s = 0.0
+                for c in 0..<cols { s += Double(wd[r * cols + c]) * Double(x[t * cols + c]) }
+                expected[t * rows + r] = Float(s)
+            }
+        }
+        #expect(normError(y, expected) <= 1e-6)
+    }
+}
