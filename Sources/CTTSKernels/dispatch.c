@@ -179,13 +179,13 @@ int tts_q8_vnni_supported(void) {
 #endif
 }
 
-void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                      float *y, int64_t cols, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
-    if (tts_q8_vnni_supported()) { tts_q4_k_matvec_avx512(w, xq, xs, xsum, y, cols, r0, r1); return; }
-    if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX512) { tts_q4_k_matvec_avx2(w, xq, xs, xsum, y, cols, r0, r1); return; }
+    if (g_isa == TTS_ISA_AVX512) { tts_q4_k_matvec_avx512(w, xq, xd, xsum, y, cols, r0, r1); return; }
+    if (g_isa == TTS_ISA_AVX2) { tts_q4_k_matvec_avx2(w, xq, xd, xsum, y, cols, r0, r1); return; }
 #endif
-    tts_q4_k_matvec_ref(w, xq, xs, xsum, y, cols, r0, r1);
+    tts_q4_k_matvec_ref(w, xq, xd, xsum, y, cols, r0, r1);
 }
 
 void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,

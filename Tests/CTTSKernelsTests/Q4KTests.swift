@@ -81,13 +81,17 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         tts_quantize_q4_k(w, &q, Int64(w.count))
         var wd = [Float](repeating: 0, count: w.count)
         tts_dequantize_q4_k(q, &wd, Int64(w.count))
-        let nb = cols / 32
-        var xq = [Int8](repeating: 0, count: cols), xs = [Float](repeating: 0, count: nb), xsum = [Int32](repeating: 0, count: nb)
+        var xq = [Int8](repeating: 0, count: cols), xs = [Float](repeating: 0, count: cols / 256), xsum = [Int32](repeating: 0, count: cols / 32)
         tts_q4_k_quantize_x(x, Int64(cols), &xq, &xs, &xsum)
+        // Within a block, sub-block j of the activations sits at 128*(j/4) + [0, 64, 32, 96][j%4].
+        func position(_ c: Int) -> Int {
+            let j = (c % 256) / 32
+            return (c / 256) * 256 + 128 * (j / 4) + [0, 64, 32, 96][j % 4] + c % 32
+        }
         var exact = [Float](repeating: 0, count: rows)
         for r in 0..<rows {
             var s = 0.0
-            for c in 0..<cols { s += Double(wd[r * cols + c]) * Double(xs[c / 32]) * Double(xq[c]) }
+            for c in 0..<cols { s += Double(wd[r * cols + c]) * Double(xs[c / 256]) * Double(xq[position(c)]) }
             exact[r] = Float(s)
         }
         var ref = [Float](repeating: .nan, count: rows)
@@ -96,7 +100,9 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         // Activation quantization costs little against the f32 product with the same weights.
         var f32 = [Float](repeating: 0, count: rows)
         tts_matmul_q4_k(q, x, &f32, Int64(rows), Int64(cols), 1, 0, Int64(rows))
-        #expect(normError(ref, f32) <= 1e-2, "int8 activations \(shape)")
+        #expect(normError(ref, f32) <= 2e-2, "int8 activations \(shape)")
+        // xsum holds the sums of xq per 32 values.
+        #expect(xsum[0] == xq[0..<32].reduce(0) { $0 + Int32($1) })
         var viaDispatch = [Float](repeating: .nan, count: rows)
         tts_q4_k_matvec(q, xq, xs, xsum, &viaDispatch, Int64(cols), 0, Int64(rows))
         #expect(normError(viaDispatch, ref) <= 1e-6, "dispatch \(shape)")
@@ -105,7 +111,7 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
                                            UnsafeMutablePointer<Float>?, Int64, Int64, Int64) -> Void
         var paths: [(String, Kernel)] = []
         if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_q4_k_matvec_avx2)) }
-        if tts_q8_vnni_supported() != 0 { paths.append(("avx512 vnni", tts_q4_k_matvec_avx512)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_q4_k_matvec_avx512)) }
         for (name, f) in paths {
             var y = [Float](repeating: .nan, count: rows)
             let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows

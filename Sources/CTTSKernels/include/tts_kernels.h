@@ -84,20 +84,22 @@ void tts_matmul_q8_0_avx512(const uint8_t *w, const float *x, float *y,
 
 // q4_k weights (ggml block layout, see ref/q4_k.c): rows of `cols` (a multiple of 256) values are
 // cols/256 blocks of TTS_Q4_K_BLOCK_BYTES bytes (4.5 bits per weight). The product runs on int8
-// activations quantized per 32 values (xs = max|x|/127, xq = round(x/xs), xsum = sum of xq).
+// activations with one scale per 256 values (xd[cols/256] = max|x|/127, xq = round(x/xd)) and the
+// sums of xq per 32 values (xsum[cols/32]).
 #define TTS_Q4_K_BLOCK_BYTES 144
 void tts_quantize_q4_k(const float *src, uint8_t *dst, int64_t n);  // n multiple of 256
 void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n);
 void tts_q4_k_scales(const uint8_t *block, float *scale, float *min);  // 8 sub-block scales and mins
-void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xs, int32_t *xsum);
-void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+void tts_q4_k_unpack_scales(const uint8_t *block, uint8_t *sc, uint8_t *m);  // the 6-bit integers
+void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum);
+void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                      float *y, int64_t cols, int64_t r0, int64_t r1);
-void tts_q4_k_matvec_ref(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+void tts_q4_k_matvec_ref(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                          float *y, int64_t cols, int64_t r0, int64_t r1);
 #if defined(__x86_64__)
-void tts_q4_k_matvec_avx2(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+void tts_q4_k_matvec_avx2(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                           float *y, int64_t cols, int64_t r0, int64_t r1);
-void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                             float *y, int64_t cols, int64_t r0, int64_t r1);
 #endif
 // Many tokens at once (prefill): rows dequantized to f32 a few at a time, then the f32 product.

@@ -5,19 +5,9 @@
 // eight 6-bit mins, then 128 bytes of 4-bit quants. Values 64p..64p+63 (p = 0..3) live in bytes
 // 32p..32p+31: low nibbles are sub-block 2p, high nibbles sub-block 2p+1. Value = d*sc_j*q - dmin*m_j.
 #include "../include/tts_kernels.h"
+#include "q4_k_internal.h"
 #include <math.h>
 #include <string.h>
-
-static void unpack_scales(const uint8_t *s, uint8_t *sc, uint8_t *m) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = s[j] & 63;
-        m[j] = s[j + 4] & 63;
-    }
-    for (int j = 4; j < 8; j++) {
-        sc[j] = (uint8_t)((s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4));
-        m[j] = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
-    }
-}
 
 static void pack_scales(const uint8_t *sc, const uint8_t *m, uint8_t *s) {
     for (int j = 0; j < 4; j++) {
@@ -32,7 +22,7 @@ void tts_q4_k_scales(const uint8_t *block, float *scale, float *min) {
     uint16_t d16, m16;
     memcpy(&d16, block, 2);
     memcpy(&m16, block + 2, 2);
-    unpack_scales(block + 4, sc, m);
+    tts_q4_k_unpack(block + 4, sc, m);
     float d = tts_f16_to_f32(d16), dmin = tts_f16_to_f32(m16);
     for (int j = 0; j < 8; j++) {
         scale[j] = d * (float)sc[j];
@@ -147,23 +137,32 @@ void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
     }
 }
 
-void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xs, int32_t *xsum) {
-    for (int64_t b = 0; b < cols / 32; b++) {
+// Activations: one scale per 256 values (xd = max|x|/127), so that the 6-bit sub-block scales can
+// be applied in integer arithmetic; xsum holds the sum of xq per 32 values (sub-block order) for
+// the min terms. Within a block xq is stored in the order of tts_q4_k_x_offset.
+void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum) {
+    for (int64_t b = 0; b < cols / 256; b++) {
         float amax = 0;
-        for (int i = 0; i < 32; i++) amax = fmaxf(amax, fabsf(x[b * 32 + i]));
+        for (int i = 0; i < 256; i++) amax = fmaxf(amax, fabsf(x[b * 256 + i]));
         float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        int32_t sum = 0;
-        for (int i = 0; i < 32; i++) {
-            int8_t q = (int8_t)lrintf(x[b * 32 + i] * id);
-            xq[b * 32 + i] = q;
-            sum += q;
+        xd[b] = d;
+        for (int j = 0; j < 8; j++) {
+            int32_t sum = 0;
+            for (int i = 0; i < 32; i++) {
+                int8_t q = (int8_t)lrintf(x[b * 256 + 32 * j + i] * id);
+                xq[b * 256 + tts_q4_k_x_offset(j) + i] = q;
+                sum += q;
+            }
+            xsum[b * 8 + j] = sum;
         }
-        xs[b] = d;
-        xsum[b] = sum;
     }
 }
 
-void tts_q4_k_matvec_ref(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+void tts_q4_k_unpack_scales(const uint8_t *block, uint8_t *sc, uint8_t *m) { tts_q4_k_unpack(block + 4, sc, m); }
+
+// y[r] = sum over blocks of d*xd * sum_j sc_j * dot_j  -  dmin*xd * sum_j m_j * xsum_j, with the
+// inner sums in exact integer arithmetic.
+void tts_q4_k_matvec_ref(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                          float *y, int64_t cols, int64_t r0, int64_t r1) {
     int64_t nblocks = cols / 256;
     for (int64_t r = r0; r < r1; r++) {
@@ -171,20 +170,24 @@ void tts_q4_k_matvec_ref(const uint8_t *w, const int8_t *xq, const float *xs, co
         float total = 0;
         for (int64_t b = 0; b < nblocks; b++) {
             const uint8_t *blk = row + b * TTS_Q4_K_BLOCK_BYTES;
-            float scale[8], min[8];
-            tts_q4_k_scales(blk, scale, min);
+            uint8_t sc[8], m[8];
+            uint16_t d16, m16;
+            memcpy(&d16, blk, 2);
+            memcpy(&m16, blk + 2, 2);
+            tts_q4_k_unpack(blk + 4, sc, m);
             const int8_t *xb = xq + b * 256;
+            int32_t dots = 0, mins = 0;
             for (int p = 0; p < 4; p++) {
                 int32_t lo = 0, hi = 0;
                 for (int i = 0; i < 32; i++) {
                     uint8_t q = blk[16 + 32 * p + i];
-                    lo += (int32_t)(q & 0x0F) * xb[64 * p + i];
-                    hi += (int32_t)(q >> 4) * xb[64 * p + 32 + i];
+                    lo += (int32_t)(q & 0x0F) * xb[tts_q4_k_x_offset(2 * p) + i];
+                    hi += (int32_t)(q >> 4) * xb[tts_q4_k_x_offset(2 * p + 1) + i];
                 }
-                int64_t s = b * 8 + 2 * p;
-                total += xs[s] * (scale[2 * p] * (float)lo - min[2 * p] * (float)xsum[s]);
-                total += xs[s + 1] * (scale[2 * p + 1] * (float)hi - min[2 * p + 1] * (float)xsum[s + 1]);
+                dots += sc[2 * p] * lo + sc[2 * p + 1] * hi;
             }
+            for (int j = 0; j < 8; j++) mins += m[j] * xsum[b * 8 + j];
+            total += xd[b] * (tts_f16_to_f32(d16) * (float)dots - tts_f16_to_f32(m16) * (float)mins);
         }
         y[r] = total;
     }

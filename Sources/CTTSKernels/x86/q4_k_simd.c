@@ -1,65 +1,110 @@
-// q4_k matrix-vector products on int8 activations. Per 64 weights (one 32-byte load of nibbles):
-// the low and high nibbles are two sub-blocks of 32, each dotted with its 32 activations into 8
-// int32 lanes (AVX2: maddubs + madd; AVX-512 VNNI: one vpdpbusd), converted to f32 and scaled by
-// d*sc*xs in a vector accumulator; the min terms are one scalar FMA per sub-block.
+// q4_k matrix-vector products on int8 activations with one scale per 256 values (ref/q4_k.c).
+// maddubs multiplies nibbles with activations into int16 pairs, and madd by the sub-block's 6-bit
+// scale adds the pairs into int32 lanes, so a whole block accumulates in integers and is
+// converted to f32 once; the min terms are one 8-lane integer product per block.
+// AVX2 takes 64 weights (two sub-blocks) per 32-byte load; AVX-512 takes 128 (four) per 64-byte
+// load, its activations arranged by tts_q4_k_x_offset so both halves are contiguous.
 #if defined(__x86_64__)
 #include "../include/tts_kernels.h"
+#include "../ref/q4_k_internal.h"
 #include <immintrin.h>
+#include <string.h>
 
 #define TTS_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define TTS_VNNI256 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+#define TTS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
 
-TTS_AVX2 static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
+// The block's min terms (dmin*xd * sum_j m_j * xsum_j) as 8 lanes to add; d*xd and the block's
+// 8 scales and mins from its header.
+#define Q4K_BLOCK_HEADER                                                                           \
+    const uint8_t *blk = row + b * TTS_Q4_K_BLOCK_BYTES;                                           \
+    uint64_t packed_sc, packed_m;                                                                  \
+    tts_q4_k_unpack64(blk + 4, &packed_sc, &packed_m);                                             \
+    uint16_t d16, m16;                                                                             \
+    memcpy(&d16, blk, 2);                                                                          \
+    memcpy(&m16, blk + 2, 2);                                                                      \
+    const int8_t *xb = xq + b * 256;                                                               \
+    float xdb = xd[b];                                                                             \
+    __m256i mins = _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((int64_t)packed_m)),          \
+                                      _mm256_loadu_si256((const __m256i *)(xsum + b * 8)));
+
+static inline TTS_AVX2 float hsum256(__m256 acc) {
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    s4 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    s4 = _mm_add_ss(s4, _mm_movehdup_ps(s4));
+    return _mm_cvtss_f32(s4);
 }
 
-TTS_AVX2 static inline __m256i dot_avx2(__m256i q, __m256i x) {
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), _mm256_set1_epi16(1));
-}
-
-TTS_VNNI256 static inline __m256i dot_vnni(__m256i q, __m256i x) {
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), q, x);
-}
-
-// One body, two dot products: the compiler specialises each wrapper below.
-#define Q4K_MATVEC_BODY(DOT)                                                                       \
-    int64_t nblocks = cols / 256;                                                                  \
-    const __m256i nib = _mm256_set1_epi8(0x0F);                                                    \
-    for (int64_t r = r0; r < r1; r++) {                                                            \
-        const uint8_t *row = w + r * nblocks * TTS_Q4_K_BLOCK_BYTES;                               \
-        __m256 acc = _mm256_setzero_ps();                                                          \
-        float mins = 0;                                                                            \
-        for (int64_t b = 0; b < nblocks; b++) {                                                    \
-            const uint8_t *blk = row + b * TTS_Q4_K_BLOCK_BYTES;                                   \
-            float scale[8], min[8];                                                                \
-            tts_q4_k_scales(blk, scale, min);                                                      \
-            const int8_t *xb = xq + b * 256;                                                       \
-            const float *sb = xs + b * 8;                                                          \
-            const int32_t *mb = xsum + b * 8;                                                      \
-            for (int p = 0; p < 4; p++) {                                                          \
-                __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * p));              \
-                __m256i lo = _mm256_and_si256(q, nib);                                             \
-                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);                       \
-                __m256i dl = DOT(lo, _mm256_loadu_si256((const __m256i *)(xb + 64 * p)));          \
-                __m256i dh = DOT(hi, _mm256_loadu_si256((const __m256i *)(xb + 64 * p + 32)));     \
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(scale[2 * p] * sb[2 * p]), _mm256_cvtepi32_ps(dl), acc); \
-                acc = _mm256_fmadd_ps(_mm256_set1_ps(scale[2 * p + 1] * sb[2 * p + 1]), _mm256_cvtepi32_ps(dh), acc); \
-                mins += min[2 * p] * sb[2 * p] * (float)mb[2 * p] + min[2 * p + 1] * sb[2 * p + 1] * (float)mb[2 * p + 1]; \
-            }                                                                                      \
-        }                                                                                          \
-        y[r] = hsum256(acc) - mins;                                                                \
-    }
-
-TTS_AVX2 void tts_q4_k_matvec_avx2(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
+TTS_AVX2 void tts_q4_k_matvec_avx2(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                                    float *y, int64_t cols, int64_t r0, int64_t r1) {
-    Q4K_MATVEC_BODY(dot_avx2)
+    int64_t nblocks = cols / 256;
+    const __m256i nib = _mm256_set1_epi8(0x0F);
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w + r * nblocks * TTS_Q4_K_BLOCK_BYTES;
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nblocks; b++) {
+            Q4K_BLOCK_HEADER
+            __m256i isum = _mm256_setzero_si256();
+            for (int p = 0; p < 4; p++) {
+                __m256i q = _mm256_loadu_si256((const __m256i *)(blk + 16 + 32 * p));
+                __m256i lo = _mm256_and_si256(q, nib);
+                __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), nib);
+                __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(xb + tts_q4_k_x_offset(2 * p))));
+                __m256i ph = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(xb + tts_q4_k_x_offset(2 * p + 1))));
+                short s_lo = (short)((packed_sc >> (16 * p)) & 0xFF), s_hi = (short)((packed_sc >> (16 * p + 8)) & 0xFF);
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pl, _mm256_set1_epi16(s_lo)));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(ph, _mm256_set1_epi16(s_hi)));
+            }
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d16) * xdb), _mm256_cvtepi32_ps(isum), acc);
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(-_cvtsh_ss(m16) * xdb), _mm256_cvtepi32_ps(mins), acc);
+        }
+        y[r] = hsum256(acc);
+    }
 }
 
-TTS_VNNI256 void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const float *xs, const int32_t *xsum,
-                                        float *y, int64_t cols, int64_t r0, int64_t r1) {
-    Q4K_MATVEC_BODY(dot_vnni)
+// One block of one row: its integer dot products and min terms folded into acc.
+static inline TTS_AVX512 __m256 q4k_block_avx512(const uint8_t *blk, const int8_t *xb, const int32_t *xs, float xdb,
+                                                 const __m512i *pick, __m256 acc) {
+    const __m512i nib = _mm512_set1_epi8(0x0F);
+    uint64_t packed_sc, packed_m;
+    tts_q4_k_unpack64(blk + 4, &packed_sc, &packed_m);
+    uint16_t d16, m16;
+    memcpy(&d16, blk, 2);
+    memcpy(&m16, blk + 2, 2);
+    __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((int64_t)packed_sc)));
+    __m512i isum = _mm512_setzero_si512();
+    for (int h = 0; h < 2; h++) {
+        __m512i q = _mm512_loadu_si512((const void *)(blk + 16 + 64 * h));
+        __m512i lo = _mm512_and_si512(q, nib);
+        __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), nib);
+        __m512i pl = _mm512_maddubs_epi16(lo, _mm512_loadu_si512((const void *)(xb + 128 * h)));
+        __m512i ph = _mm512_maddubs_epi16(hi, _mm512_loadu_si512((const void *)(xb + 128 * h + 64)));
+        isum = _mm512_add_epi32(isum, _mm512_madd_epi16(pl, _mm512_permutexvar_epi16(pick[2 * h], scales)));
+        isum = _mm512_add_epi32(isum, _mm512_madd_epi16(ph, _mm512_permutexvar_epi16(pick[2 * h + 1], scales)));
+    }
+    __m256i isum8 = _mm256_add_epi32(_mm512_castsi512_si256(isum), _mm512_extracti64x4_epi64(isum, 1));
+    __m256i mins = _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((int64_t)packed_m)), _mm256_loadu_si256((const __m256i *)xs));
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(_cvtsh_ss(d16) * xdb), _mm256_cvtepi32_ps(isum8), acc);
+    return _mm256_fmadd_ps(_mm256_set1_ps(-_cvtsh_ss(m16) * xdb), _mm256_cvtepi32_ps(mins), acc);
+}
+
+TTS_AVX512 void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+                                       float *y, int64_t cols, int64_t r0, int64_t r1) {
+    int64_t nblocks = cols / 256, row_bytes = nblocks * TTS_Q4_K_BLOCK_BYTES;
+    // Lanes 0-15 take one sub-block's scale, lanes 16-31 another's: (4h, 4h+2) for the low
+    // nibbles of the h-th 64-byte load, (4h+1, 4h+3) for the high ones.
+    __m512i pick[4];
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 2; k++) {
+            int16_t idx[32];
+            for (int i = 0; i < 32; i++) idx[i] = (int16_t)(4 * h + k + (i < 16 ? 0 : 2));
+            pick[2 * h + k] = _mm512_loadu_si512((const void *)idx);
+        }
+    for (int64_t r = r0; r < r1; r++) {
+        const uint8_t *row = w + r * row_bytes;
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nblocks; b++)
+            acc = q4k_block_avx512(row + b * TTS_Q4_K_BLOCK_BYTES, xq + b * 256, xsum + b * 8, xd[b], pick, acc);
+        y[r] = hsum256(acc);
+    }
 }
 #endif

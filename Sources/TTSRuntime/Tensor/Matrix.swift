@@ -239,17 +239,17 @@ public struct Matrix: Sendable {
             return
         }
         if case .q4_k(let w) = storage, n < 4 {
-            // Few tokens: int8 activations (per 32 values) and the integer kernel, one token at a time.
-            let nb = cols / 32
+            // Few tokens: int8 activations (one scale per 256 values) and the integer kernel.
+            let (nb, ns) = (cols / 256, cols / 32)
             let xq = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
-            let xs = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
-            let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * nb)
-            defer { xq.deallocate(); xs.deallocate(); xsum.deallocate() }
-            for t in 0..<n { tts_q4_k_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xs + t * nb, xsum + t * nb) }
+            let xd = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
+            let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * ns)
+            defer { xq.deallocate(); xd.deallocate(); xsum.deallocate() }
+            for t in 0..<n { tts_q4_k_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xd + t * nb, xsum + t * ns) }
             let (rowCount, colCount) = (rows, cols)
             splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
                 for t in 0..<n {
-                    tts_q4_k_matvec(w, xq + t * colCount, xs + t * nb, xsum + t * nb, y + t * rowCount, Int64(colCount), Int64(lo), Int64(hi))
+                    tts_q4_k_matvec(w, xq + t * colCount, xd + t * nb, xsum + t * ns, y + t * rowCount, Int64(colCount), Int64(lo), Int64(hi))
                 }
             }
             return

@@ -1,0 +1,41 @@
+// Layout details of q4_k shared by the reference and SIMD kernels (not part of the public header).
+#ifndef TTS_Q4_K_INTERNAL_H
+#define TTS_Q4_K_INTERNAL_H
+#include <stdint.h>
+
+#include <string.h>
+
+// The eight 6-bit scales and mins of a block from its 12 packed bytes, as eight bytes each
+// (byte j of *sc is scale j). Bytes 0-3 hold scales 0-3 in their low 6 bits and the top 2 bits of
+// scales 4-7; bytes 4-7 the same for the mins; bytes 8-11 the low 4 bits of scales 4-7 (low
+// nibble) and mins 4-7 (high nibble). Done on whole 32-bit words, so no byte is stored and
+// reloaded (which would stall store forwarding in the SIMD loops).
+static inline void tts_q4_k_unpack64(const uint8_t *s, uint64_t *sc, uint64_t *m) {
+    uint32_t a, b, c;
+    memcpy(&a, s, 4);
+    memcpy(&b, s + 4, 4);
+    memcpy(&c, s + 8, 4);
+    uint32_t sc_hi = (c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4);
+    uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | (((b >> 6) & 0x03030303u) << 4);
+    *sc = (uint64_t)(a & 0x3F3F3F3Fu) | ((uint64_t)sc_hi << 32);
+    *m = (uint64_t)(b & 0x3F3F3F3Fu) | ((uint64_t)m_hi << 32);
+}
+
+static inline void tts_q4_k_unpack(const uint8_t *s, uint8_t *sc, uint8_t *m) {
+    uint64_t a, b;
+    tts_q4_k_unpack64(s, &a, &b);
+    for (int j = 0; j < 8; j++) {
+        sc[j] = (uint8_t)(a >> (8 * j));
+        m[j] = (uint8_t)(b >> (8 * j));
+    }
+}
+
+// Where sub-block s (32 values) of a 256-value block sits in the quantized activations: in groups
+// of four sub-blocks the order is 0, 2, 1, 3, so that one 64-byte load of nibbles (sub-blocks
+// 2p, 2p+1, 2p+2, 2p+3) meets its low-nibble activations (2p, 2p+2) and its high-nibble ones
+// (2p+1, 2p+3) as two contiguous 64-byte runs.
+static inline int tts_q4_k_x_offset(int s) {
+    static const int within[4] = {0, 64, 32, 96};
+    return 128 * (s / 4) + within[s % 4];
+}
+#endif
