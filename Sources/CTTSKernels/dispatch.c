@@ -179,6 +179,13 @@ int tts_q8_vnni_supported(void) {
 #endif
 }
 
+void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
+#if defined(__x86_64__)
+    if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX512) { tts_dequantize_q4_k_avx2(src, dst, n); return; }
+#endif
+    tts_dequantize_q4_k_ref(src, dst, n);
+}
+
 void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                      float *y, int64_t cols, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
@@ -186,6 +193,15 @@ void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const 
     if (g_isa == TTS_ISA_AVX2) { tts_q4_k_matvec_avx2(w, xq, xd, xsum, y, cols, r0, r1); return; }
 #endif
     tts_q4_k_matvec_ref(w, xq, xd, xsum, y, cols, r0, r1);
+}
+
+void tts_q4_k_matmul_tokens(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+                            float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+    if (g_isa == TTS_ISA_AVX512) { tts_q4_k_matmul_tokens_avx512(w, xq, xd, xsum, y, rows, cols, n, r0, r1); return; }
+#endif
+    for (int64_t t = 0; t < n; t++)
+        tts_q4_k_matvec(w, xq + t * cols, xd + t * (cols / 256), xsum + t * (cols / 32), y + t * rows, cols, r0, r1);
 }
 
 void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,

@@ -122,6 +122,48 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         #endif
     }
 
+    @Test func simdDequantizationMatchesRef() {
+        var rng = TestRandom(state: 21)
+        let n = 256 * 12
+        let x = rng.array(n).map { $0 * 4 }
+        var q = [UInt8](repeating: 0, count: n / 256 * Int(TTS_Q4_K_BLOCK_BYTES))
+        tts_quantize_q4_k(x, &q, Int64(n))
+        var ref = [Float](repeating: 0, count: n), viaDispatch = [Float](repeating: .nan, count: n)
+        tts_dequantize_q4_k_ref(q, &ref, Int64(n))
+        tts_dequantize_q4_k(q, &viaDispatch, Int64(n))
+        // d*sc*q - dmin*m: one fused multiply-subtract against a multiply then a subtract.
+        #expect(relativeError(viaDispatch, ref) <= 1e-6)
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 {
+            var simd = [Float](repeating: .nan, count: n)
+            tts_dequantize_q4_k_avx2(q, &simd, Int64(n))
+            #expect(relativeError(simd, ref) <= 1e-6)
+        }
+        #endif
+    }
+
+    /// Many tokens of quantized activations: equal to one reference matrix-vector product per token.
+    @Test(arguments: [1, 3, 8, 11, 20])
+    func tokenProductMatchesPerTokenMatvec(n: Int) {
+        let rows = 13, cols = 768
+        var rng = TestRandom(state: UInt64(n))
+        let w = rng.array(rows * cols)
+        var q = [UInt8](repeating: 0, count: rows * cols / 256 * Int(TTS_Q4_K_BLOCK_BYTES))
+        tts_quantize_q4_k(w, &q, Int64(w.count))
+        var xq: [Int8] = [], xd: [Float] = [], xsum: [Int32] = [], expected: [Float] = []
+        for _ in 0..<n {
+            let x = rng.array(cols)
+            var tq = [Int8](repeating: 0, count: cols), td = [Float](repeating: 0, count: cols / 256), ts = [Int32](repeating: 0, count: cols / 32)
+            tts_q4_k_quantize_x(x, Int64(cols), &tq, &td, &ts)
+            var e = [Float](repeating: .nan, count: rows)
+            tts_q4_k_matvec_ref(q, tq, td, ts, &e, Int64(cols), 0, Int64(rows))
+            xq += tq; xd += td; xsum += ts; expected += e
+        }
+        var y = [Float](repeating: .nan, count: rows * n)
+        tts_q4_k_matmul_tokens(q, xq, xd, xsum, &y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
+        #expect(normError(y, expected) <= 1e-6, "\(n) tokens")
+    }
+
     /// Many tokens: rows dequantized and multiplied in f32, equal to the dequantized matrix product.
     @Test func manyTokenProductMatchesDequantized() {
         let rows = 9, cols = 512, n = 7

@@ -88,7 +88,8 @@ void tts_matmul_q8_0_avx512(const uint8_t *w, const float *x, float *y,
 // sums of xq per 32 values (xsum[cols/32]).
 #define TTS_Q4_K_BLOCK_BYTES 144
 void tts_quantize_q4_k(const float *src, uint8_t *dst, int64_t n);  // n multiple of 256
-void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n);
+void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n);      // dispatching
+void tts_dequantize_q4_k_ref(const uint8_t *src, float *dst, int64_t n);
 void tts_q4_k_scales(const uint8_t *block, float *scale, float *min);  // 8 sub-block scales and mins
 void tts_q4_k_unpack_scales(const uint8_t *block, uint8_t *sc, uint8_t *m);  // the 6-bit integers
 void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum);
@@ -97,12 +98,22 @@ void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const 
 void tts_q4_k_matvec_ref(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                          float *y, int64_t cols, int64_t r0, int64_t r1);
 #if defined(__x86_64__)
+void tts_dequantize_q4_k_avx2(const uint8_t *src, float *dst, int64_t n);
 void tts_q4_k_matvec_avx2(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                           float *y, int64_t cols, int64_t r0, int64_t r1);
 void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                             float *y, int64_t cols, int64_t r0, int64_t r1);
 #endif
-// Many tokens at once (prefill): rows dequantized to f32 a few at a time, then the f32 product.
+// n tokens of quantized activations (as tts_q4_k_quantize_x, one token after another) into
+// y [n][rows], rows [r0, r1): the integer product, with each block's work shared by the tokens
+// where the CPU allows (AVX-512).
+void tts_q4_k_matmul_tokens(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+                            float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+#if defined(__x86_64__)
+void tts_q4_k_matmul_tokens_avx512(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
+                                   float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+#endif
+// Many tokens of f32 activations: rows dequantized to f32 a few at a time, then the f32 product.
 void tts_matmul_q4_k(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
 
 // q8_0 repacked for integer dot products ("VNNI order"; cols a multiple of 512): see

@@ -122,7 +122,7 @@ void tts_quantize_q4_k(const float *src, uint8_t *dst, int64_t n) {
     }
 }
 
-void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
+void tts_dequantize_q4_k_ref(const uint8_t *src, float *dst, int64_t n) {
     for (int64_t b = 0; b < n / 256; b++) {
         const uint8_t *blk = src + b * TTS_Q4_K_BLOCK_BYTES;
         float scale[8], min[8];

@@ -238,8 +238,9 @@ public struct Matrix: Sendable {
             splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
             return
         }
-        if case .q4_k(let w) = storage, n < 4 {
-            // Few tokens: int8 activations (one scale per 256 values) and the integer kernel.
+        if case .q4_k(let w) = storage {
+            // int8 activations (one scale per 256 values) and the integer kernel, for any number of
+            // tokens; rows split over threads.
             let (nb, ns) = (cols / 256, cols / 32)
             let xq = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
             let xd = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
@@ -248,9 +249,7 @@ public struct Matrix: Sendable {
             for t in 0..<n { tts_q4_k_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xd + t * nb, xsum + t * ns) }
             let (rowCount, colCount) = (rows, cols)
             splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
-                for t in 0..<n {
-                    tts_q4_k_matvec(w, xq + t * colCount, xd + t * nb, xsum + t * ns, y + t * rowCount, Int64(colCount), Int64(lo), Int64(hi))
-                }
+                tts_q4_k_matmul_tokens(w, xq, xd, xsum, y, Int64(rowCount), Int64(colCount), Int64(n), Int64(lo), Int64(hi))
             }
             return
         }
