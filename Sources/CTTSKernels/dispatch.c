@@ -198,7 +198,9 @@ void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const 
 void tts_q4_k_matmul_tokens(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                             float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
-    if (g_isa == TTS_ISA_AVX512) { tts_q4_k_matmul_tokens_avx512(w, xq, xd, xsum, y, rows, cols, n, r0, r1); return; }
+    // One token: the plain product (its accumulator stays in a register). Two or more: the
+    // weights are read once for all of them.
+    if (g_isa == TTS_ISA_AVX512 && n >= 2) { tts_q4_k_matmul_tokens_avx512(w, xq, xd, xsum, y, rows, cols, n, r0, r1); return; }
 #endif
     for (int64_t t = 0; t < n; t++)
         tts_q4_k_matvec(w, xq + t * cols, xd + t * (cols / 256), xsum + t * (cols / 32), y + t * rows, cols, r0, r1);
