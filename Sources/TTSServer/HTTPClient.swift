@@ -68,7 +68,7 @@ public struct HTTPResponseHead: Sendable {
 public enum HTTPClient {
     /// Sends one request (`Connection: close`) and hands the response body to `onBody` piece by
     /// piece as it arrives. Returns the head. Throws `ClientError.incompleteResponse` if the
-    /// connection ends before the body does.
+    /// connection breaks or ends before the body does.
     @discardableResult
     public static func send(_ method: String, _ path: String, to address: ServerAddress,
                             headers: [(String, String)] = [], body: Data? = nil,
@@ -86,7 +86,17 @@ public enum HTTPClient {
             if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
             try await outbound.write(.end(nil))
             var response: HTTPResponseHead?
-            for try await part in inbound {
+            var parts = inbound.makeAsyncIterator()
+            while true {
+                // A connection that breaks or ends mid-body (a server that gave up) is reported as
+                // an incomplete response; errors from the callbacks propagate as they are.
+                let next: HTTPClientResponsePart?
+                do {
+                    next = try await parts.next()
+                } catch {
+                    throw ClientError.incompleteResponse
+                }
+                guard let part = next else { break }
                 switch part {
                 case .head(let h):
                     let r = HTTPResponseHead(status: Int(h.status.code), headers: h.headers.map { ($0.name, $0.value) })

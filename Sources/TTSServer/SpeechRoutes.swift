@@ -128,6 +128,11 @@ struct SpeechRoutes: Sendable {
         }
         watcher.watch(job)
         let remaining = configuration.timeout - (ContinuousClock.now - admitted).seconds
+        guard remaining > 0 else {
+            job.stop(.timedOut)
+            job.release()
+            throw Self.error(for: .timedOut(seconds: configuration.timeout))
+        }
         let timer = Task {
             try await Task.sleep(for: .seconds(max(remaining, 0)))
             job.stop(.timedOut)

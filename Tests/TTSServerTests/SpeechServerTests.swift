@@ -207,6 +207,26 @@ final class SpeechServerTests: XCTestCase {
         try await server.stop()
     }
 
+    /// --timeout bounds a request from arrival to its last byte: a stream that runs past it is cut
+    /// off (the body ends without its terminating chunk, which clients report) and its generation
+    /// stops. (A request still queued at its deadline gets 504: SchedulerTests covers the expiry.)
+    func testTimeoutCutsTheStream() async throws {
+        let server = try await TestServer.start { $0.timeout = 1 }
+        var long = request
+        long["max_frames"] = 4000
+        do {
+            _ = try await server.speech(long)
+            XCTFail("a stream cut off by the time limit must not look complete")
+        } catch let e as ClientError {
+            guard case .incompleteResponse = e else { return XCTFail("\(e)") }
+        }
+        let health = try await server.waitForHealth { $0["active"] as? Int == 0 }
+        XCTAssertEqual(health["timed_out"] as? Int, 1, "\(health)")
+        XCTAssertLessThan(health["frames"] as? Int ?? 4000, 4000)
+        XCTAssertEqual(SpeechRoutes.error(for: .timedOut(seconds: 1)).status, .gatewayTimeout)
+        try await server.stop()
+    }
+
     /// VoiceDesign: no named speakers; the voice is "default" and the description is `instructions`.
     func testVoiceDesignModel() async throws {
         let server = try await TestServer.start("tiny-vd-1b7")
