@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(name: "qwen3-tts", dependencies: ["TTSCommands"]),
 
         .testTarget(name: "CTTSKernelsTests", dependencies: ["CTTSKernels", "TTSRuntime"]),
-        .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"]),
+        .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"], exclude: ["Resources"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
         .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", .product(name: "Logging", package: "swift-log")]),

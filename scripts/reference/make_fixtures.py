@@ -33,18 +33,7 @@ from safetensors.torch import save_file
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tiny_vocab import build_tiny_vocab  # noqa: E402
 
-# The 25 Hz tokenizer (never used by the 12 Hz models) imports sox, onnxruntime and torchaudio at load;
-# stand-ins let `import qwen_tts` succeed without them. Nothing here calls into them.
-import importlib.machinery  # noqa: E402
-import types  # noqa: E402
-for _missing in ("sox", "onnxruntime", "torchaudio", "torchaudio.compliance",
-                 "torchaudio.compliance.kaldi"):
-    try:
-        __import__(_missing)
-    except ImportError:
-        _stub = types.ModuleType(_missing)
-        _stub.__spec__ = importlib.machinery.ModuleSpec(_missing, None)
-        sys.modules[_missing] = _stub
+import qwen_tts_stubs  # noqa: E402,F401  (before qwen_tts: stand-ins for the 25 Hz tokenizer's imports)
 
 SEED = 20261126
 
