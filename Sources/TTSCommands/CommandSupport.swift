@@ -22,6 +22,18 @@ enum CommandSupport {
         }
     }
 
+    /// The x-vector of a reference WAV, with the file and audio errors as messages.
+    static func speakerEmbedding(_ model: Qwen3TTSModel, _ path: String) throws -> [Float] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read reference audio \(path)") }
+        do {
+            return try model.speakerEmbedding(for: WAVReader.read(data))
+        } catch let e as AudioInputError {
+            throw CommandError("\(path): \(e)")
+        } catch let e as SynthesisError {
+            throw CommandError(e.description)
+        }
+    }
+
     static func run<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

@@ -31,6 +31,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Voice instruction (VoiceDesign; 1.7B CustomVoice).")
     var instruct: String?
 
+    @Option(name: .customLong("reference-audio"), help: "Base models: clone the voice of this WAV (x-vector only; any rate, 16/24/32-bit PCM or float).")
+    var referenceAudio: String?
+
     @Option(name: .customLong("text-layout"), help: "Prompt text layout: streaming or non-streaming (default: the model's).")
     var textLayout: String?
 
@@ -77,6 +80,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
         let options = try sampling.generationOptions()
         let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant)
+        if let referenceAudio {
+            request.speakerEmbedding = try CommandSupport.speakerEmbedding(loaded, referenceAudio)
+        }
         if stream {
             try runStreaming(loaded, request: request, options: options)
             return

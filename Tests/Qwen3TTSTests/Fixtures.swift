@@ -31,9 +31,12 @@ enum Fixtures {
             case inputIds = "input_ids", instructIds = "instruct_ids"
         }
 
+        /// Base cases (voice clone, x-vector only) take the official x-vector recorded with them.
         var request: SynthesisRequest {
-            SynthesisRequest(text: text, language: language, speaker: speaker.flatMap { $0.isEmpty ? nil : $0 },
-                             instruct: instruct, textLayout: nonStreamingMode ? .nonStreaming : .streaming)
+            var r = SynthesisRequest(text: text, language: language, speaker: speaker.flatMap { $0.isEmpty ? nil : $0 },
+                                     instruct: instruct, textLayout: nonStreamingMode ? .nonStreaming : .streaming)
+            if name.hasPrefix("base-") { r.speakerEmbedding = try? tensors().floats("xvector") }
+            return r
         }
 
         var greedyOptions: GenerationOptions {

@@ -42,3 +42,42 @@ import Testing
         #expect(throws: SynthesisError.self) { try encoder.run(mel: [Float](repeating: 0, count: 128 * 2), frames: 2) }
     }
 }
+
+/// The whole cloning front end on the tiny Base checkpoint: reference audio -> our x-vector equals
+/// the official one, and with it the prompt and greedy codes equal the official voice clone
+/// (GoldenParityTests also runs the base-xvec-* cases with the recorded x-vector).
+@Suite struct VoiceCloneTests {
+    @Test func xvectorFromAudioMatchesAndGivesTheOfficialCodes() throws {
+        let model = try Fixtures.model("tiny-base-0b6")
+        let mel = try WeightStore(files: [SafetensorsFile(file: MappedFile(path: SpeakerEncoderTests.mel))])
+        let audio = AudioBuffer(samples: try mel.floats("audio", shape: [30000]), sampleRate: 24000)
+        let xvector = try model.speakerEmbedding(for: audio)
+        for name in Fixtures.caseNames where name.hasPrefix("base-") {
+            let c = try Fixtures.loadCase(name)
+            let official = try c.tensors().floats("xvector")
+            #expect(maxRelativeDifference(xvector, official) <= 1e-4, "\(name) x-vector")
+            var request = c.request
+            request.speakerEmbedding = xvector
+            let result = try model.generateCodes(request, options: c.greedyOptions)
+            #expect(result.codes == c.codes, "\(name) codes")
+        }
+    }
+
+    @Test func cloningNeedsABaseModelAndAVoice() throws {
+        let base = try Fixtures.model("tiny-base-0b6")
+        #expect(throws: SynthesisError.voiceRequired(model: "base")) {
+            try base.validate(SynthesisRequest(text: "No voice.", language: "english"))
+        }
+        var wrongWidth = SynthesisRequest(text: "Bad voice.", language: "english")
+        wrongWidth.speakerEmbedding = [1, 2, 3]
+        #expect(throws: SynthesisError.self) { try base.validate(wrongWidth) }
+        let cv = try Fixtures.model("tiny-cv-0b6")
+        #expect(cv.speakerEncoder == nil)
+        #expect(throws: SynthesisError.self) {
+            try cv.speakerEmbedding(for: AudioBuffer(samples: [Float](repeating: 0.1, count: 24000), sampleRate: 24000))
+        }
+        #expect(throws: AudioInputError.silent(peak: 0)) {
+            try base.speakerEmbedding(for: AudioBuffer(samples: [Float](repeating: 0, count: 24000), sampleRate: 24000))
+        }
+    }
+}

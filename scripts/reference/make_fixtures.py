@@ -272,7 +272,9 @@ def margin_of(logits, allowed=None):
     return float(top[0] - top[1])
 
 
-def run_case(wrapper, case):
+def run_case(wrapper, case, generate=None):
+    """Runs one case greedily with hooks on the talker and code predictor. `generate`, when given,
+    replaces the CustomVoice/VoiceDesign call (base_fixture.py passes a voice-clone call)."""
     name, _, text, language, speaker, instruct, non_streaming = case
     model = wrapper.model
     talker = model.talker
@@ -307,7 +309,9 @@ def run_case(wrapper, case):
 
     kwargs = dict(do_sample=False, subtalker_dosample=False, max_new_tokens=MAX_FRAMES,
                   non_streaming_mode=non_streaming)
-    if model.tts_model_type == "custom_voice":
+    if generate is not None:
+        wavs, sr = generate(**kwargs)
+    elif model.tts_model_type == "custom_voice":
         wavs, sr = wrapper.generate_custom_voice(text=text, language=language, speaker=speaker,
                                                  instruct=instruct, **kwargs)
     else:

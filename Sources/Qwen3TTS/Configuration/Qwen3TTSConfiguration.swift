@@ -19,6 +19,8 @@ public struct Qwen3TTSConfiguration: Codable, Sendable, Equatable {
     public var ttsBosTokenId: Int
     public var ttsEosTokenId: Int
     public var talker: TalkerConfiguration
+    /// Base models only.
+    public var speakerEncoder: SpeakerEncoderConfiguration?
 
     enum CodingKeys: String, CodingKey {
         case modelKind = "tts_model_type", modelSize = "tts_model_size", tokenizerType = "tokenizer_type"
@@ -26,6 +28,7 @@ public struct Qwen3TTSConfiguration: Codable, Sendable, Equatable {
         case assistantTokenId = "assistant_token_id", ttsPadTokenId = "tts_pad_token_id"
         case ttsBosTokenId = "tts_bos_token_id", ttsEosTokenId = "tts_eos_token_id"
         case talker = "talker_config"
+        case speakerEncoder = "speaker_encoder_config"
     }
 
     /// Whether instruct text is used (VoiceDesign, and CustomVoice except the 0.6B size, whose

@@ -17,6 +17,8 @@ public final class Qwen3TTSModel: Sendable {
     let talker: Talker
     let codePredictor: CodePredictor
     let speechDecoder: SpeechDecoder
+    /// Base models: reference audio -> x-vector.
+    public let speakerEncoder: SpeakerEncoder?
     /// Worker threads for the matrix products, shared by every session of this model.
     let pool: ThreadPool
 
@@ -58,8 +60,13 @@ public final class Qwen3TTSModel: Sendable {
         (talker, codePredictor) = transformGenerationWeights(loadedTalker, loadedPredictor, pool: workers) { l, role in
             (weights.flatMap { $0.recipe(for: role, cols: l.inFeatures) }.map { l.converted(to: $0) } ?? l).preparedForInference()
         }
-        // The speaker encoder (Base models) serves voice cloning, which this build does not run yet.
-        main.skip(prefix: TensorNames.speakerEncoderPrefix)
+        // Base models carry the speaker encoder used for voice cloning.
+        if configuration.modelKind == .base, let sc = configuration.speakerEncoder {
+            speakerEncoder = try SpeakerEncoder(weights: main, config: sc, prefix: TensorNames.speakerEncoderPrefix)
+        } else {
+            main.skip(prefix: TensorNames.speakerEncoderPrefix)
+            speakerEncoder = nil
+        }
         try main.finish()
         let speech = files.speech
         speechDecoder = try SpeechDecoder(weights: speech, config: speechTokenizerConfiguration.decoder)

@@ -18,6 +18,9 @@ public struct SynthesisRequest: Sendable, Equatable {
     public var instruct: String?
     /// nil: the model's default layout.
     public var textLayout: TextLayout?
+    /// Base models: the voice as an x-vector (`Qwen3TTSModel.speakerEmbedding(for:)`), which takes
+    /// the speaker slot of the prompt ("x-vector only" cloning).
+    public var speakerEmbedding: [Float]?
 
     public init(text: String, language: String = "auto", speaker: String? = nil, instruct: String? = nil, textLayout: TextLayout? = nil) {
         self.text = text
@@ -56,7 +59,7 @@ public enum SynthesisError: Error, Sendable, CustomStringConvertible, Equatable 
         case .instructNotSupported(let model):
             return "\(model) models do not take instructions"
         case .voiceRequired(let model):
-            return "\(model) models speak in a cloned voice; voice cloning is not available yet in this build"
+            return "\(model) models speak in a cloned voice: give reference audio (an x-vector)"
         case .invalidOption(let name, let reason):
             return "\(name) \(reason)"
         case .invalidCodes(let reason):

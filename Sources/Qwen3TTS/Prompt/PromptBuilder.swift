@@ -63,7 +63,16 @@ struct PromptBuilder {
         if let instruct = request.instruct, !instruct.isEmpty, !config.supportsInstruct {
             throw SynthesisError.instructNotSupported(model: "\(config.modelKind.rawValue) \(config.modelSize)")
         }
-        if config.modelKind == .base { throw SynthesisError.voiceRequired(model: "base") }
+        if let xvector = request.speakerEmbedding {
+            guard config.modelKind == .base else {
+                throw SynthesisError.invalidOption(name: "voice", reason: "from reference audio needs a Base model; this is \(config.modelKind.rawValue)")
+            }
+            guard xvector.count == talker.hidden, xvector.allSatisfy(\.isFinite) else {
+                throw SynthesisError.invalidOption(name: "voice", reason: "has \(xvector.count) values (finite ones expected), the model needs \(talker.hidden)")
+            }
+        } else if config.modelKind == .base {
+            throw SynthesisError.voiceRequired(model: "base")
+        }
     }
 
     func defaultLayout() -> TextLayout { config.modelKind == .base ? .streaming : .nonStreaming }
@@ -95,6 +104,7 @@ struct PromptBuilder {
             codecSeq = [t.codecNothinkId, t.codecThinkBosId, t.codecThinkEosId]
         }
         if let speaker = request.speaker?.lowercased(), !speaker.isEmpty { codecSeq.append(t.speakerIds[speaker]!) }
+        if request.speakerEmbedding != nil { codecSeq.append(nil) }  // the x-vector itself fills this slot
         codecSeq += [t.codecPadId, t.codecBosId]
         let n = codecSeq.count
 
@@ -111,7 +121,14 @@ struct PromptBuilder {
         }
         if let instructIds { appendText(instructIds) }
         appendText(Array(ids[0..<3]))
-        for j in 0..<(n - 1) { appendRow(text: j < n - 2 ? pad : bos, codec: codecSeq[j]!) }
+        for j in 0..<(n - 1) {
+            let text = j < n - 2 ? pad : bos
+            if let codec = codecSeq[j] {
+                appendRow(text: text, codec: codec)
+            } else if let xvector = request.speakerEmbedding {
+                rows += zip(text, xvector).map { $0 + $1 }
+            }
+        }
 
         var trailing: [Float] = []
         switch request.textLayout ?? defaultLayout() {

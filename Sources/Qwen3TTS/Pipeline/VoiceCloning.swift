@@ -1,0 +1,22 @@
+// Voice cloning from reference audio ("x-vector only" mode): audio -> 24 kHz -> log-mel ->
+// speaker encoder -> x-vector, which a Base model's prompt takes as its speaker.
+import Foundation
+import TTSRuntime
+
+extension Qwen3TTSModel {
+    /// Longest reference audio accepted, in seconds (the official examples use 3-20 s).
+    public static let maximumReferenceSeconds = 60.0
+
+    /// The x-vector of `audio` (any sample rate; resampled to 24 kHz). Throws for models without
+    /// a speaker encoder (not Base) and for audio that is empty, silent, too long or too short.
+    public func speakerEmbedding(for audio: AudioBuffer) throws -> [Float] {
+        guard let encoder = speakerEncoder else {
+            throw SynthesisError.invalidOption(name: "reference audio", reason: "needs a Base model; this is \(configuration.modelKind.rawValue)")
+        }
+        let checked = try audio.validatedForReference(maxSeconds: Self.maximumReferenceSeconds)
+        let mel = MelSpectrogram.speakerEncoder
+        let samples = Resampler.resample(checked.samples, from: checked.sampleRate, to: mel.sampleRate)
+        let (values, frames) = mel(samples)
+        return try encoder.run(mel: values, frames: frames).xvector
+    }
+}
