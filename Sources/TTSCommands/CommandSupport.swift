@@ -34,6 +34,18 @@ enum CommandSupport {
         }
     }
 
+    /// The x-vector of a .voice file, refused if another model made it.
+    static func voiceEmbedding(_ model: Qwen3TTSModel, _ path: String) throws -> [Float] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read voice file \(path)") }
+        do {
+            return try model.speakerEmbedding(from: VoiceFile.decode(data, source: path), source: path)
+        } catch let e as VoiceError {
+            throw CommandError(e.description)
+        } catch let e as SynthesisError {
+            throw CommandError(e.description)
+        }
+    }
+
     static func run<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

@@ -54,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds running requests get to finish at shutdown.")
     var shutdownGrace: Double = 10
 
+    @Option(name: .long, help: "Base models: serve the .voice files of this directory (from `voice create`) as voices.")
+    var voices: String?
+
     @Option(name: .customLong("model-id"), help: "Name to serve the model as (default: the checkpoint's name).")
     var modelID: String?
 
@@ -91,6 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxBodyBytes = maxBody
         c.shutdownGrace = shutdownGrace
         c.modelID = modelID
+        c.voicesDirectory = voices
         c.streaming.firstChunkFrames = firstChunkFrames
         c.streaming.chunkFrames = chunkFrames
         c.weights = quant

@@ -34,6 +34,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Option(name: .customLong("reference-audio"), help: "Base models: clone the voice of this WAV (x-vector only; any rate, 16/24/32-bit PCM or float).")
     var referenceAudio: String?
 
+    @Option(name: .long, help: "Base models: speak in a voice made by `voice create` (a .voice file).")
+    var voice: String?
+
     @Option(name: .customLong("text-layout"), help: "Prompt text layout: streaming or non-streaming (default: the model's).")
     var textLayout: String?
 
@@ -65,6 +68,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if text != nil && textFile != nil { throw ValidationError("give --text or --text-file, not both") }
+        if [speaker, referenceAudio, voice].compactMap({ $0 }).count > 1 {
+            throw ValidationError("give one of --speaker, --reference-audio and --voice")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
         if !stream && output == "-" { throw ValidationError("--output - (raw PCM on standard output) needs --stream") }
@@ -82,6 +88,9 @@ struct SynthesizeCommand: AsyncParsableCommand {
         let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant)
         if let referenceAudio {
             request.speakerEmbedding = try CommandSupport.speakerEmbedding(loaded, referenceAudio)
+        }
+        if let voice {
+            request.speakerEmbedding = try CommandSupport.voiceEmbedding(loaded, voice)
         }
         if stream {
             try runStreaming(loaded, request: request, options: options)

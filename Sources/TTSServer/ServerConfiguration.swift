@@ -28,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGrace: Double = 10
     /// Chunking of streamed audio (first chunk small for latency).
     public var streaming = StreamOptions()
+    /// Base models: a directory of `.voice` files (from `qwen3-tts voice create`) served as voices.
+    public var voicesDirectory: String?
     /// Name the model is served as; nil: the checkpoint's directory or file name.
     public var modelID: String?
 

@@ -68,7 +68,8 @@ struct SpeechRoutes: Sendable {
     private func voices() throws -> Response {
         let model = try readyModel()
         let c = model.configuration
-        let names = c.speakers.isEmpty ? [Self.defaultVoice] : c.speakers
+        let cloned = host.voices.keys.sorted()
+        let names = !c.speakers.isEmpty ? c.speakers : c.modelKind == .base ? cloned : [Self.defaultVoice]
         return json([
             "object": "list", "model": configuration.servedModelID,
             "data": names.map { ["id": $0, "object": "voice", "name": $0] },
@@ -191,6 +192,18 @@ struct SpeechRoutes: Sendable {
     private func synthesisRequest(_ r: SpeechRequest, model: Qwen3TTSModel) throws -> SynthesisRequest {
         let c = model.configuration
         var speaker: String?
+        if c.modelKind == .base {
+            let voices = host.voices
+            guard let v = r.voice, let xvector = voices[v.lowercased()] else {
+                let valid = voices.keys.sorted()
+                throw APIError.invalid(valid.isEmpty ? "this Base model has no cloned voices: start the server with --voices DIR of files from `qwen3-tts voice create`"
+                                           : "unknown voice '\(r.voice ?? "")'; valid: \(valid.joined(separator: ", "))",
+                                       param: "voice", code: "voice_not_found")
+            }
+            var request = SynthesisRequest(text: r.input, language: r.language, instruct: r.instructions)
+            request.speakerEmbedding = xvector
+            return request
+        }
         if c.speakers.isEmpty {
             if let v = r.voice, v.lowercased() != Self.defaultVoice {
                 throw APIError.invalid("unknown voice '\(v)'; this model has no named speakers: use voice '\(Self.defaultVoice)'"

@@ -129,7 +129,13 @@ public final class SpeechServer: Sendable {
 
         func run() async throws {
             do {
-                _ = try await server.host.load { [server] in try server.loader(server.configuration) }
+                let model = try await server.host.load { [server] in try server.loader(server.configuration) }
+                if let dir = server.configuration.voicesDirectory {
+                    for problem in try server.host.loadVoices(from: dir, for: model) { server.logger.warning("skipped a voice: \(problem)") }
+                    server.logger.info("\(server.host.voices.count) cloned voices from \(dir)")
+                }
+            } catch let e as ServerError {
+                throw e
             } catch {
                 throw ServerError.modelLoadFailed("\(error)")
             }

@@ -81,3 +81,39 @@ import Testing
         }
     }
 }
+
+@Suite struct VoiceFileTests {
+    func referenceAudio() throws -> AudioBuffer {
+        let mel = try WeightStore(files: [SafetensorsFile(file: MappedFile(path: SpeakerEncoderTests.mel))])
+        return AudioBuffer(samples: try mel.floats("audio", shape: [30000]), sampleRate: 24000)
+    }
+
+    @Test func voiceFilesRoundTripAndOtherModelsRefuseThem() throws {
+        let model = try Fixtures.model("tiny-base-0b6")
+        let voice = try model.makeVoice(name: "Anna", audio: referenceAudio())
+        let decoded = try VoiceFile.decode(voice.encoded(), source: "anna.voice")
+        #expect(decoded == voice, "the file keeps every bit of the x-vector")
+        #expect(try model.speakerEmbedding(from: decoded, source: "anna.voice") == model.speakerEmbedding(for: referenceAudio()))
+        var foreign = voice
+        foreign.model.speakerEncoder = "0123456789abcdef"
+        #expect(throws: VoiceError.self) { try model.speakerEmbedding(from: foreign, source: "other.voice") }
+        do {
+            _ = try model.speakerEmbedding(from: foreign, source: "other.voice")
+        } catch {
+            #expect("\(error)".contains("made with another model"))
+        }
+        let cv = try Fixtures.model("tiny-cv-0b6")
+        #expect(throws: SynthesisError.self) { try cv.speakerEmbedding(from: voice, source: "anna.voice") }
+    }
+
+    @Test func malformedVoiceFilesAreNamed() throws {
+        let voice = try Fixtures.model("tiny-base-0b6").makeVoice(name: "x", audio: referenceAudio())
+        var wrongFormat = voice
+        wrongFormat.format = "something-else"
+        var wrongWidth = voice
+        wrongWidth.xvector.removeLast()
+        for data in [Data("{not json".utf8), try wrongFormat.encoded(), try wrongWidth.encoded()] {
+            #expect(throws: VoiceError.self) { try VoiceFile.decode(data, source: "bad.voice") }
+        }
+    }
+}

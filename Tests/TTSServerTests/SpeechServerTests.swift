@@ -227,6 +227,40 @@ final class SpeechServerTests: XCTestCase {
         try await server.stop()
     }
 
+    /// Base: voices are the .voice files of --voices (another model's file is skipped); a voice
+    /// name speaks with its x-vector exactly as the engine does.
+    func testBaseModelServesClonedVoices() async throws {
+        let model = try Fixture.model("tiny-base-0b6")
+        let dir = NSTemporaryDirectory() + "voices-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let audio = AudioBuffer(samples: (0..<24000).map { Float(0.3 * sin(Double($0) * 0.07) + 0.1 * sin(Double($0) * 0.31)) }, sampleRate: 24000)
+        let voice = try model.makeVoice(name: "Nova", audio: audio)
+        try voice.encoded().write(to: URL(fileURLWithPath: dir + "/nova.voice"))
+        var foreign = voice
+        foreign.name = "ghost"
+        foreign.model.speakerEncoder = "ffff"
+        try foreign.encoded().write(to: URL(fileURLWithPath: dir + "/ghost.voice"))
+        let server = try await TestServer.start("tiny-base-0b6") { $0.voicesDirectory = dir }
+        let voices = try await server.get("/v1/audio/voices")
+        XCTAssertEqual((voices.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, ["nova"])
+        let reply = try await server.speech(["model": "tts-1", "input": "Cloned voices, served.", "voice": "Nova", "language": "english",
+                                             "seed": 2, "max_frames": 30])
+        XCTAssertEqual(reply.head.status, 200, String(decoding: reply.body, as: UTF8.self))
+        var request = SynthesisRequest(text: "Cloned voices, served.", language: "english")
+        request.speakerEmbedding = voice.xvector
+        var options = GenerationOptions()
+        options.seed = 2
+        options.maxFrames = 30
+        var expected: [Float] = []
+        for try await chunk in model.stream(request, options: options) { expected += chunk.samples }
+        XCTAssertEqual(samples(reply.body, wav: true), samples(WAV.pcm(expected, encoding: .pcm16), wav: false))
+        let ghost = try await server.speech(["model": "tts-1", "input": "Hi.", "voice": "ghost"])
+        XCTAssertEqual(ghost.head.status, 400)
+        XCTAssertEqual(apiError(ghost.body)?["code"] as? String, "voice_not_found")
+        try await server.stop()
+    }
+
     /// VoiceDesign: no named speakers; the voice is "default" and the description is `instructions`.
     func testVoiceDesignModel() async throws {
         let server = try await TestServer.start("tiny-vd-1b7")

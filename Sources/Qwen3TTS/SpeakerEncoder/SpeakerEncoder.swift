@@ -156,6 +156,8 @@ public struct SpeakerEncoder: Sendable {
     let mfa: TDNNBlock
     let aspTDNN: TDNNBlock, aspConv: ReflectConv1d
     let fc: ReflectConv1d
+    /// Identifies the checkpoint's x-vector space (voice files record it).
+    public let fingerprint: String
 
     /// Loads `<prefix>blocks.*`, `mfa`, `asp`, `fc` (the checkpoint's `speaker_encoder.` tensors).
     public init(weights store: WeightStore, config c: SpeakerEncoderConfiguration, prefix: String = "speaker_encoder.") throws {
@@ -171,6 +173,7 @@ public struct SpeakerEncoder: Sendable {
         aspTDNN = try TDNNBlock(store, "\(prefix)asp.tdnn", in: 3 * last, out: c.attentionChannels, kernel: 1, dilation: 1)
         aspConv = try ReflectConv1d(store, "\(prefix)asp.conv", in: c.attentionChannels, out: last, kernel: 1, dilation: 1)
         fc = try ReflectConv1d(store, "\(prefix)fc", in: 2 * last, out: c.encDim, kernel: 1, dilation: 1)
+        fingerprint = Self.fingerprint(fc)
     }
 
     /// The smallest number of mel frames the reflect padding allows.
