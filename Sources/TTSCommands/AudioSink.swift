@@ -4,7 +4,7 @@ import TTSRuntime
 
 final class AudioSink {
     private enum Target {
-        case file(FileHandle, path: String)
+        case file(FileHandle)
         case standardOutput
         case player(Process, FileHandle)
     }
@@ -23,7 +23,7 @@ final class AudioSink {
             guard FileManager.default.createFile(atPath: output, contents: nil), let h = FileHandle(forWritingAtPath: output) else {
                 throw CommandError("cannot create \(output)")
             }
-            target = .file(h, path: output)
+            target = .file(h)
             return
         }
         let command = try playCommand ?? Self.findPlayer(format: format)
@@ -43,7 +43,7 @@ final class AudioSink {
     func write(_ data: Data) throws {
         written += data.count
         switch target {
-        case .file(let h, _): try h.write(contentsOf: data)
+        case .file(let h): try h.write(contentsOf: data)
         case .standardOutput: FileHandle.standardOutput.write(data)
         case .player(_, let h):
             do { try h.write(contentsOf: data) } catch { throw CommandError("the player stopped reading: \(error)") }
@@ -53,14 +53,13 @@ final class AudioSink {
     /// Closes the output; a WAV file gets its real sizes (the stream carries "unknown length").
     func finish() throws {
         switch target {
-        case .file(let h, let path):
+        case .file(let h):
             if wav && written >= 44 {
                 let samples = (written - 44) / 2
                 try h.seek(toOffset: 0)
                 try h.write(contentsOf: WAV.header(sampleRate: 24_000, encoding: .pcm16, sampleCount: samples))
             }
             try h.close()
-            _ = path
         case .standardOutput: break
         case .player(let p, let h):
             try? h.close()
@@ -72,7 +71,7 @@ final class AudioSink {
     /// After a failure: close without waiting for a player.
     func abandon() {
         switch target {
-        case .file(let h, _): try? h.close()
+        case .file(let h): try? h.close()
         case .standardOutput: break
         case .player(let p, let h):
             try? h.close()

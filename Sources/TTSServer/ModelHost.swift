@@ -9,7 +9,6 @@ public final class ModelHost: Sendable {
     private let slot = Mutex<Qwen3TTSModel?>(nil)
     /// Cloned voices (Base models): lower-cased name -> x-vector.
     private let clonedVoices = Mutex<[String: [Float]]>([:])
-    public let loadStarted = ContinuousClock.now
     /// Unix time the model became ready (the "created" of /v1/models).
     private let readyAt = Atomic<Int>(0)
 

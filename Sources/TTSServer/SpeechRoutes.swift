@@ -161,7 +161,6 @@ struct SpeechRoutes: Sendable {
         headers[HTTPField.Name("X-Sample-Rate")!] = String(model.sampleRate)
         headers[HTTPField.Name("X-Seed")!] = String(options.seed ?? 0)
         let inputCharacters = parsed.input.count
-        let started = admitted
         let summary = "voice=\(parsed.voice ?? "-") language=\(parsed.language) format=\(parsed.format.rawValue)/\(parsed.streamFormat.rawValue)"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var frames = 0
@@ -183,7 +182,7 @@ struct SpeechRoutes: Sendable {
                 logger.notice("speech stopped after \(frames) frames (\(job.stopReason)): \(error) \(summary)")
                 throw error
             }
-            let wall = (ContinuousClock.now - started).seconds
+            let wall = (ContinuousClock.now - admitted).seconds
             logger.info("speech \(frames) frames, \(String(format: "%.2f", Double(frames) / 12.5)) s audio in \(String(format: "%.2f", wall)) s, first audio \(String(format: "%.3f", first?.elapsed ?? 0)) s \(summary)")
         })
     }

@@ -92,6 +92,18 @@ TTS_AVX2 void tts_q4_k_matvec_avx2(const uint8_t *w, const int8_t *xq, const flo
     }
 }
 
+// Index vectors for vpermw that spread a block's eight 16-bit scales over a 64-byte load of
+// nibbles: lanes 0-15 take one sub-block's scale, lanes 16-31 another's, (4h, 4h+2) for the low
+// nibbles of the h-th load (pick[2h]) and (4h+1, 4h+3) for the high ones (pick[2h+1]).
+static inline TTS_AVX512 void q4k_scale_pickers(__m512i pick[4]) {
+    for (int h = 0; h < 2; h++)
+        for (int k = 0; k < 2; k++) {
+            int16_t idx[32];
+            for (int i = 0; i < 32; i++) idx[i] = (int16_t)(4 * h + k + (i < 16 ? 0 : 2));
+            pick[2 * h + k] = _mm512_loadu_si512((const void *)idx);
+        }
+}
+
 // One block of one row: its integer dot products and min terms folded into acc.
 static inline TTS_AVX512 __m256 q4k_block_avx512(const uint8_t *blk, const int8_t *xb, const int32_t *xs, float xdb,
                                                  const __m512i *pick, __m256 acc) {
@@ -121,15 +133,8 @@ static inline TTS_AVX512 __m256 q4k_block_avx512(const uint8_t *blk, const int8_
 TTS_AVX512 void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                                        float *y, int64_t cols, int64_t r0, int64_t r1) {
     int64_t nblocks = cols / 256, row_bytes = nblocks * TTS_Q4_K_BLOCK_BYTES;
-    // Lanes 0-15 take one sub-block's scale, lanes 16-31 another's: (4h, 4h+2) for the low
-    // nibbles of the h-th 64-byte load, (4h+1, 4h+3) for the high ones.
     __m512i pick[4];
-    for (int h = 0; h < 2; h++)
-        for (int k = 0; k < 2; k++) {
-            int16_t idx[32];
-            for (int i = 0; i < 32; i++) idx[i] = (int16_t)(4 * h + k + (i < 16 ? 0 : 2));
-            pick[2 * h + k] = _mm512_loadu_si512((const void *)idx);
-        }
+    q4k_scale_pickers(pick);
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + r * row_bytes;
         __m256 acc = _mm256_setzero_ps();
@@ -146,12 +151,7 @@ TTS_AVX512 void tts_q4_k_matmul_tokens_avx512(const uint8_t *w, const int8_t *xq
     int64_t nblocks = cols / 256, row_bytes = nblocks * TTS_Q4_K_BLOCK_BYTES;
     const __m512i nib = _mm512_set1_epi8(0x0F);
     __m512i pick[4];
-    for (int h = 0; h < 2; h++)
-        for (int k = 0; k < 2; k++) {
-            int16_t idx[32];
-            for (int i = 0; i < 32; i++) idx[i] = (int16_t)(4 * h + k + (i < 16 ? 0 : 2));
-            pick[2 * h + k] = _mm512_loadu_si512((const void *)idx);
-        }
+    q4k_scale_pickers(pick);
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *row = w + r * row_bytes;
         for (int64_t t0 = 0; t0 < n; t0 += 8) {
