@@ -37,6 +37,10 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
         if closed { job.stop(.clientGone) }
     }
 
+    /// Stops watching: the job has delivered everything, so a client closing from now on (as it
+    /// does after the last chunk) must not count as a disconnect.
+    func unwatch() { state.withLock { $0.job = nil } }
+
     var clientGone: Bool { state.withLock { $0.closed } }
 
     private func markClosed() {

@@ -173,6 +173,7 @@ struct SpeechRoutes: Sendable {
                     next = try await chunks.next()
                 }
                 if let done = encoder.finish(inputCharacters: inputCharacters, frames: frames) { try await writer.write(done) }
+                watcher.unwatch()
                 try await writer.finish(nil)
                 await watcher.remove(from: channel)
             } catch {
