@@ -108,29 +108,29 @@ void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_
 
 // Many tokens (prefill): dequantize 4 rows at a time into a per-thread buffer and run the f32
 // product on them, so each weight block is converted once instead of once per 4 tokens.
-#define Q8_ROWS 4
-#define Q8_MAX_COLS 8192
-#define Q8_TOKENS 256
-static _Thread_local float q8_rows_buf[Q8_ROWS * Q8_MAX_COLS];
-static _Thread_local float q8_out_buf[Q8_ROWS * Q8_TOKENS];
+#define DQ_ROWS 4
+#define DQ_MAX_COLS 8192
+#define DQ_TOKENS 256
+static _Thread_local float dequant_rows[DQ_ROWS * DQ_MAX_COLS];
+static _Thread_local float dequant_out[DQ_ROWS * DQ_TOKENS];
 
 // Dequantizes rows [r0, r1) a few at a time with `dequant` and multiplies them with n tokens.
 static void matmul_by_dequantized_rows(void (*dequant)(const uint8_t *, float *, int64_t), const uint8_t *w, int64_t row_bytes,
                                        const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r += Q8_ROWS) {
-        int64_t nr = r1 - r < Q8_ROWS ? r1 - r : Q8_ROWS;
-        for (int64_t i = 0; i < nr; i++) dequant(w + (r + i) * row_bytes, q8_rows_buf + i * cols, cols);
-        for (int64_t t = 0; t < n; t += Q8_TOKENS) {
-            int64_t nt = n - t < Q8_TOKENS ? n - t : Q8_TOKENS;
-            g_matmul_f32(q8_rows_buf, x + t * cols, q8_out_buf, nr, cols, nt, 0, nr);
+    for (int64_t r = r0; r < r1; r += DQ_ROWS) {
+        int64_t nr = r1 - r < DQ_ROWS ? r1 - r : DQ_ROWS;
+        for (int64_t i = 0; i < nr; i++) dequant(w + (r + i) * row_bytes, dequant_rows + i * cols, cols);
+        for (int64_t t = 0; t < n; t += DQ_TOKENS) {
+            int64_t nt = n - t < DQ_TOKENS ? n - t : DQ_TOKENS;
+            g_matmul_f32(dequant_rows, x + t * cols, dequant_out, nr, cols, nt, 0, nr);
             for (int64_t j = 0; j < nt; j++)
-                for (int64_t i = 0; i < nr; i++) y[(t + j) * rows + r + i] = q8_out_buf[j * nr + i];
+                for (int64_t i = 0; i < nr; i++) y[(t + j) * rows + r + i] = dequant_out[j * nr + i];
         }
     }
 }
 
 void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
-    if (n < 4 || cols > Q8_MAX_COLS) {
+    if (n < 4 || cols > DQ_MAX_COLS) {
         g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
         return;
     }
@@ -139,16 +139,16 @@ void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, i
 
 void tts_matmul_q4_k(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     int64_t row_bytes = cols / 256 * TTS_Q4_K_BLOCK_BYTES;
-    if (cols <= Q8_MAX_COLS) {
+    if (cols <= DQ_MAX_COLS) {
         matmul_by_dequantized_rows(tts_dequantize_q4_k, w, row_bytes, x, y, rows, cols, n, r0, r1);
         return;
     }
-    float *row = q8_rows_buf;  // rows wider than the buffer: dequantized in pieces
+    float *row = dequant_rows;  // rows wider than the buffer: dequantized in pieces
     for (int64_t r = r0; r < r1; r++)
         for (int64_t t = 0; t < n; t++) {
             float acc = 0;
-            for (int64_t c0 = 0; c0 < cols; c0 += Q8_MAX_COLS) {
-                int64_t nc = cols - c0 < Q8_MAX_COLS ? cols - c0 : Q8_MAX_COLS;
+            for (int64_t c0 = 0; c0 < cols; c0 += DQ_MAX_COLS) {
+                int64_t nc = cols - c0 < DQ_MAX_COLS ? cols - c0 : DQ_MAX_COLS;
                 tts_dequantize_q4_k(w + r * row_bytes + c0 / 256 * TTS_Q4_K_BLOCK_BYTES, row, nc);
                 for (int64_t c = 0; c < nc; c++) acc += row[c] * x[t * cols + c0 + c];
             }

@@ -33,7 +33,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         var error: [String: Any] = ["message": message, "type": type]
         error["param"] = param ?? NSNull()
         error["code"] = code ?? NSNull()
-        return (try? JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return jsonBody(["error": error])
     }
 
     var response: Response {
@@ -58,6 +58,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         let code = if case .unknownSpeaker = error { "voice_not_found" } else { "invalid_value" }
         self.init(.badRequest, error.description, param: param, code: code)
     }
+}
+
+/// A JSON body as the server writes them all: sorted keys, slashes unescaped. The objects passed
+/// are built from strings, numbers, arrays and dictionaries, which always serialise.
+func jsonBody(_ object: Any) -> Data {
+    (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
 }
 
 /// Turns every error a route throws into an OpenAI-style JSON answer, so that no client ever sees

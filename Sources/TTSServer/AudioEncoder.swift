@@ -41,9 +41,8 @@ struct AudioEncoder {
     }
 
     private static func event(_ object: [String: Any]) -> ByteBuffer {
-        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var b = ByteBuffer(string: "data: ")
-        b.writeBytes(json)
+        b.writeBytes(jsonBody(object))
         b.writeString("\n\n")
         return b
     }

@@ -90,8 +90,6 @@ void tts_matmul_q8_0_avx512(const uint8_t *w, const float *x, float *y,
 void tts_quantize_q4_k(const float *src, uint8_t *dst, int64_t n);  // n multiple of 256
 void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n);      // dispatching
 void tts_dequantize_q4_k_ref(const uint8_t *src, float *dst, int64_t n);
-void tts_q4_k_scales(const uint8_t *block, float *scale, float *min);  // 8 sub-block scales and mins
-void tts_q4_k_unpack_scales(const uint8_t *block, uint8_t *sc, uint8_t *m);  // the 6-bit integers
 void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum);
 void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                      float *y, int64_t cols, int64_t r0, int64_t r1);

@@ -17,7 +17,8 @@ static void pack_scales(const uint8_t *sc, const uint8_t *m, uint8_t *s) {
     }
 }
 
-void tts_q4_k_scales(const uint8_t *block, float *scale, float *min) {
+// The block's eight sub-block scales and mins as floats (d*sc_j, dmin*m_j).
+static void block_scales(const uint8_t *block, float *scale, float *min) {
     uint8_t sc[8], m[8];
     uint16_t d16, m16;
     memcpy(&d16, block, 2);
@@ -126,7 +127,7 @@ void tts_dequantize_q4_k_ref(const uint8_t *src, float *dst, int64_t n) {
     for (int64_t b = 0; b < n / 256; b++) {
         const uint8_t *blk = src + b * TTS_Q4_K_BLOCK_BYTES;
         float scale[8], min[8];
-        tts_q4_k_scales(blk, scale, min);
+        block_scales(blk, scale, min);
         float *y = dst + b * 256;
         for (int p = 0; p < 4; p++)
             for (int i = 0; i < 32; i++) {
@@ -158,7 +159,6 @@ void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, in
     }
 }
 
-void tts_q4_k_unpack_scales(const uint8_t *block, uint8_t *sc, uint8_t *m) { tts_q4_k_unpack(block + 4, sc, m); }
 
 // y[r] = sum over blocks of d*xd * sum_j sc_j * dot_j  -  dmin*xd * sum_j m_j * xsum_j, with the
 // inner sums in exact integer arithmetic.
