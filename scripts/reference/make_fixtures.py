@@ -197,6 +197,27 @@ def randomize(model, gen):
             p.copy_(v)
 
 
+ENCODER_CODEBOOK_SEED = SEED + 11
+
+
+def randomize_encoder_codebooks(model):
+    """The Mimi encoder's codebooks are buffers, which `randomize` (parameters only) leaves at
+    zero; zero centroids would make every reference code 0. Fill them from their own generator so
+    the parameters above, and every fixture made from them, stay exactly as they were."""
+    gen = torch.Generator().manual_seed(ENCODER_CODEBOOK_SEED)
+    with torch.no_grad():
+        for name, b in sorted(model.named_buffers()):
+            if not name.startswith("encoder.quantizer."):
+                continue
+            if name.endswith("embed_sum"):
+                b.copy_(torch.randn(tuple(b.shape), generator=gen))
+            elif name.endswith("cluster_usage"):
+                b.copy_(torch.rand(tuple(b.shape), generator=gen) * 1.5 + 0.5)
+        for m in model.modules():
+            if hasattr(m, "_embed"):
+                m._embed = None  # recomputed from the new buffers on first use
+
+
 def save_safetensors(model, path, dtype):
     state = {}
     for k, v in model.state_dict().items():
@@ -220,6 +241,7 @@ def build_speech_tokenizer(out_dir, gen):
                                        if k not in ("architectures", "model_type", "transformers_version")})
     model = Qwen3TTSTokenizerV2Model(cfg).eval()
     randomize(model, gen)
+    randomize_encoder_codebooks(model)
     save_safetensors(model, os.path.join(out_dir, "model.safetensors"), torch.float32)
     write_json(os.path.join(out_dir, "config.json"), SPEECH_TOKENIZER_CONFIG)
     write_json(os.path.join(out_dir, "preprocessor_config.json"), {

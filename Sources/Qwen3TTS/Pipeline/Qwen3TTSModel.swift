@@ -19,6 +19,8 @@ public final class Qwen3TTSModel: Sendable {
     let speechDecoder: SpeechDecoder
     /// Base models: reference audio -> x-vector.
     public let speakerEncoder: SpeakerEncoder?
+    /// Base models: reference audio -> codes (in-context cloning).
+    let speechEncoder: SpeechEncoder?
     /// Worker threads for the matrix products, shared by every session of this model.
     let pool: ThreadPool
 
@@ -71,7 +73,13 @@ public final class Qwen3TTSModel: Sendable {
         let speech = files.speech
         speechDecoder = try SpeechDecoder(weights: speech, config: speechTokenizerConfiguration.decoder)
         // The encoder (reference audio -> codes) serves in-context voice cloning only.
-        speech.skip(prefix: TensorNames.speechEncoderPrefix)
+        if configuration.modelKind == .base, let ec = speechTokenizerConfiguration.encoder {
+            speechEncoder = try SpeechEncoder(weights: speech, config: ec,
+                                              validQuantizers: speechTokenizerConfiguration.encoderValidNumQuantizers ?? speechTokenizerConfiguration.decoder.numQuantizers)
+        } else {
+            speech.skip(prefix: TensorNames.speechEncoderPrefix)
+            speechEncoder = nil
+        }
         try speech.finish()
         pool = workers
     }

@@ -1,5 +1,6 @@
-// Voice cloning from reference audio ("x-vector only" mode): audio -> 24 kHz -> log-mel ->
-// speaker encoder -> x-vector, which a Base model's prompt takes as its speaker.
+// Voice cloning from reference audio: audio -> 24 kHz -> log-mel -> speaker encoder -> x-vector,
+// which a Base model's prompt takes as its speaker ("x-vector only"); and, for in-context
+// cloning, audio -> speech tokenizer encoder -> reference codes that the prompt continues from.
 import Foundation
 import TTSRuntime
 
@@ -18,5 +19,17 @@ extension Qwen3TTSModel {
         let samples = Resampler.resample(checked.samples, from: checked.sampleRate, to: mel.sampleRate)
         let (values, frames) = mel(samples)
         return try encoder.run(mel: values, frames: frames).xvector
+    }
+
+    /// The reference codes of `audio` (any sample rate; resampled to 24 kHz): ceil(samples / 1920)
+    /// frames of 16 codes, as the official `speech_tokenizer.encode` gives them.
+    public func referenceCodes(for audio: AudioBuffer) throws -> [[Int]] {
+        guard let encoder = speechEncoder else {
+            throw SynthesisError.invalidOption(name: "in-context cloning",
+                                               reason: "needs a Base model with a speech tokenizer encoder; this is \(configuration.modelKind.rawValue)")
+        }
+        let checked = try audio.validatedForReference(maxSeconds: Self.maximumReferenceSeconds)
+        let samples = Resampler.resample(checked.samples, from: checked.sampleRate, to: encoder.config.samplingRate)
+        return encoder.encode(samples, pool: pool)
     }
 }

@@ -4,9 +4,11 @@ import TTSRuntime
 
 extension TransformerLayerWeights {
     func mapLinears(_ f: (Linear) -> Linear) -> TransformerLayerWeights {
-        TransformerLayerWeights(inputNorm: inputNorm, postNorm: postNorm, q: f(q), k: f(k), v: f(v), o: f(o),
-                                qNorm: qNorm, kNorm: kNorm, gate: f(gate), up: f(up), down: f(down),
-                                attentionScale: attentionScale, mlpScale: mlpScale)
+        var mapped = TransformerLayerWeights(inputNorm: inputNorm, postNorm: postNorm, q: f(q), k: f(k), v: f(v), o: f(o),
+                                             qNorm: qNorm, kNorm: kNorm, gate: gate.map(f), up: f(up), down: f(down),
+                                             attentionScale: attentionScale, mlpScale: mlpScale)
+        mapped.normBiases = normBiases
+        return mapped
     }
 }
 

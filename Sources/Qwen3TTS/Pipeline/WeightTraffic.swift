@@ -5,7 +5,7 @@ import TTSRuntime
 extension TransformerStack {
     var weightBytes: Int {
         layers.reduce(0) { sum, l in
-            sum + [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].reduce(0) { $0 + $1.weight.byteCount }
+            sum + ([l.q, l.k, l.v, l.o, l.up, l.down] + [l.gate].compactMap { $0 }).reduce(0) { $0 + $1.weight.byteCount }
         }
     }
 }

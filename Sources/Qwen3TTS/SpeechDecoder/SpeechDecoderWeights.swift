@@ -92,9 +92,10 @@ func loadTransposed(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: I
                           inChannels: cin, outChannels: cout, kernelSize: kernel, stride: stride)
 }
 
-/// Codebook vectors = embedding_sum / max(cluster_usage, 1e-5), as one [size][dim] table.
-func loadCodebook(_ w: WeightStore, _ prefix: String, size: Int, dim: Int) throws -> [Float] {
-    var table = try w.floats("\(prefix).embedding_sum", shape: [size, dim])
+/// Codebook vectors as one [size][dim] table: centroids = sum / max(cluster_usage, 1e-5); `sum` names the running-sum tensor
+/// (`embedding_sum` in the decoder, `embed_sum` in the Mimi encoder).
+func loadCodebook(_ w: WeightStore, _ prefix: String, size: Int, dim: Int, sum: String = "embedding_sum") throws -> [Float] {
+    var table = try w.floats("\(prefix).\(sum)", shape: [size, dim])
     let usage = try w.floats("\(prefix).cluster_usage", shape: [size])
     for r in 0..<size {
         let u = max(usage[r], 1e-5)

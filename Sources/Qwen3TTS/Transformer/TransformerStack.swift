@@ -2,6 +2,8 @@
 // optional sliding window) → residual (optional LayerScale) → RMSNorm → SwiGLU MLP → residual.
 // Ports Qwen3TTSTalkerDecoderLayer / Qwen3TTSDecoderLayer (qwen_tts/core/models/modeling_qwen3_tts.py)
 // and Qwen3TTSTokenizerV2DecoderTransformerLayer (qwen_tts/core/tokenizer_12hz/...), qwen-tts 0.1.1.
+// The Mimi encoder's layers (transformers' MimiTransformerLayer) use the same stack with LayerNorm
+// (with bias) in place of RMSNorm and a GELU MLP (fc1, fc2) in place of SwiGLU.
 import CTTSKernels
 import TTSRuntime
 
@@ -26,9 +28,13 @@ struct TransformerLayerWeights: Sendable {
     let q: Linear, k: Linear, v: Linear, o: Linear
     let qNorm: [Float]?
     let kNorm: [Float]?
-    let gate: Linear, up: Linear, down: Linear
+    /// SwiGLU's gate; nil for a GELU MLP, where `up` is fc1 and `down` is fc2.
+    let gate: Linear?
+    let up: Linear, down: Linear
     let attentionScale: [Float]?
     let mlpScale: [Float]?
+    /// LayerNorm biases (input, post-attention); nil for RMSNorm.
+    var normBiases: (input: [Float], post: [Float])? = nil
 
     /// Loads one layer under `prefix` (e.g. "talker.model.layers.3").
     static func load(_ w: WeightStore, prefix: String, shape s: TransformerShape, qkNorm: Bool, layerScale: Bool) throws -> Self {
@@ -46,6 +52,39 @@ struct TransformerLayerWeights: Sendable {
             down: try w.linear("\(prefix).mlp.down_proj", out: s.hidden, in: s.intermediate, bias: false),
             attentionScale: layerScale ? try w.floats("\(prefix).self_attn_layer_scale.scale", shape: [s.hidden]) : nil,
             mlpScale: layerScale ? try w.floats("\(prefix).mlp_layer_scale.scale", shape: [s.hidden]) : nil)
+    }
+
+    /// Loads one MimiTransformerLayer (LayerNorm with bias, fc1 → GELU → fc2, LayerScale).
+    static func loadMimi(_ w: WeightStore, prefix: String, shape s: TransformerShape) throws -> Self {
+        var layer = TransformerLayerWeights(
+            inputNorm: try w.floats("\(prefix).input_layernorm.weight", shape: [s.hidden]),
+            postNorm: try w.floats("\(prefix).post_attention_layernorm.weight", shape: [s.hidden]),
+            q: try w.linear("\(prefix).self_attn.q_proj", out: s.qWidth, in: s.hidden, bias: false),
+            k: try w.linear("\(prefix).self_attn.k_proj", out: s.kvWidth, in: s.hidden, bias: false),
+            v: try w.linear("\(prefix).self_attn.v_proj", out: s.kvWidth, in: s.hidden, bias: false),
+            o: try w.linear("\(prefix).self_attn.o_proj", out: s.hidden, in: s.qWidth, bias: false),
+            qNorm: nil, kNorm: nil, gate: nil,
+            up: try w.linear("\(prefix).mlp.fc1", out: s.intermediate, in: s.hidden, bias: false),
+            down: try w.linear("\(prefix).mlp.fc2", out: s.hidden, in: s.intermediate, bias: false),
+            attentionScale: try w.floats("\(prefix).self_attn_layer_scale.scale", shape: [s.hidden]),
+            mlpScale: try w.floats("\(prefix).mlp_layer_scale.scale", shape: [s.hidden]))
+        layer.normBiases = (try w.floats("\(prefix).input_layernorm.bias", shape: [s.hidden]),
+                            try w.floats("\(prefix).post_attention_layernorm.bias", shape: [s.hidden]))
+        return layer
+    }
+
+    /// out[t] = norm(x[t]) for n rows: RMSNorm, or LayerNorm when `bias` is given.
+    func normalize(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, rows n: Int, width d: Int,
+                   weight: [Float], bias: [Float]?, eps: Float) {
+        weight.withUnsafeBufferPointer { w in
+            if let bias {
+                bias.withUnsafeBufferPointer { b in
+                    for t in 0..<n { tts_layernorm_f32(x + t * d, w.baseAddress!, b.baseAddress!, out + t * d, Int64(d), eps) }
+                }
+            } else {
+                for t in 0..<n { tts_rmsnorm_f32(x + t * d, w.baseAddress!, out + t * d, Int64(d), eps) }
+            }
+        }
     }
 }
 
@@ -102,9 +141,7 @@ struct TransformerStack: Sendable {
 
         for (li, layer) in layers.enumerated() {
             // Attention block.
-            layer.inputNorm.withUnsafeBufferPointer { w in
-                for t in 0..<n { tts_rmsnorm_f32(x + t * s.hidden, w.baseAddress!, xn + t * s.hidden, Int64(s.hidden), eps) }
-            }
+            layer.normalize(x, xn, rows: n, width: s.hidden, weight: layer.inputNorm, bias: layer.normBiases?.input, eps: eps)
             layer.q(xn, q, n: n, pool: scratch.pool)
             layer.k(xn, k, n: n, pool: scratch.pool)
             layer.v(xn, v, n: n, pool: scratch.pool)
@@ -144,14 +181,18 @@ struct TransformerStack: Sendable {
             addResidual(x, proj, scale: layer.attentionScale, count: n)
 
             // MLP block.
-            layer.postNorm.withUnsafeBufferPointer { w in
-                for t in 0..<n { tts_rmsnorm_f32(x + t * s.hidden, w.baseAddress!, xn + t * s.hidden, Int64(s.hidden), eps) }
-            }
+            layer.normalize(x, xn, rows: n, width: s.hidden, weight: layer.postNorm, bias: layer.normBiases?.post, eps: eps)
             let g = scratch.gate.pointer, u = scratch.up.pointer
-            layer.gate(xn, g, n: n, pool: scratch.pool)
-            layer.up(xn, u, n: n, pool: scratch.pool)
-            tts_silu_mul_f32(g, u, g, Int64(n * s.intermediate))
-            layer.down(g, proj, n: n, pool: scratch.pool)
+            if let gate = layer.gate {
+                gate(xn, g, n: n, pool: scratch.pool)
+                layer.up(xn, u, n: n, pool: scratch.pool)
+                tts_silu_mul_f32(g, u, g, Int64(n * s.intermediate))
+                layer.down(g, proj, n: n, pool: scratch.pool)
+            } else {
+                layer.up(xn, u, n: n, pool: scratch.pool)
+                tts_gelu_erf_f32(u, Int64(n * s.intermediate))
+                layer.down(u, proj, n: n, pool: scratch.pool)
+            }
             addResidual(x, proj, scale: layer.mlpScale, count: n)
             observe?(li, UnsafePointer(x))
         }

@@ -190,3 +190,64 @@ extension CausalConvTranspose1d {
         return y
     }
 }
+
+/// A causal Conv1d with stride s and a kernel that is a whole number of strides (SEANet's k = 2s
+/// downsampling convolutions). Left padding is k - s; a partial last frame is completed on the
+/// right. Every s input rows [s][in] are one row of s*in channels, so this is a stride-1 causal
+/// convolution with k/s taps over the folded signal, run by the same GEMM kernel.
+public struct StridedCausalConv1d: Sendable {
+    public let inChannels: Int
+    public let outChannels: Int
+    public let stride: Int
+    let folded: CausalConv1d
+
+    /// `weight` in PyTorch layout [out][in][k], with k a multiple of `stride`.
+    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int) {
+        precondition(stride > 0 && kernelSize % stride == 0, "strided conv kernel must be a multiple of its stride")
+        precondition(weight.count == outChannels * inChannels * kernelSize, "conv weight does not match its shape")
+        let taps = kernelSize / stride, foldedIn = stride * inChannels
+        var w = [Float](repeating: 0, count: outChannels * foldedIn * taps)
+        for o in 0..<outChannels {
+            for j in 0..<stride {
+                for i in 0..<inChannels {
+                    for a in 0..<taps {
+                        w[(o * foldedIn + j * inChannels + i) * taps + a] = weight[(o * inChannels + i) * kernelSize + a * stride + j]
+                    }
+                }
+            }
+        }
+        folded = CausalConv1d(weight: w, bias: bias, inChannels: foldedIn, outChannels: outChannels, kernelSize: taps)
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.stride = stride
+    }
+
+    /// Zero left padding: the state before the first frame.
+    public func initialTail() -> [Float] { folded.initialTail() }
+
+    /// Left padding that repeats `row` (PyTorch's "replicate" mode).
+    public func replicatedTail(of row: ArraySlice<Float>) -> [Float] {
+        precondition(row.count == inChannels, "replicated row does not match the input width")
+        let rows = folded.history * stride
+        return [Float]((0..<rows).map { _ in row }.joined())
+    }
+
+    /// x [t][in] continuing a stream -> [ceil(t/s)][out]. Only the final call of a stream may
+    /// have t not divisible by s: its last frame is completed with zero rows, or with copies of
+    /// the last row when `replicateEnd` is set.
+    public func stream(_ x: [Float], frames t: Int, tail: inout [Float], replicateEnd: Bool = false, pool: ThreadPool? = nil) -> [Float] {
+        precondition(x.count == t * inChannels, "strided conv input does not match its shape")
+        let frames = (t + stride - 1) / stride
+        var padded = x
+        let missing = frames * stride - t
+        if missing > 0 {
+            if replicateEnd && t > 0 {
+                let last = x[((t - 1) * inChannels)...]
+                for _ in 0..<missing { padded.append(contentsOf: last) }
+            } else {
+                padded.append(contentsOf: repeatElement(0, count: missing * inChannels))
+            }
+        }
+        return folded.stream(padded, frames: frames, tail: &tail, pool: pool)
+    }
+}
