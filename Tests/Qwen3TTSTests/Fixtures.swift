@@ -24,19 +24,31 @@ enum Fixtures {
         let instructIds: [Int]?
         let codes: [[Int]]
         let samples: Int
+        /// In-context voice clone cases: the reference transcript and its token ids.
+        let referenceText: String?
+        let referenceIds: [Int]?
 
         enum CodingKeys: String, CodingKey {
             case name, checkpoint, text, language, speaker, instruct, codes, samples
             case nonStreamingMode = "non_streaming_mode", maxNewTokens = "max_new_tokens"
             case inputIds = "input_ids", instructIds = "instruct_ids"
+            case referenceText = "reference_text", referenceIds = "reference_ids"
         }
 
-        /// Base cases (voice clone, x-vector only) take the official x-vector recorded with them.
+        /// Base cases (voice clone) take the official x-vector recorded with them, and in-context
+        /// cases the official reference codes.
         var request: SynthesisRequest {
             var r = SynthesisRequest(text: text, language: language, speaker: speaker.flatMap { $0.isEmpty ? nil : $0 },
                                      instruct: instruct, textLayout: nonStreamingMode ? .nonStreaming : .streaming)
             if name.hasPrefix("base-") { r.speakerEmbedding = try? tensors().floats("xvector") }
+            if let referenceText { r.reference = VoiceReference(codes: referenceCodes, text: referenceText) }
             return r
+        }
+
+        /// The official reference codes ([] unless in context).
+        var referenceCodes: [[Int]] {
+            guard referenceText != nil, let flat = try? tensors().ints("ref_codes") else { return [] }
+            return stride(from: 0, to: flat.count, by: 16).map { Array(flat[$0..<($0 + 16)]) }
         }
 
         var greedyOptions: GenerationOptions {

@@ -11,7 +11,7 @@ import TTSRuntime
     static let cases = Fixtures.caseNames
 
     @Test func fixturesArePresent() {
-        #expect(Self.cases.count >= 18)
+        #expect(Self.cases.count >= 23)
     }
 
     @Test(arguments: cases)
@@ -21,6 +21,9 @@ import TTSRuntime
         #expect(model.tokenizer.encode(PromptBuilder.assistantText(c.text)) == c.inputIds)
         if let instruct = c.instruct, let expected = c.instructIds {
             #expect(model.tokenizer.encode(PromptBuilder.instructText(instruct)) == expected)
+        }
+        if let reference = c.referenceText {
+            #expect(model.tokenizer.encode(PromptBuilder.referenceText(reference)) == c.referenceIds)
         }
     }
 
@@ -76,7 +79,8 @@ import TTSRuntime
     func waveformMatches(caseName: String) throws {
         let c = try Fixtures.loadCase(caseName)
         let model = try Fixtures.model(c.checkpoint)
-        let audio = try model.decode(codes: c.codes)
+        // In-context cases decode reference + codes and cut the reference's share, as the wrapper does.
+        let audio = try model.decodeContinuing(c.referenceCodes, codes: c.codes)
         let expected = try c.tensors().floats("wav")
         #expect(audio.count == c.codes.count * 1920)
         #expect(audio.count == c.samples)

@@ -52,15 +52,37 @@ import Testing
         let mel = try WeightStore(files: [SafetensorsFile(file: MappedFile(path: SpeakerEncoderTests.mel))])
         let audio = AudioBuffer(samples: try mel.floats("audio", shape: [30000]), sampleRate: 24000)
         let xvector = try model.speakerEmbedding(for: audio)
+        let referenceCodes = try model.referenceCodes(for: audio)
         for name in Fixtures.caseNames where name.hasPrefix("base-") {
             let c = try Fixtures.loadCase(name)
             let official = try c.tensors().floats("xvector")
             #expect(maxRelativeDifference(xvector, official) <= 1e-4, "\(name) x-vector")
             var request = c.request
             request.speakerEmbedding = xvector
+            if let text = c.referenceText {
+                // In context: our reference codes are the official ones, and so are the results.
+                #expect(referenceCodes == c.referenceCodes, "\(name) reference codes")
+                request.reference = VoiceReference(codes: referenceCodes, text: text)
+            }
             let result = try model.generateCodes(request, options: c.greedyOptions)
             #expect(result.codes == c.codes, "\(name) codes")
         }
+    }
+
+    @Test func inContextRequestsAreChecked() throws {
+        let base = try Fixtures.model("tiny-base-0b6")
+        let c = try Fixtures.loadCase("base-icl-english-stream")
+        func refused(_ change: (inout SynthesisRequest) -> Void) -> Bool {
+            var r = c.request
+            change(&r)
+            return (try? base.validate(r)) == nil
+        }
+        #expect(!refused { _ in })
+        #expect(refused { $0.speakerEmbedding = nil })
+        #expect(refused { $0.reference?.text = "  " })
+        #expect(refused { $0.reference?.codes = [] })
+        #expect(refused { $0.reference?.codes[0] = [Int](repeating: 0, count: 15) })
+        #expect(refused { $0.reference?.codes[1][3] = 2048 })
     }
 
     @Test func cloningNeedsABaseModelAndAVoice() throws {

@@ -43,3 +43,12 @@ struct CodePredictor: Sendable {
         }
     }
 }
+
+extension CodePredictor {
+    /// out += Σ of a frame's code embeddings: code 0 from the talker's codec table, code i from
+    /// this predictor's table i-1 (the talker input of the next step, and of reference frames).
+    func addFrame(_ codes: [Int], talker: Talker, into out: UnsafeMutablePointer<Float>) {
+        talker.addCodec(codes[0], into: out)
+        for i in 1..<codes.count { embeddings[i - 1].addRow(codes[i], into: out) }
+    }
+}

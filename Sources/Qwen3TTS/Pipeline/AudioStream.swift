@@ -91,6 +91,8 @@ extension Qwen3TTSModel {
         let start = ContinuousClock.now
         let utterances = try utterances(request, options: options, maxCharacters: streaming.maxSegmentCharacters).parts
         let decoder = makeStreamingDecoder()
+        // In-context cloning continues the reference: its frames prime the decoder, unheard.
+        if let reference = request.reference { _ = try decoder.decode(reference.codes) }
         var pending: [[Int]] = []
         var emittedFrames = 0
         var target = streaming.firstChunkFrames

@@ -84,7 +84,7 @@ public final class Qwen3TTSModel: Sendable {
         pool = workers
     }
 
-    var promptBuilder: PromptBuilder { PromptBuilder(config: configuration, tokenizer: tokenizer, talker: talker) }
+    var promptBuilder: PromptBuilder { PromptBuilder(config: configuration, tokenizer: tokenizer, talker: talker, codePredictor: codePredictor) }
 
     /// Checks a request without running it.
     public func validate(_ request: SynthesisRequest, options: GenerationOptions = .init()) throws {
@@ -175,9 +175,19 @@ public final class Qwen3TTSModel: Sendable {
             timings.codePredictor += part.timings.codePredictor
         }
         let decodeStart = clock.now
-        let audio = try decode(codes: codes)
+        let audio = try decodeContinuing(request.reference?.codes ?? [], codes: codes)
         timings.decoder = (clock.now - decodeStart).seconds
         timings.total = (clock.now - start).seconds
         return SynthesisResult(codes: codes, audio: audio, sampleRate: sampleRate, seed: firstSeed, timings: timings, finished: finished)
+    }
+
+    /// Decodes `codes` as the continuation of `reference` (in-context cloning) and returns the
+    /// continuation's samples: the whole sequence is decoded and the reference's share cut from
+    /// the front with the official arithmetic, int(R / (R + T) · samples) (WRAP L628).
+    func decodeContinuing(_ reference: [[Int]], codes: [[Int]]) throws -> [Float] {
+        guard !reference.isEmpty else { return try decode(codes: codes) }
+        let audio = try decode(codes: reference + codes)
+        let cut = Int(Double(reference.count) / Double(reference.count + codes.count) * Double(audio.count))
+        return Array(audio[min(cut, audio.count)...])
     }
 }

@@ -21,6 +21,9 @@ public struct SynthesisRequest: Sendable, Equatable {
     /// Base models: the voice as an x-vector (`Qwen3TTSModel.speakerEmbedding(for:)`), which takes
     /// the speaker slot of the prompt ("x-vector only" cloning).
     public var speakerEmbedding: [Float]?
+    /// Base models, in-context cloning: the reference audio's codes and transcript. Generation
+    /// continues the reference (which needs `speakerEmbedding` too, as in the official code).
+    public var reference: VoiceReference?
 
     public init(text: String, language: String = "auto", speaker: String? = nil, instruct: String? = nil, textLayout: TextLayout? = nil) {
         self.text = text
@@ -28,6 +31,18 @@ public struct SynthesisRequest: Sendable, Equatable {
         self.speaker = speaker
         self.instruct = instruct
         self.textLayout = textLayout
+    }
+}
+
+/// The reference of in-context cloning: codes of the reference audio (`Qwen3TTSModel
+/// .referenceCodes(for:)`, frames of 16) and what is said in it.
+public struct VoiceReference: Sendable, Equatable, Codable {
+    public var codes: [[Int]]
+    public var text: String
+
+    public init(codes: [[Int]], text: String) {
+        self.codes = codes
+        self.text = text
     }
 }
 

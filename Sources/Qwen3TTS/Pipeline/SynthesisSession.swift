@@ -117,10 +117,8 @@ final class SynthesisSession {
 
     /// The talker input for the step after a frame: Σ of the frame's 16 code embeddings + text.
     func frameEmbedding(_ codes: [Int], text: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        let d = model.talker.hidden
-        out.update(from: text, count: d)
-        model.talker.addCodec(codes[0], into: out)
-        for i in 1..<codes.count { model.codePredictor.embeddings[i - 1].addRow(codes[i], into: out) }
+        out.update(from: text, count: model.talker.hidden)
+        model.codePredictor.addFrame(codes, talker: model.talker, into: out)
     }
 
     /// The whole loop: prefill, then frames until EOS or the limit. Returns (codes, finished).

@@ -31,8 +31,10 @@ struct PromptBuilder {
     let config: Qwen3TTSConfiguration
     let tokenizer: BPETokenizer
     let talker: Talker
+    let codePredictor: CodePredictor
 
     static func assistantText(_ text: String) -> String { "<|im_start|>assistant\n\(text)<|im_end|>\n<|im_start|>assistant\n" }
+    static func referenceText(_ text: String) -> String { "<|im_start|>assistant\n\(text)<|im_end|>\n" }
     static func instructText(_ text: String) -> String { "<|im_start|>user\n\(text)<|im_end|>\n" }
 
     /// Checks a request against the model and returns the codec language id (nil = auto),
@@ -72,6 +74,21 @@ struct PromptBuilder {
             }
         } else if config.modelKind == .base {
             throw SynthesisError.voiceRequired(model: "base")
+        }
+        if let reference = request.reference {
+            guard request.speakerEmbedding != nil else {
+                throw SynthesisError.invalidOption(name: "reference", reason: "needs the voice's x-vector as well (in-context cloning uses both)")
+            }
+            if reference.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw SynthesisError.invalidOption(name: "reference text", reason: "is empty; in-context cloning needs the transcript of the reference audio")
+            }
+            guard !reference.codes.isEmpty else { throw SynthesisError.invalidOption(name: "reference codes", reason: "are empty") }
+            let groups = config.talker.stack.numCodeGroups, size = codePredictor.codebookSize
+            for (f, frame) in reference.codes.enumerated() {
+                guard frame.count == groups, frame.allSatisfy({ (0..<size).contains($0) }) else {
+                    throw SynthesisError.invalidOption(name: "reference codes", reason: "frame \(f) is not \(groups) codes in 0..<\(size)")
+                }
+            }
         }
     }
 
@@ -131,6 +148,12 @@ struct PromptBuilder {
         }
 
         var trailing: [Float] = []
+        if let reference = request.reference {
+            trailing = try appendReference(reference, textIds: textIds, layout: request.textLayout ?? defaultLayout(),
+                                           eos: eos, pad: pad, rows: &rows)
+            return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
+                          textTokenCount: textIds.count)
+        }
         switch request.textLayout ?? defaultLayout() {
         case .streaming:
             var first = [Float](repeating: 0, count: d)
@@ -151,5 +174,48 @@ struct PromptBuilder {
         }
         return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
                       textTokenCount: textIds.count)
+    }
+
+    /// In-context cloning (spec §6.3): the text track is reference text + text + eos, the codec
+    /// track is bos + the reference frames (each the sum of its 16 code embeddings). Streaming:
+    /// the two tracks are added position by position over the codec length, text beyond it trails
+    /// (or pad fills a shorter text track). Non-streaming: text over codec pad, then the codec
+    /// track over text pad. Appends the prefill rows and returns the trailing text rows.
+    private func appendReference(_ reference: VoiceReference, textIds: [Int], layout: TextLayout,
+                                 eos: [Float], pad: [Float], rows: inout [Float]) throws -> [Float] {
+        let d = talker.hidden, t = config.talker
+        let refIds = tokenizer.encode(Self.referenceText(reference.text))
+        guard refIds.count >= 6 else { throw SynthesisError.invalidOption(name: "reference text", reason: "has no tokens") }
+        let tokens = Array(refIds[3..<(refIds.count - 2)]) + textIds
+        for id in tokens where id >= t.textVocabSize {
+            throw SynthesisError.invalidOption(name: "reference text", reason: "contains token \(id), outside the model's text vocabulary (\(t.textVocabSize))")
+        }
+        var text = [Float](repeating: 0, count: tokens.count * d)
+        text.withUnsafeMutableBufferPointer { talker.projectText(tokens, into: $0.baseAddress!) }
+        text += eos
+        var codec = [Float](repeating: 0, count: (reference.codes.count + 1) * d)
+        codec.withUnsafeMutableBufferPointer { c in
+            talker.addCodec(t.codecBosId, into: c.baseAddress!)
+            for (f, frame) in reference.codes.enumerated() {
+                codePredictor.addFrame(frame, talker: talker, into: c.baseAddress! + (f + 1) * d)
+            }
+        }
+        let textCount = tokens.count + 1, codecCount = reference.codes.count + 1
+        switch layout {
+        case .nonStreaming:
+            for i in 0..<textCount {
+                var row = Array(text[(i * d)..<((i + 1) * d)])
+                row.withUnsafeMutableBufferPointer { talker.addCodec(t.codecPadId, into: $0.baseAddress!) }
+                rows += row
+            }
+            for j in 0..<codecCount { rows += zip(codec[(j * d)..<((j + 1) * d)], pad).map { $0 + $1 } }
+            return []
+        case .streaming:
+            for j in 0..<codecCount {
+                let textRow = j < textCount ? text[(j * d)..<((j + 1) * d)] : pad[...]
+                rows += zip(codec[(j * d)..<((j + 1) * d)], textRow).map { $0 + $1 }
+            }
+            return textCount > codecCount ? Array(text[(codecCount * d)...]) : []
+        }
     }
 }
