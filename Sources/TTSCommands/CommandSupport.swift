@@ -22,11 +22,13 @@ enum CommandSupport {
         }
     }
 
-    /// The x-vector of a reference WAV, with the file and audio errors as messages.
-    static func speakerEmbedding(_ model: Qwen3TTSModel, _ path: String) throws -> [Float] {
+    /// A voice cloned from a reference WAV (in context when `transcript` is given), with the
+    /// file and audio errors as messages.
+    static func cloneVoice(_ model: Qwen3TTSModel, audio path: String, name: String, transcript: String?,
+                           appendSilence: Double) throws -> VoiceFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read reference audio \(path)") }
         do {
-            return try model.speakerEmbedding(for: WAVReader.read(data))
+            return try model.makeVoice(name: name, audio: WAVReader.read(data), transcript: transcript, appendSilence: appendSilence)
         } catch let e as AudioInputError {
             throw CommandError("\(path): \(e)")
         } catch let e as SynthesisError {
@@ -34,11 +36,13 @@ enum CommandSupport {
         }
     }
 
-    /// The x-vector of a .voice file, refused if another model made it.
-    static func voiceEmbedding(_ model: Qwen3TTSModel, _ path: String) throws -> [Float] {
+    /// A .voice file, refused if another model made it.
+    static func loadVoice(_ model: Qwen3TTSModel, _ path: String) throws -> VoiceFile {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read voice file \(path)") }
         do {
-            return try model.speakerEmbedding(from: VoiceFile.decode(data, source: path), source: path)
+            let voice = try VoiceFile.decode(data, source: path)
+            try model.check(voice, source: path)
+            return voice
         } catch let e as VoiceError {
             throw CommandError(e.description)
         } catch let e as SynthesisError {

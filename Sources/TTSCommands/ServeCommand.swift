@@ -54,7 +54,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds running requests get to finish at shutdown.")
     var shutdownGrace: Double = 10
 
-    @Option(name: .long, help: "Base models: serve the .voice files of this directory (from `voice create`) as voices.")
+    @Option(name: .customLong("max-upload"), help: "Largest voice upload (POST /v1/audio/voices) in bytes.")
+    var maxUpload = 32 * 1024 * 1024
+
+    @Option(name: .long, help: "Base models: serve the .voice files of this directory (from `voice create`) as voices; voices created with POST /v1/audio/voices are saved there.")
     var voices: String?
 
     @Option(name: .customLong("model-id"), help: "Name to serve the model as (default: the checkpoint's name).")
@@ -92,6 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.timeout = timeout
         c.maxInputCharacters = maxInput
         c.maxBodyBytes = maxBody
+        c.maxUploadBytes = maxUpload
         c.shutdownGrace = shutdownGrace
         c.modelID = modelID
         c.voicesDirectory = voices

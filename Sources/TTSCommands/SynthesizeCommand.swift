@@ -31,8 +31,14 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Voice instruction (VoiceDesign; 1.7B CustomVoice).")
     var instruct: String?
 
-    @Option(name: .customLong("reference-audio"), help: "Base models: clone the voice of this WAV (x-vector only; any rate, 16/24/32-bit PCM or float).")
+    @Option(name: .customLong("reference-audio"), help: "Base models: clone the voice of this WAV (any rate, 16/24/32-bit PCM or float, up to 60 s).")
     var referenceAudio: String?
+
+    @Option(name: .customLong("reference-text"), help: "With --reference-audio: what is said in it, for in-context cloning (without it: x-vector only).")
+    var referenceText: String?
+
+    @Option(name: .customLong("append-silence"), help: "With --reference-audio: seconds of silence appended to the reference first (0-5; ~0.5 helps against run-on endings).")
+    var appendSilence: Double = 0
 
     @Option(name: .long, help: "Base models: speak in a voice made by `voice create` (a .voice file).")
     var voice: String?
@@ -71,6 +77,10 @@ struct SynthesizeCommand: AsyncParsableCommand {
         if [speaker, referenceAudio, voice].compactMap({ $0 }).count > 1 {
             throw ValidationError("give one of --speaker, --reference-audio and --voice")
         }
+        if referenceAudio == nil && (referenceText != nil || appendSilence != 0) {
+            throw ValidationError("--reference-text and --append-silence go with --reference-audio")
+        }
+        if !(0...5).contains(appendSilence) { throw ValidationError("--append-silence must be 0 to 5 seconds") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
         if !stream && output == "-" { throw ValidationError("--output - (raw PCM on standard output) needs --stream") }
@@ -87,10 +97,11 @@ struct SynthesizeCommand: AsyncParsableCommand {
         let options = try sampling.generationOptions()
         let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant)
         if let referenceAudio {
-            request.speakerEmbedding = try CommandSupport.speakerEmbedding(loaded, referenceAudio)
+            request.setVoice(try CommandSupport.cloneVoice(loaded, audio: referenceAudio, name: "reference", transcript: referenceText,
+                                                           appendSilence: appendSilence))
         }
         if let voice {
-            request.speakerEmbedding = try CommandSupport.voiceEmbedding(loaded, voice)
+            request.setVoice(try CommandSupport.loadVoice(loaded, voice))
         }
         if stream {
             try runStreaming(loaded, request: request, options: options)

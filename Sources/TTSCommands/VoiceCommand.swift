@@ -15,11 +15,13 @@ struct VoiceCommand: ParsableCommand {
 struct VoiceCreate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Clone the voice of a recording into a .voice file (x-vector and model identity).",
+        abstract: "Clone the voice of a recording into a .voice file.",
         discussion: """
-            The file is small JSON: the x-vector, the name, and the identity of the model that made \
-            it; `synthesize --voice FILE` and `serve --voices DIR` use it, and a model other than \
-            the one that made it refuses it.
+            With --text (the transcript of the recording) the voice clones in context: the file \
+            holds the x-vector, the recording's codes and the transcript, and speech continues the \
+            recording. Without it (or with --xvector-only) it holds the x-vector alone. The file is \
+            small JSON with the identity of the model that made it; `synthesize --voice FILE` and \
+            `serve --voices DIR` use it, and a model other than the one that made it refuses it.
             """)
 
     @Option(name: .long, help: "A Base model: checkpoint directory or GGUF file.")
@@ -28,25 +30,32 @@ struct VoiceCreate: ParsableCommand {
     @Option(name: .long, help: "Reference recording: WAV, any rate, 16/24/32-bit PCM or float, up to 60 s.")
     var audio: String
 
+    @Option(name: .long, help: "Transcript of the recording: in-context cloning (closest to the recording).")
+    var text: String?
+
+    @Flag(name: .customLong("xvector-only"), help: "Clone from the x-vector alone (no transcript needed).")
+    var xvectorOnly = false
+
+    @Option(name: .customLong("append-silence"), help: "Seconds of silence appended to the recording first (0-5; ~0.5 helps against run-on endings).")
+    var appendSilence: Double = 0
+
     @Option(name: .long, help: "Voice name (default: the output file's name).")
     var name: String?
 
     @Option(name: [.short, .long], help: "Output .voice file.")
     var output: String
 
+    func validate() throws {
+        if xvectorOnly && text != nil { throw ValidationError("--xvector-only clones from the x-vector alone: leave out --text") }
+        if !(0...5).contains(appendSilence) { throw ValidationError("--append-silence must be 0 to 5 seconds") }
+    }
+
     func run() throws {
         let m = try CommandSupport.loadModel(model)
-        guard let data = FileManager.default.contents(atPath: audio) else { throw CommandError("cannot read \(audio)") }
         let voiceName = name ?? ((output as NSString).lastPathComponent as NSString).deletingPathExtension
-        let voice: VoiceFile
-        do {
-            voice = try m.makeVoice(name: voiceName, audio: WAVReader.read(data))
-        } catch let e as AudioInputError {
-            throw CommandError("\(audio): \(e)")
-        } catch let e as SynthesisError {
-            throw CommandError(e.description)
-        }
+        let voice = try CommandSupport.cloneVoice(m, audio: audio, name: voiceName, transcript: text, appendSilence: appendSilence)
         try CommandSupport.write(voice.encoded(), to: output)
-        FileHandle.standardError.write(Data("voice \"\(voiceName)\" from \(String(format: "%.1f", voice.referenceSeconds)) s of audio -> \(output)\n".utf8))
+        let how = voice.reference.map { "in context, \($0.codes.count) reference frames" } ?? "x-vector only"
+        FileHandle.standardError.write(Data("voice \"\(voiceName)\" (\(how)) from \(String(format: "%.1f", voice.referenceSeconds)) s of audio -> \(output)\n".utf8))
     }
 }

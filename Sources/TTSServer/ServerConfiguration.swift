@@ -24,11 +24,14 @@ public struct ServerConfiguration: Sendable {
     /// Longest `input` in characters (OpenAI's limit) and largest request body in bytes.
     public var maxInputCharacters = 4096
     public var maxBodyBytes = 256 * 1024
+    /// Largest voice upload (POST /v1/audio/voices) in bytes: 60 s of 48 kHz stereo float is 23 MB.
+    public var maxUploadBytes = 32 * 1024 * 1024
     /// At shutdown, running requests get this many seconds to finish before they are stopped.
     public var shutdownGrace: Double = 10
     /// Chunking of streamed audio (first chunk small for latency).
     public var streaming = StreamOptions()
-    /// Base models: a directory of `.voice` files (from `qwen3-tts voice create`) served as voices.
+    /// Base models: a directory of `.voice` files (from `qwen3-tts voice create`) served as voices;
+    /// voices created over the API are written there.
     public var voicesDirectory: String?
     /// Name the model is served as; nil: the checkpoint's directory or file name.
     public var modelID: String?
@@ -56,6 +59,7 @@ public struct ServerConfiguration: Sendable {
         try check(maxInputCharacters >= 1 && maxInputCharacters <= Qwen3TTSModel.maximumTextCharacters,
                   "--max-input must be in 1...\(Qwen3TTSModel.maximumTextCharacters)")
         try check(maxBodyBytes >= 1024, "--max-body must be at least 1024 bytes")
+        try check(maxUploadBytes >= 1024, "--max-upload must be at least 1024 bytes")
         if let apiKey { try check(!apiKey.isEmpty, "the API key is empty") }
         if let threads { try check(threads >= 1, "--threads must be at least 1") }
     }

@@ -21,7 +21,7 @@ struct SpeechRoutes: Sendable {
         if let key = configuration.apiKey { v1.add(middleware: APIKeyMiddleware(key: key)) }
         v1.get("models") { _, _ in try models() }
         v1.get("models/{id}") { _, context in try model(id: context.parameters.require("id")) }
-        v1.get("audio/voices") { _, _ in try voices() }
+        addVoiceRoutes(to: v1)
         v1.post("audio/speech") { request, context in try await speech(request, context: context) }
         return router
     }
@@ -43,7 +43,7 @@ struct SpeechRoutes: Sendable {
         return json(body)
     }
 
-    private func readyModel() throws -> Qwen3TTSModel {
+    func readyModel() throws -> Qwen3TTSModel {
         guard let model = host.model else {
             throw APIError(.serviceUnavailable, "the model is still loading; retry shortly", type: "server_error", code: "model_loading")
         }
@@ -63,18 +63,6 @@ struct SpeechRoutes: Sendable {
         _ = try readyModel()
         guard configuration.acceptedModelIDs.contains(id) else { throw unknownModel(id) }
         return json(modelObject(id))
-    }
-
-    private func voices() throws -> Response {
-        let model = try readyModel()
-        let c = model.configuration
-        let cloned = host.voices.keys.sorted()
-        let names = !c.speakers.isEmpty ? c.speakers : c.modelKind == .base ? cloned : [Self.defaultVoice]
-        return json([
-            "object": "list", "model": configuration.servedModelID,
-            "data": names.map { ["id": $0, "object": "voice", "name": $0] },
-            "languages": c.languages, "instructions": c.supportsInstruct,
-        ])
     }
 
     /// The voice a model without named speakers answers to (VoiceDesign describes the voice in
@@ -193,15 +181,14 @@ struct SpeechRoutes: Sendable {
         let c = model.configuration
         var speaker: String?
         if c.modelKind == .base {
-            let voices = host.voices
-            guard let v = r.voice, let xvector = voices[v.lowercased()] else {
-                let valid = voices.keys.sorted()
-                throw APIError.invalid(valid.isEmpty ? "this Base model has no cloned voices: start the server with --voices DIR of files from `qwen3-tts voice create`"
+            guard let v = r.voice, let entry = host.voices.entry(named: v) else {
+                let valid = host.voices.all.values.map(\.voice.name).sorted()
+                throw APIError.invalid(valid.isEmpty ? "this Base model has no cloned voices: create one with POST /v1/audio/voices, or start the server with --voices DIR of files from `qwen3-tts voice create`"
                                            : "unknown voice '\(r.voice ?? "")'; valid: \(valid.joined(separator: ", "))",
                                        param: "voice", code: "voice_not_found")
             }
             var request = SynthesisRequest(text: r.input, language: r.language, instruct: r.instructions)
-            request.speakerEmbedding = xvector
+            request.setVoice(entry.voice)
             return request
         }
         if c.speakers.isEmpty {
@@ -232,7 +219,7 @@ struct SpeechRoutes: Sendable {
         }
     }
 
-    private func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
+    func json(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
         let data = jsonBody(object)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"

@@ -113,19 +113,43 @@ import Testing
     @Test func voiceFilesRoundTripAndOtherModelsRefuseThem() throws {
         let model = try Fixtures.model("tiny-base-0b6")
         let voice = try model.makeVoice(name: "Anna", audio: referenceAudio())
+        #expect(voice.mode == "xvector" && voice.reference == nil)
         let decoded = try VoiceFile.decode(voice.encoded(), source: "anna.voice")
         #expect(decoded == voice, "the file keeps every bit of the x-vector")
-        #expect(try model.speakerEmbedding(from: decoded, source: "anna.voice") == model.speakerEmbedding(for: referenceAudio()))
+        try model.check(decoded, source: "anna.voice")
+        #expect(decoded.xvector == (try model.speakerEmbedding(for: referenceAudio())))
         var foreign = voice
         foreign.model.speakerEncoder = "0123456789abcdef"
-        #expect(throws: VoiceError.self) { try model.speakerEmbedding(from: foreign, source: "other.voice") }
+        #expect(throws: VoiceError.self) { try model.check(foreign, source: "other.voice") }
         do {
-            _ = try model.speakerEmbedding(from: foreign, source: "other.voice")
+            try model.check(foreign, source: "other.voice")
         } catch {
             #expect("\(error)".contains("made with another model"))
         }
         let cv = try Fixtures.model("tiny-cv-0b6")
-        #expect(throws: SynthesisError.self) { try cv.speakerEmbedding(from: voice, source: "anna.voice") }
+        #expect(throws: SynthesisError.self) { try cv.check(voice, source: "anna.voice") }
+    }
+
+    /// An in-context voice file holds the reference codes and transcript, and a request with it
+    /// gives the official in-context codes.
+    @Test func inContextVoiceFilesGiveTheOfficialCodes() throws {
+        let model = try Fixtures.model("tiny-base-0b6")
+        let c = try Fixtures.loadCase("base-icl-english-stream")
+        let voice = try model.makeVoice(name: "Ref", audio: referenceAudio(), transcript: c.referenceText)
+        #expect(voice.mode == "icl")
+        let decoded = try VoiceFile.decode(voice.encoded(), source: "ref.voice")
+        #expect(decoded == voice)
+        #expect(decoded.reference?.codes == c.referenceCodes)
+        var request = c.request
+        request.setVoice(decoded)
+        #expect(try model.generateCodes(request, options: c.greedyOptions).codes == c.codes)
+
+        // Appended silence lengthens the reference by whole frames' worth of samples.
+        let padded = try model.makeVoice(name: "Ref", audio: referenceAudio(), transcript: "x", appendSilence: 0.5)
+        #expect(padded.reference?.codes.count == (30000 + 12000 + 1919) / 1920)
+        #expect(padded.appendedSilence == 0.5 && padded.referenceSeconds == 1.25)
+        #expect(throws: SynthesisError.self) { try model.makeVoice(name: "Ref", audio: referenceAudio(), transcript: " ") }
+        #expect(throws: SynthesisError.self) { try model.makeVoice(name: "Ref", audio: referenceAudio(), appendSilence: 9) }
     }
 
     @Test func malformedVoiceFilesAreNamed() throws {
@@ -134,8 +158,22 @@ import Testing
         wrongFormat.format = "something-else"
         var wrongWidth = voice
         wrongWidth.xvector.removeLast()
-        for data in [Data("{not json".utf8), try wrongFormat.encoded(), try wrongWidth.encoded()] {
+        var iclWithoutReference = voice
+        iclWithoutReference.mode = "icl"
+        var unknownMode = voice
+        unknownMode.mode = "magic"
+        var emptyTranscript = voice
+        emptyTranscript.mode = "icl"
+        emptyTranscript.reference = VoiceReference(codes: [[Int]](repeating: [Int](repeating: 0, count: 16), count: 2), text: "")
+        for data in [Data("{not json".utf8), try wrongFormat.encoded(), try wrongWidth.encoded(), try iclWithoutReference.encoded(),
+                     try unknownMode.encoded(), try emptyTranscript.encoded()] {
             #expect(throws: VoiceError.self) { try VoiceFile.decode(data, source: "bad.voice") }
         }
+        // Reference codes out of range are refused when the file is checked against the model.
+        var badCodes = voice
+        badCodes.mode = "icl"
+        badCodes.reference = VoiceReference(codes: [[Int]](repeating: [Int](repeating: 4096, count: 16), count: 2), text: "x")
+        let model = try Fixtures.model("tiny-base-0b6")
+        #expect(throws: VoiceError.self) { try model.check(VoiceFile.decode(badCodes.encoded(), source: "bad.voice"), source: "bad.voice") }
     }
 }

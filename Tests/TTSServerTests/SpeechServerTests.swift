@@ -243,7 +243,7 @@ final class SpeechServerTests: XCTestCase {
         try foreign.encoded().write(to: URL(fileURLWithPath: dir + "/ghost.voice"))
         let server = try await TestServer.start("tiny-base-0b6") { $0.voicesDirectory = dir }
         let voices = try await server.get("/v1/audio/voices")
-        XCTAssertEqual((voices.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, ["nova"])
+        XCTAssertEqual((voices.json["data"] as? [[String: Any]])?.compactMap { $0["id"] as? String }, ["Nova"])
         let reply = try await server.speech(["model": "tts-1", "input": "Cloned voices, served.", "voice": "Nova", "language": "english",
                                              "seed": 2, "max_frames": 30])
         XCTAssertEqual(reply.head.status, 200, String(decoding: reply.body, as: UTF8.self))

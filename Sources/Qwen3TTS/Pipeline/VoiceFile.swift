@@ -1,5 +1,6 @@
-// Reusable cloned voices: a small JSON file holding the x-vector and the identity of the model
-// that made it, so a voice is cloned once and used everywhere (CLI, library, daemon).
+// Reusable cloned voices: a small JSON file holding the x-vector (and, for in-context cloning, the
+// reference codes and transcript) and the identity of the model that made it, so a voice is
+// cloned once and used everywhere (CLI, library, daemon).
 import Foundation
 import TTSRuntime
 
@@ -9,11 +10,28 @@ public struct VoiceFile: Codable, Sendable, Equatable {
     public var version = 1
     public var name: String
     /// "xvector": the speaker slot of the prompt is this vector (x-vector-only cloning).
+    /// "icl": in-context cloning, the x-vector plus `reference` (codes and transcript).
     public var mode = "xvector"
     public var xvector: [Float]
+    public var reference: VoiceReference?
     public var model: ModelIdentity
-    /// Seconds of reference audio the voice was made from.
+    /// Seconds of reference audio the voice was made from (without appended silence).
     public var referenceSeconds: Double
+    /// Seconds of silence appended to the reference before cloning.
+    public var appendedSilence: Double = 0
+
+    public static let modes = ["xvector", "icl"]
+
+    public init(name: String, xvector: [Float], reference: VoiceReference? = nil, model: ModelIdentity,
+                referenceSeconds: Double, appendedSilence: Double = 0) {
+        self.name = name
+        self.xvector = xvector
+        self.reference = reference
+        mode = reference == nil ? "xvector" : "icl"
+        self.model = model
+        self.referenceSeconds = referenceSeconds
+        self.appendedSilence = appendedSilence
+    }
 
     public struct ModelIdentity: Codable, Sendable, Equatable {
         public var kind: String
@@ -30,8 +48,21 @@ public struct VoiceFile: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case format, version, name, mode, xvector, model
-        case referenceSeconds = "reference_seconds"
+        case format, version, name, mode, xvector, reference, model
+        case referenceSeconds = "reference_seconds", appendedSilence = "appended_silence"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        format = try c.decode(String.self, forKey: .format)
+        version = try c.decode(Int.self, forKey: .version)
+        name = try c.decode(String.self, forKey: .name)
+        mode = try c.decode(String.self, forKey: .mode)
+        xvector = try c.decode([Float].self, forKey: .xvector)
+        reference = try c.decodeIfPresent(VoiceReference.self, forKey: .reference)
+        model = try c.decode(ModelIdentity.self, forKey: .model)
+        referenceSeconds = try c.decode(Double.self, forKey: .referenceSeconds)
+        appendedSilence = try c.decodeIfPresent(Double.self, forKey: .appendedSilence) ?? 0
     }
 
     public func encoded() throws -> Data {
@@ -50,9 +81,20 @@ public struct VoiceFile: Codable, Sendable, Equatable {
         }
         guard v.format == "qwen3-tts-voice" else { throw VoiceError.malformed(source, "format is \"\(v.format)\", not qwen3-tts-voice") }
         guard v.version == 1 else { throw VoiceError.malformed(source, "version \(v.version) is not supported (1 is)") }
-        guard v.mode == "xvector" else { throw VoiceError.malformed(source, "mode \"\(v.mode)\" is not supported (xvector is)") }
+        guard modes.contains(v.mode) else {
+            throw VoiceError.malformed(source, "mode \"\(v.mode)\" is not supported (\(modes.joined(separator: ", ")) are)")
+        }
         guard v.xvector.count == v.model.hidden, v.xvector.allSatisfy(\.isFinite) else {
             throw VoiceError.malformed(source, "the x-vector has \(v.xvector.count) values, the file says \(v.model.hidden)")
+        }
+        switch (v.mode, v.reference) {
+        case ("icl", nil): throw VoiceError.malformed(source, "mode icl needs a reference (codes and text)")
+        case ("xvector", .some): throw VoiceError.malformed(source, "mode xvector has no reference; say mode icl")
+        case ("icl", let r?):
+            if r.codes.isEmpty || r.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                throw VoiceError.malformed(source, "the reference needs codes and a transcript")
+            }
+        default: break
         }
         return v
     }
@@ -79,21 +121,45 @@ extension Qwen3TTSModel {
                                        hidden: talker.hidden, speakerEncoder: encoder.fingerprint)
     }
 
-    /// Clones a voice from reference audio into a voice file.
-    public func makeVoice(name: String, audio: AudioBuffer) throws -> VoiceFile {
-        let xvector = try speakerEmbedding(for: audio)
+    /// Clones a voice from reference audio into a voice file: x-vector only, or in context when
+    /// `transcript` (what is said in the audio) is given. `appendSilence` seconds of silence are
+    /// added to the end of the reference first (peers report ~0.5 s stops run-on endings).
+    public func makeVoice(name: String, audio: AudioBuffer, transcript: String? = nil, appendSilence: Double = 0) throws -> VoiceFile {
+        guard (0...5).contains(appendSilence) else {
+            throw SynthesisError.invalidOption(name: "appended silence", reason: "must be 0 to 5 seconds, not \(appendSilence)")
+        }
+        let reference = audio.appendingSilence(seconds: appendSilence)
+        let xvector = try speakerEmbedding(for: reference)  // refuses models that cannot clone
         guard let identity = voiceIdentity else { throw SynthesisError.voiceRequired(model: configuration.modelKind.rawValue) }
-        return VoiceFile(name: name, xvector: xvector, model: identity, referenceSeconds: audio.seconds)
+        var inContext: VoiceReference?
+        if let transcript {
+            guard !transcript.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw SynthesisError.invalidOption(name: "reference text", reason: "is empty; give the transcript of the reference audio")
+            }
+            inContext = VoiceReference(codes: try referenceCodes(for: reference), text: transcript)
+        }
+        return VoiceFile(name: name, xvector: xvector, reference: inContext, model: identity,
+                         referenceSeconds: audio.seconds, appendedSilence: appendSilence)
     }
 
-    /// The x-vector of a voice file, if it was made by this model.
-    public func speakerEmbedding(from voice: VoiceFile, source: String) throws -> [Float] {
+    /// Checks that `voice` was made by this model (throws VoiceError.otherModel, naming both).
+    public func check(_ voice: VoiceFile, source: String) throws {
         guard let identity = voiceIdentity else {
             throw SynthesisError.invalidOption(name: "voice file", reason: "needs a Base model; this is \(configuration.modelKind.rawValue)")
         }
         func describe(_ m: VoiceFile.ModelIdentity) -> String { "\(m.kind) \(m.size), width \(m.hidden), speaker encoder \(m.speakerEncoder)" }
         guard voice.model == identity else { throw VoiceError.otherModel(source, made: describe(voice.model), loaded: describe(identity)) }
-        return voice.xvector
+        if let reference = voice.reference {
+            do { try validateCodes(reference.codes) } catch let e as SynthesisError { throw VoiceError.malformed(source, "its reference: \(e)") }
+        }
+    }
+}
+
+extension SynthesisRequest {
+    /// Speaks in a cloned voice: its x-vector, and its reference when it clones in context.
+    public mutating func setVoice(_ voice: VoiceFile) {
+        speakerEmbedding = voice.xvector
+        reference = voice.reference
     }
 }
 

@@ -39,6 +39,13 @@ public struct AudioBuffer: Sendable, Equatable {
 
     public var seconds: Double { Double(samples.count) / Double(sampleRate) }
 
+    /// This audio followed by `seconds` of silence.
+    public func appendingSilence(seconds: Double) -> AudioBuffer {
+        let extra = Int((seconds * Double(sampleRate)).rounded())
+        guard extra > 0 else { return self }
+        return AudioBuffer(samples: samples + [Float](repeating: 0, count: extra), sampleRate: sampleRate)
+    }
+
     /// Checks what voice cloning needs: some samples, not too long, not silent (peak at least
     /// -80 dBFS). Non-finite samples are rejected when the file is read.
     public func validatedForReference(maxSeconds: Double) throws -> AudioBuffer {

@@ -1,0 +1,104 @@
+// The daemon's cloned voices: `.voice` files in the voices directory, loaded at start, created
+// by POST /v1/audio/voices and removed by DELETE. Files are written atomically (temporary file,
+// then rename), so a crash never leaves half a voice behind.
+import Foundation
+import Qwen3TTS
+import Synchronization
+
+public final class VoiceLibrary: Sendable {
+    public struct Entry: Sendable {
+        public let voice: VoiceFile
+        /// The file it lives in.
+        public let path: String
+        /// Unix time the file was written (the "created" of the API).
+        public let created: Int
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+
+    public init() {}
+
+    /// Voices by lower-cased name.
+    public var all: [String: Entry] { entries.withLock { $0 } }
+    public var count: Int { entries.withLock { $0.count } }
+
+    public func entry(named name: String) -> Entry? { entries.withLock { $0[name.lowercased()] } }
+
+    /// Loads every `*.voice` file in `directory` made by `model`; returns the problems with the
+    /// others (each is skipped, not fatal: one stale file must not keep the daemon down).
+    func load(from directory: String, for model: Qwen3TTSModel) throws -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".voice") }.sorted()
+        } catch {
+            throw ServerError.invalidConfiguration("cannot read the voices directory \(directory): \(error.localizedDescription)")
+        }
+        var loaded: [String: Entry] = [:], problems: [String] = []
+        for file in names {
+            let path = (directory as NSString).appendingPathComponent(file)
+            do {
+                guard let data = FileManager.default.contents(atPath: path) else { throw VoiceError.malformed(path, "unreadable") }
+                let voice = try VoiceFile.decode(data, source: path)
+                try model.check(voice, source: path)
+                if let other = loaded[voice.name.lowercased()] {
+                    throw VoiceError.malformed(path, "its name \"\(voice.name)\" is taken by \(other.path)")
+                }
+                let modified = (try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? Date()
+                loaded[voice.name.lowercased()] = Entry(voice: voice, path: path, created: Int(modified.timeIntervalSince1970))
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        entries.withLock { $0 = loaded }
+        return problems
+    }
+
+    /// Names a created voice may have: 1-64 of A-Z a-z 0-9 _ - . (not starting with "."), so the
+    /// name is also a safe file name.
+    static func validName(_ name: String) -> Bool {
+        guard (1...64).contains(name.count), !name.hasPrefix(".") else { return false }
+        return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "_-.".unicodeScalars.contains($0) }
+    }
+
+    /// Writes `voice` to `directory`/NAME.voice and serves it. Throws `VoiceLibraryError.exists`
+    /// when the name is taken (names are case-insensitive).
+    func add(_ voice: VoiceFile, directory: String) throws -> Entry {
+        let data = try voice.encoded()
+        let path = (directory as NSString).appendingPathComponent("\(voice.name).voice")
+        return try entries.withLock { table in
+            if table[voice.name.lowercased()] != nil || FileManager.default.fileExists(atPath: path) {
+                throw VoiceLibraryError.exists(voice.name)
+            }
+            let temporary = (directory as NSString).appendingPathComponent(".\(voice.name).voice.\(UUID().uuidString).tmp")
+            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+                throw VoiceLibraryError.storage("cannot write \(temporary)")
+            }
+            guard rename(temporary, path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                throw VoiceLibraryError.storage("cannot move the voice into \(path): \(reason)")
+            }
+            let entry = Entry(voice: voice, path: path, created: Int(Date().timeIntervalSince1970))
+            table[voice.name.lowercased()] = entry
+            return entry
+        }
+    }
+
+    /// Stops serving the voice and deletes its file.
+    func remove(named name: String) throws -> Entry {
+        try entries.withLock { table in
+            guard let entry = table[name.lowercased()] else { throw VoiceLibraryError.notFound(name) }
+            if unlink(entry.path) != 0 && errno != ENOENT {
+                throw VoiceLibraryError.storage("cannot delete \(entry.path): \(String(cString: strerror(errno)))")
+            }
+            table[name.lowercased()] = nil
+            return entry
+        }
+    }
+}
+
+enum VoiceLibraryError: Error, Equatable {
+    case exists(String)
+    case notFound(String)
+    case storage(String)
+}
