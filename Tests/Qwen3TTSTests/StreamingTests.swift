@@ -83,6 +83,21 @@ import TTSRuntime
         #expect(chunks.allSatisfy { $0.sampleRate == 24000 && $0.segment == 0 })
     }
 
+    /// In context, the stream primes its decoder with the reference and emits only the
+    /// continuation: the official cut audio, within float rounding.
+    @Test func inContextStreamsLeaveTheReferenceOut() async throws {
+        let model = try Fixtures.model("tiny-base-0b6")
+        for name in ["base-icl-english-stream", "base-icl-chinese-nonstream"] {
+            let c = try Fixtures.loadCase(name)
+            let chunks = try await collect(model.stream(c.request, options: c.greedyOptions))
+            let samples = chunks.flatMap(\.samples)
+            let official = try c.tensors().floats("wav")
+            #expect(samples.count == official.count)
+            #expect(maxAbsoluteDifference(samples, official) <= 1e-4, "\(name)")
+            #expect(chunks.first?.startFrame == 0)
+        }
+    }
+
     @Test func cancellingStopsWithinOneFrameAndEndsTheProducer() async throws {
         let model = try Fixtures.model("tiny-vd-1b7")
         var options = GenerationOptions()

@@ -56,4 +56,30 @@ import TTSRuntime
         let onCustomVoice = try CLI.run(["voice", "create", "--model", CLI.checkpoint("tiny-cv-0b6"), "--audio", ref, "-o", dir + "/x.voice"])
         #expect(onCustomVoice.status == 1 && onCustomVoice.stderr.contains("Base model"), "\(onCustomVoice.stderr)")
     }
+
+    /// In context from the CLI: synthesize --reference-text equals voice create --text + --voice,
+    /// and the file says so.
+    @Test func inContextVoiceFromTheCommandLine() throws {
+        let dir = try CLI.temporaryDirectory()
+        let ref = try reference(in: dir)
+        let common = ["synthesize", "--model", base, "--text", "Speech that continues the recording.", "--language", "english",
+                      "--greedy", "--max-frames", "12"]
+        let direct = try CLI.run(common + ["--reference-audio", ref, "--reference-text", "Two tones.", "--append-silence", "0.5",
+                                           "-o", dir + "/a.wav"])
+        #expect(direct.status == 0, "\(direct.stderr)")
+        let created = try CLI.run(["voice", "create", "--model", base, "--audio", ref, "--text", "Two tones.", "--append-silence", "0.5",
+                                   "-o", dir + "/echo.voice"])
+        #expect(created.status == 0 && created.stderr.contains("in context"), "\(created.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/echo.voice"))) as! [String: Any]
+        #expect(json["mode"] as? String == "icl")
+        #expect((json["reference"] as? [String: Any])?["text"] as? String == "Two tones.")
+        let viaFile = try CLI.run(common + ["--voice", dir + "/echo.voice", "-o", dir + "/b.wav"])
+        #expect(viaFile.status == 0, "\(viaFile.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir + "/a.wav")) == Data(contentsOf: URL(fileURLWithPath: dir + "/b.wav")))
+
+        let both = try CLI.run(["voice", "create", "--model", base, "--audio", ref, "--text", "x", "--xvector-only", "-o", dir + "/c.voice"])
+        #expect(both.status != 0 && both.stderr.contains("--xvector-only"), "\(both.stderr)")
+        let stray = try CLI.run(common + ["--reference-text", "x", "-o", dir + "/d.wav"])
+        #expect(stray.status != 0 && stray.stderr.contains("--reference-audio"), "\(stray.stderr)")
+    }
 }
