@@ -29,6 +29,9 @@ struct ModelBench: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Option(name: .long, help: "Base models: the voice to speak in (a .voice file from `voice create`).")
+    var voice: String?
+
     @Option(name: .long, help: "Text of the prompt.")
     var text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet green forest."
 
@@ -63,8 +66,9 @@ struct ModelBench: ParsableCommand {
         let loadStart = clock.now
         let m = try CommandSupport.loadModel(model, threads: threads, weights: quant)
         let loadSeconds = (clock.now - loadStart).seconds
-        let request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
+        var request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
                                        speaker: m.configuration.speakers.first)
+        if let voice { request.setVoice(try CommandSupport.loadVoice(m, voice)) }
         if let levels = concurrencyLevels {
             try runConcurrency(m, request: request, levels: levels, loadSeconds: loadSeconds)
             return
@@ -102,6 +106,14 @@ struct ModelBench: ParsableCommand {
             }
             record("first_audio_ms", first * 1000)
         }
+        // Prefill three ways: one pass without a prompt cache, two passes on a miss, a hit.
+        var prefill = PrefillTimes()
+        for _ in 0..<runs {
+            prefill = try CommandSupport.run { try m.prefillTimes(request) }
+            record("prefill_one_pass_ms", prefill.onePass * 1000)
+            record("prefill_cache_miss_ms", prefill.miss * 1000)
+            record("prefill_cache_hit_ms", prefill.hit * 1000)
+        }
         let median = samples.mapValues { v in v.sorted()[v.count / 2] }
         let bandwidth = SystemMetrics.readBandwidth(threads: ProcessInfo.processInfo.activeProcessorCount)
         let (talkerBytes, cpBytes) = m.weightBytesPerFrame
@@ -119,13 +131,16 @@ struct ModelBench: ParsableCommand {
             out["bandwidth_limit_ms_per_frame"] = limitMs
             out["threads"] = m.threadCount
             out["quant"] = quant?.rawValue ?? "checkpoint"
+            out["prefill_rows"] = prefill.rows
+            out["prefill_shared_rows"] = prefill.sharedRows
             let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
             let f = { (k: String) in String(format: "%.2f", median[k] ?? 0) }
             print("model \(model): \(frames) frames, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
             print("  load                 \(String(format: "%.2f", loadSeconds)) s")
-            print("  prefill              \(f("prefill_ms")) ms")
+            print("  prefill              \(f("prefill_ms")) ms (prompt cache warm)")
+            print("  prefill, \(prefill.rows) rows      one pass \(f("prefill_one_pass_ms")) ms; cache miss \(f("prefill_cache_miss_ms")) ms, hit \(f("prefill_cache_hit_ms")) ms (\(prefill.sharedRows) shared rows)")
             print("  talker step          \(f("talker_ms_per_step")) ms")
             print("  code predictor       \(f("code_predictor_ms_per_frame")) ms/frame")
             print("  generation           \(f("generation_ms_per_frame")) ms/frame (bandwidth limit \(String(format: "%.1f", limitMs)) ms: \(String(format: "%.2f", Double(talkerBytes + cpBytes) / 1e9)) GB at \(String(format: "%.1f", bandwidth)) GB/s)")

@@ -54,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: "Seconds running requests get to finish at shutdown.")
     var shutdownGrace: Double = 10
 
+    @Option(name: .customLong("prompt-cache"), help: "MiB for cached speaker prompts (talker state of a voice's shared prompt prefix); 0 turns it off.")
+    var promptCache = 256
+
     @Option(name: .customLong("max-upload"), help: "Largest voice upload (POST /v1/audio/voices) in bytes.")
     var maxUpload = 32 * 1024 * 1024
 
@@ -82,6 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level must be one of: trace, debug, info, notice, warning, error, critical") }
         if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
         if noTCP && socket == nil { throw ValidationError("--no-tcp needs --socket") }
+        if !(0...65536).contains(promptCache) { throw ValidationError("--prompt-cache must be 0 to 65536 MiB") }
     }
 
     func run() async throws {
@@ -96,6 +100,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxInputCharacters = maxInput
         c.maxBodyBytes = maxBody
         c.maxUploadBytes = maxUpload
+        c.promptCacheBytes = promptCache << 20
         c.shutdownGrace = shutdownGrace
         c.modelID = modelID
         c.voicesDirectory = voices

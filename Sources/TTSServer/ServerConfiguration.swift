@@ -33,6 +33,9 @@ public struct ServerConfiguration: Sendable {
     /// Base models: a directory of `.voice` files (from `qwen3-tts voice create`) served as voices;
     /// voices created over the API are written there.
     public var voicesDirectory: String?
+    /// Memory for cached speaker prompts (the talker state after a voice's shared prefix), in
+    /// bytes; 0 turns the cache off.
+    public var promptCacheBytes = 256 << 20
     /// Name the model is served as; nil: the checkpoint's directory or file name.
     public var modelID: String?
 
@@ -60,6 +63,7 @@ public struct ServerConfiguration: Sendable {
                   "--max-input must be in 1...\(Qwen3TTSModel.maximumTextCharacters)")
         try check(maxBodyBytes >= 1024, "--max-body must be at least 1024 bytes")
         try check(maxUploadBytes >= 1024, "--max-upload must be at least 1024 bytes")
+        try check(promptCacheBytes >= 0, "--prompt-cache must be 0 or more")
         if let apiKey { try check(!apiKey.isEmpty, "the API key is empty") }
         if let threads { try check(threads >= 1, "--threads must be at least 1") }
     }

@@ -40,6 +40,9 @@ struct SpeechRoutes: Sendable {
             "max_concurrent": scheduler.maxConcurrent, "max_queued": scheduler.maxQueued,
         ]
         if let rss = SystemMetrics.currentResidentBytes() { body["resident_bytes"] = rss }
+        if let cache = host.model?.promptCache.statistics {
+            body["prompt_cache"] = ["entries": cache.entries, "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses]
+        }
         return json(body)
     }
 

@@ -45,6 +45,35 @@ import TTSRuntime
         #expect(maxAbsoluteDifference(pieces, whole) <= 1e-5, "chunks \(sizes)")
     }
 
+    /// Priming with context frames leaves the decoder where decoding them would: the
+    /// continuation and the last context frame equal those of decoding everything in the same
+    /// two calls, to float summation order (measured 4e-8), for contexts shorter and longer than
+    /// the convolution stack's reach; a reach cut short to 2 frames is visibly wrong.
+    @Test(arguments: [1, 5, 40, 130])
+    func primingEqualsDecodingTheContext(contextFrames: Int) throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        var rng = SeededRNG(seed: UInt64(contextFrames))
+        let context = (0..<contextFrames).map { _ in (0..<16).map { _ in Int(rng.next() % 2048) } }
+        let codes = (0..<30).map { _ in (0..<16).map { _ in Int(rng.next() % 2048) } }
+        let full = model.makeStreamingDecoder()
+        let contextAudio = Array(try full.decode(context).suffix(1920))
+        let expected = try full.decode(codes)
+        let primed = model.makeStreamingDecoder()
+        let last = try primed.prime(context)
+        let continuation = try primed.decode(codes)
+        #expect(maxAbsoluteDifference(continuation, expected) <= 1e-6, "context \(model.speechDecoder.stackContextFrames)")
+        #expect(maxAbsoluteDifference(last, contextAudio) <= 1e-6)
+        #expect(primed.framesDecoded == contextFrames + 30)
+        #expect(throws: SynthesisError.self) { try primed.prime(context) }
+        #expect(model.speechDecoder.stackContextFrames < 40, "the test covers contexts beyond the stack's reach")
+        if contextFrames > 10 {
+            let short = model.speechDecoder.makeState()
+            _ = model.speechDecoder.prime(context, state: short, stackFrames: 2)
+            let wrong = model.speechDecoder.decode(codes, state: short)
+            #expect(maxAbsoluteDifference(wrong, expected) > 1e-4, "too short a reach must show")
+        }
+    }
+
     @Test func streamingMemoryStaysBounded() throws {
         let model = try Fixtures.model("tiny-cv-0b6")
         let decoder = model.makeStreamingDecoder()

@@ -7,6 +7,9 @@ Weights are random with the same informative scales as the test fixtures.
 
     python scripts/reference/make_random_checkpoint.py --size 0.6b --out /tmp/qwen3-tts-0.6b-random
     python scripts/reference/make_random_checkpoint.py --size 1.7b --out /tmp/qwen3-tts-1.7b-random
+    python scripts/reference/make_random_checkpoint.py --size 0.6b --kind base --out /tmp/qwen3-tts-0.6b-base-random
+
+Base checkpoints add the speaker encoder at its shipped shape (enc_dim = the talker width).
 
 Needs the pinned reference environment (requirements.txt) and the vocabulary derived by
 qwen_vocab.py (committed under Tests/TTSTokenizersTests/Resources/qwen).
@@ -57,7 +60,7 @@ SPEECH = {
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", choices=["0.6b", "1.7b"], required=True)
-    ap.add_argument("--kind", choices=["custom_voice", "voice_design"], default="custom_voice")
+    ap.add_argument("--kind", choices=["custom_voice", "voice_design", "base"], default="custom_voice")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     size = "0b6" if args.size == "0.6b" else "1b7"
@@ -75,6 +78,8 @@ def main():
     if args.kind != "custom_voice":
         cfg_json["talker_config"]["spk_id"] = {}
         cfg_json["talker_config"]["spk_is_dialect"] = {}
+    if args.kind == "base":
+        cfg_json["speaker_encoder_config"] = {"enc_dim": cfg_json["talker_config"]["hidden_size"], "sample_rate": 24000}
     drop = ("architectures", "model_type", "transformers_version")
     model = Qwen3TTSForConditionalGeneration(Qwen3TTSConfig(**{k: v for k, v in cfg_json.items() if k not in drop})).eval()
     fx.randomize(model, gen)
@@ -87,6 +92,7 @@ def main():
 
     st = Qwen3TTSTokenizerV2Model(Qwen3TTSTokenizerV2Config(**{k: v for k, v in SPEECH.items() if k not in drop})).eval()
     fx.randomize(st, gen)
+    fx.randomize_encoder_codebooks(st)
     fx.save_safetensors(st, os.path.join(args.out, "speech_tokenizer", "model.safetensors"), torch.float32)
     fx.write_json(os.path.join(args.out, "speech_tokenizer", "config.json"), SPEECH)
     fx.write_json(os.path.join(args.out, "speech_tokenizer", "preprocessor_config.json"), {

@@ -92,7 +92,7 @@ extension Qwen3TTSModel {
         let utterances = try utterances(request, options: options, maxCharacters: streaming.maxSegmentCharacters).parts
         let decoder = makeStreamingDecoder()
         // In-context cloning continues the reference: its frames prime the decoder, unheard.
-        if let reference = request.reference { _ = try decoder.decode(reference.codes) }
+        if let reference = request.reference { try decoder.prime(reference.codes) }
         var pending: [[Int]] = []
         var emittedFrames = 0
         var target = streaming.firstChunkFrames

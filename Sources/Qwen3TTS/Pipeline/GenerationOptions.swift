@@ -67,6 +67,8 @@ public struct GenerationOptions: Sendable, Equatable {
 public struct SynthesisTimings: Sendable, Equatable {
     public var prompt: Double = 0
     public var prefill: Double = 0
+    /// Prefill rows whose KV state came from the prompt cache instead of being computed.
+    public var cachedPrefixRows = 0
     public var talkerSteps: Double = 0
     public var codePredictor: Double = 0
     public var decoder: Double = 0

@@ -23,6 +23,10 @@ public final class Qwen3TTSModel: Sendable {
     let speechEncoder: SpeechEncoder?
     /// Worker threads for the matrix products, shared by every session of this model.
     let pool: ThreadPool
+    /// KV states of shared prompt prefixes (speaker or voice, language, instruct), reused by
+    /// later requests; `capacityBytes = 0` turns it off.
+    public let promptCache = PromptCache(capacityBytes: Qwen3TTSModel.defaultPromptCacheBytes)
+    public static let defaultPromptCacheBytes = 64 << 20
 
     public var sampleRate: Int { speechTokenizerConfiguration.outputSampleRate }
     public var samplesPerFrame: Int { speechDecoder.samplesPerFrame }
@@ -171,6 +175,7 @@ public final class Qwen3TTSModel: Sendable {
             finished = finished && part.finished
             timings.prompt += part.timings.prompt
             timings.prefill += part.timings.prefill
+            timings.cachedPrefixRows += part.timings.cachedPrefixRows
             timings.talkerSteps += part.timings.talkerSteps
             timings.codePredictor += part.timings.codePredictor
         }
@@ -182,12 +187,18 @@ public final class Qwen3TTSModel: Sendable {
     }
 
     /// Decodes `codes` as the continuation of `reference` (in-context cloning) and returns the
-    /// continuation's samples: the whole sequence is decoded and the reference's share cut from
-    /// the front with the official arithmetic, int(R / (R + T) · samples) (WRAP L628).
+    /// continuation's samples, as the official wrapper does by decoding reference + codes and
+    /// cutting int(R / (R + T) · samples) from the front (WRAP L628). The reference only primes
+    /// the decoder (SpeechDecoder.prime); when that float cut lands a sample or two off the frame
+    /// boundary, those samples come from the reference's last frame or leave the continuation.
     func decodeContinuing(_ reference: [[Int]], codes: [[Int]]) throws -> [Float] {
         guard !reference.isEmpty else { return try decode(codes: codes) }
-        let audio = try decode(codes: reference + codes)
-        let cut = Int(Double(reference.count) / Double(reference.count + codes.count) * Double(audio.count))
-        return Array(audio[min(cut, audio.count)...])
+        let decoder = makeStreamingDecoder()
+        let last = try decoder.prime(reference)
+        let audio = try decoder.decode(codes)
+        let boundary = reference.count * samplesPerFrame
+        let cut = Int(Double(reference.count) / Double(reference.count + codes.count) * Double(boundary + audio.count))
+        if cut < boundary { return Array(last.suffix(boundary - cut)) + audio }
+        return Array(audio[min(cut - boundary, audio.count)...])
     }
 }

@@ -16,6 +16,16 @@ public final class StreamingDecoder {
     /// Frames decoded so far.
     public var framesDecoded: Int { state.frames }
 
+    /// Starts the stream from frames that are not to be heard (an in-context reference): the
+    /// following `decode` calls continue them exactly, at a fraction of the cost of decoding
+    /// them. Returns the last context frame's samples. Only before the first `decode`.
+    @discardableResult
+    public func prime(_ frames: [[Int]]) throws -> [Float] {
+        try model.validateCodes(frames)
+        guard state.frames == 0 else { throw SynthesisError.invalidOption(name: "priming", reason: "must come before any decoding") }
+        return model.speechDecoder.prime(frames, state: state, pool: model.pool)
+    }
+
     /// Samples for the next frames (1920 per frame at 24 kHz).
     public func decode(_ frames: [[Int]]) throws -> [Float] {
         try model.validateCodes(frames)

@@ -49,6 +49,35 @@ final class SynthesisSession {
         }
     }
 
+    /// Runs the talker over a prompt, in two passes (shared prefix, then the rest) when the
+    /// model has a prompt cache, reusing a cached prefix state; otherwise as `prefill(_:)`.
+    /// Returns whether the prefix came from the cache.
+    @discardableResult
+    func prefill(_ prompt: Prompt) -> Bool {
+        let cache = model.promptCache
+        let p = prompt.sharedPrefixCount, n = prompt.prefillCount, d = model.talker.hidden
+        guard cache.isEnabled, p > 0, p < n else {
+            prefill(prompt.prefill)
+            return false
+        }
+        let prefix = prompt.prefill[0..<(p * d)]
+        var hit = false
+        if let state = cache.lookup(prefix) {
+            talkerCache.restore(state)
+            hit = true
+        } else {
+            var x = Array(prefix)
+            x.withUnsafeMutableBufferPointer { model.talker.stack.forward($0.baseAddress!, count: p, cache: talkerCache, scratch: talkerScratch) }
+            cache.store(prefix, talkerCache.snapshot())
+        }
+        var rest = Array(prompt.prefill[(p * d)...])
+        rest.withUnsafeMutableBufferPointer { xb in
+            model.talker.stack.forward(xb.baseAddress!, count: n - p, cache: talkerCache, scratch: talkerScratch)
+            model.talker.stack.normalize(xb.baseAddress! + (n - p - 1) * d, normed.pointer, count: 1)
+        }
+        return hit
+    }
+
     /// One talker step on an input row; leaves the post-norm hidden in `normed`.
     func step(_ row: UnsafePointer<Float>) {
         let d = model.talker.hidden
@@ -127,7 +156,7 @@ final class SynthesisSession {
         let d = model.talker.hidden
         let eos = model.configuration.talker.codecEosTokenId
         var started = clock.now
-        prefill(prompt.prefill)
+        if prefill(prompt) { timings.cachedPrefixRows += prompt.sharedPrefixCount }
         timings.prefill += (clock.now - started).seconds
         var history: [Int] = []
         var code0 = sampleCode0(history: history, options: options)

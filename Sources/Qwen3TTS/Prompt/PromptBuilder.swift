@@ -17,6 +17,10 @@ struct Prompt {
     var instructIds: [Int]?
     /// Tokens of the text to speak (without the chat wrapping).
     var textTokenCount: Int
+    /// Leading prefill rows that do not depend on the text: the instruct block, role, codec
+    /// prefix with the speaker or voice, and an in-context reference's transcript. Requests that
+    /// share them share their KV state (PromptCache).
+    var sharedPrefixCount = 0
 
     var prefillCount: Int { prefill.count / hidden }
     var trailingCount: Int { trailing.count / hidden }
@@ -148,11 +152,14 @@ struct PromptBuilder {
         }
 
         var trailing: [Float] = []
+        let shared = rows.count / d
         if let reference = request.reference {
-            trailing = try appendReference(reference, textIds: textIds, layout: request.textLayout ?? defaultLayout(),
-                                           eos: eos, pad: pad, rows: &rows)
-            return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
-                          textTokenCount: textIds.count)
+            let (icl, transcriptRows) = try appendReference(reference, textIds: textIds, layout: request.textLayout ?? defaultLayout(),
+                                                            eos: eos, pad: pad, rows: &rows)
+            var prompt = Prompt(hidden: d, prefill: rows, trailing: icl, pad: pad, inputIds: ids, instructIds: instructIds,
+                                textTokenCount: textIds.count)
+            prompt.sharedPrefixCount = shared + transcriptRows
+            return prompt
         }
         switch request.textLayout ?? defaultLayout() {
         case .streaming:
@@ -172,17 +179,20 @@ struct PromptBuilder {
             appendRow(text: eos, codec: t.codecPadId)
             appendRow(text: pad, codec: t.codecBosId)
         }
-        return Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
-                      textTokenCount: textIds.count)
+        var prompt = Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
+                            textTokenCount: textIds.count)
+        prompt.sharedPrefixCount = shared
+        return prompt
     }
 
     /// In-context cloning (spec §6.3): the text track is reference text + text + eos, the codec
     /// track is bos + the reference frames (each the sum of its 16 code embeddings). Streaming:
     /// the two tracks are added position by position over the codec length, text beyond it trails
     /// (or pad fills a shorter text track). Non-streaming: text over codec pad, then the codec
-    /// track over text pad. Appends the prefill rows and returns the trailing text rows.
+    /// track over text pad. Appends the prefill rows; returns the trailing text rows and how
+    /// many of the appended rows hold only the transcript (not the text).
     private func appendReference(_ reference: VoiceReference, textIds: [Int], layout: TextLayout,
-                                 eos: [Float], pad: [Float], rows: inout [Float]) throws -> [Float] {
+                                 eos: [Float], pad: [Float], rows: inout [Float]) throws -> (trailing: [Float], transcriptRows: Int) {
         let d = talker.hidden, t = config.talker
         let refIds = tokenizer.encode(Self.referenceText(reference.text))
         guard refIds.count >= 6 else { throw SynthesisError.invalidOption(name: "reference text", reason: "has no tokens") }
@@ -201,6 +211,7 @@ struct PromptBuilder {
             }
         }
         let textCount = tokens.count + 1, codecCount = reference.codes.count + 1
+        let transcript = refIds.count - 5
         switch layout {
         case .nonStreaming:
             for i in 0..<textCount {
@@ -209,13 +220,13 @@ struct PromptBuilder {
                 rows += row
             }
             for j in 0..<codecCount { rows += zip(codec[(j * d)..<((j + 1) * d)], pad).map { $0 + $1 } }
-            return []
+            return ([], transcript)
         case .streaming:
             for j in 0..<codecCount {
                 let textRow = j < textCount ? text[(j * d)..<((j + 1) * d)] : pad[...]
                 rows += zip(codec[(j * d)..<((j + 1) * d)], textRow).map { $0 + $1 }
             }
-            return textCount > codecCount ? Array(text[(codecCount * d)...]) : []
+            return (textCount > codecCount ? Array(text[(codecCount * d)...]) : [], min(transcript, codecCount))
         }
     }
 }

@@ -80,12 +80,65 @@ struct SpeechDecoder: Sendable {
                 observe: ((String, [Float], Int) -> Void)? = nil) -> [Float] {
         let t = frames.count
         guard t > 0 else { return [] }
-        let c = config
+        let x = front(frames, state: st, pool: pool, observe: observe)
+        let audio = stack(x, frames: t, state: st, pool: pool, observe: observe)
+        st.frames += t
+        return audio
+    }
+
+    /// Frames of context the layers after the transformer look back over (their receptive
+    /// field, rounded up, plus one): beyond it, their state no longer depends on older frames.
+    var stackContextFrames: Int {
+        var frames = 0.0
+        var rate = 1  // samples per frame at the current stage
+        for (up, block) in upsamplers {
+            frames += Double(up.kernelSize - up.stride > 0 ? 1 : 0) / Double(rate)
+            rate *= up.stride
+            frames += Double(block.depthwise.history) / Double(rate)
+        }
+        frames += Double(inputConv.history) / Double(rate)
+        for block in blocks {
+            frames += 1 / Double(rate)  // the transposed conv's previous input
+            rate *= block.upsample.stride
+            frames += Double(block.units.reduce(0) { $0 + $1.conv1.history + $1.conv2.history }) / Double(rate)
+        }
+        frames += Double(outputConv.history) / Double(rate)
+        return Int(frames.rounded(.up)) + 1
+    }
+
+    /// Starts a stream from `frames` of context that are not to be heard (in-context cloning's
+    /// reference): the RVQ, pre-conv and transformer run over all of them (the transformer's
+    /// state reaches far back), the convolution stack only over the last `stackContextFrames`,
+    /// which leaves every convolution holding what decoding all of them would have left (up to
+    /// float summation order, as for any chunking of a stream). Returns the samples of the last
+    /// frame. `stackFrames` overrides the reach (tests show a shorter one is not enough).
+    func prime(_ frames: [[Int]], state st: SpeechDecoderState, pool: ThreadPool? = nil, stackFrames: Int? = nil) -> [Float] {
+        precondition(st.frames == 0, "priming starts a stream")
+        let t = frames.count
+        guard t > 0 else { return [] }
+        let x = front(frames, state: st, pool: pool, observe: nil)
+        let keep = min(t, stackFrames ?? stackContextFrames), width = config.latentDim
+        let audio = stack(Array(x[((t - keep) * width)...]), frames: keep, state: st, pool: pool, observe: nil)
+        st.frames += t
+        return Array(audio.suffix(samplesPerFrame))
+    }
+
+    /// Codes -> split RVQ -> pre-conv -> transformer: [t][latent] at the frame rate.
+    private func front(_ frames: [[Int]], state st: SpeechDecoderState, pool: ThreadPool?,
+                       observe: ((String, [Float], Int) -> Void)?) -> [Float] {
+        let t = frames.count, c = config
         var x = quantize(frames, pool: pool)
         observe?("quantized", x, c.codebookDim)
         x = preConv.stream(x, frames: t, tail: &st.preConv, pool: pool)
         observe?("pre_conv", x, c.latentDim)
-        x = runTransformer(x, frames: t, state: st, pool: pool)
+        return runTransformer(x, frames: t, state: st, pool: pool)
+    }
+
+    /// The upsamplers and the SnakeBeta conv decoder: [t][latent] -> t * samplesPerFrame samples.
+    private func stack(_ input: [Float], frames t: Int, state st: SpeechDecoderState, pool: ThreadPool?,
+                       observe: ((String, [Float], Int) -> Void)?) -> [Float] {
+        let c = config
+        var x = input
         var frameCount = t
         for (i, (up, block)) in upsamplers.enumerated() {
             x = up.stream(x, frames: frameCount, previous: &st.upsample[i], pool: pool)
@@ -111,7 +164,6 @@ struct SpeechDecoder: Sendable {
         x = finalSnake(x, frames: frameCount, pool: pool)
         x = outputConv.stream(x, frames: frameCount, tail: &st.outputConv, pool: pool)
         for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
-        st.frames += t
         precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")
         return x
     }

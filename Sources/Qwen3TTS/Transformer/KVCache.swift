@@ -60,3 +60,35 @@ public final class KVCache {
         count = position - firstPosition
     }
 }
+
+/// A copy of a cache's first positions, to start later sequences from.
+struct KVSnapshot: Sendable {
+    let count: Int
+    let keys: [[Float]]
+    let values: [[Float]]
+
+    var byteCount: Int { keys.reduce(0) { $0 + $1.count * 4 } * 2 }
+}
+
+extension KVCache {
+    /// Every stored position (the cache must start at position 0).
+    func snapshot() -> KVSnapshot {
+        precondition(firstPosition == 0, "a snapshot starts at position 0")
+        let n = count * width
+        return KVSnapshot(count: count,
+                          keys: (0..<layerCount).map { Array(UnsafeBufferPointer(start: keys(layer: $0), count: n)) },
+                          values: (0..<layerCount).map { Array(UnsafeBufferPointer(start: values(layer: $0), count: n)) })
+    }
+
+    /// Replaces the contents with `snapshot`'s positions.
+    func restore(_ snapshot: KVSnapshot) {
+        precondition(snapshot.keys.count == layerCount, "snapshot of another stack")
+        reset()
+        reserve(extra: snapshot.count)
+        for l in 0..<layerCount {
+            snapshot.keys[l].withUnsafeBufferPointer { keys(layer: l).update(from: $0.baseAddress!, count: $0.count) }
+            snapshot.values[l].withUnsafeBufferPointer { values(layer: l).update(from: $0.baseAddress!, count: $0.count) }
+        }
+        advance(by: snapshot.count)
+    }
+}

@@ -1,0 +1,76 @@
+// Cached speaker prompts: a request whose shared prefix comes from the cache gives exactly the
+// codes and audio of one that computes it, and of a model without a cache.
+import Foundation
+import Testing
+@testable import Qwen3TTS
+
+@Suite(.serialized) struct PromptCacheTests {
+    /// The prefix is everything before the text: role + codec prefix (+ speaker / voice), plus an
+    /// in-context transcript.
+    @Test func sharedPrefixesStopWhereTheTextStarts() throws {
+        let base = try Fixtures.model("tiny-base-0b6")
+        for name in ["base-xvec-english-stream", "base-xvec-auto", "base-icl-english-stream", "base-icl-short-stream", "base-icl-chinese-nonstream"] {
+            let c = try Fixtures.loadCase(name)
+            let prompt = try base.promptBuilder.build(c.request)
+            let common = 3 + (c.language == "auto" ? 6 : 7) - 1  // role + codec sequence (with the x-vector) less bos
+            let transcript = (c.referenceIds?.count ?? 5) - 5
+            #expect(prompt.sharedPrefixCount == common + transcript, "\(name)")
+            // Another text keeps the prefix rows, bit for bit.
+            var other = c.request
+            other.text = "Completely different words."
+            let p2 = try base.promptBuilder.build(other)
+            let n = prompt.sharedPrefixCount * prompt.hidden
+            #expect(p2.sharedPrefixCount == prompt.sharedPrefixCount)
+            #expect(Array(p2.prefill[0..<n]) == Array(prompt.prefill[0..<n]))
+            #expect(p2.prefill.count > n && prompt.prefill.count > n)
+        }
+    }
+
+    @Test func cachedPrefixesGiveIdenticalCodesAndAudio() throws {
+        let model = try Fixtures.model("tiny-base-0b6")
+        let saved = model.promptCache.capacityBytes
+        defer { model.promptCache.capacityBytes = saved }
+        for name in ["base-xvec-english-stream", "base-icl-english-stream", "base-icl-chinese-nonstream"] {
+            let c = try Fixtures.loadCase(name)
+            var sampled = c.greedyOptions
+            sampled.greedy = false
+            sampled.seed = 11
+            for options in [c.greedyOptions, sampled] {
+                model.promptCache.capacityBytes = 0
+                let uncached = try model.synthesize(c.request, options: options)
+                model.promptCache.capacityBytes = 64 << 20
+                model.promptCache.removeAll()
+                let before = model.promptCache.statistics
+                let cold = try model.synthesize(c.request, options: options)
+                let warm = try model.synthesize(c.request, options: options)
+                let after = model.promptCache.statistics
+                #expect(after.misses == before.misses + 1 && after.hits == before.hits + 1, "\(name)")
+                #expect(cold.timings.cachedPrefixRows == 0 && warm.timings.cachedPrefixRows > 0)
+                #expect(warm.codes == cold.codes && warm.audio == cold.audio, "\(name): cached must equal computed, bit for bit")
+                #expect(cold.codes == uncached.codes, "\(name): the two-pass prefill gives the one-pass codes")
+                if options.greedy { #expect(warm.codes == c.codes, "\(name): official codes") }
+            }
+        }
+    }
+
+    @Test func theCacheStaysWithinItsBudget() throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        let saved = model.promptCache.capacityBytes
+        defer { model.promptCache.capacityBytes = saved }
+        model.promptCache.removeAll()
+        model.promptCache.capacityBytes = 64 << 20
+        var options = GenerationOptions()
+        options.greedy = true
+        options.maxFrames = 2
+        for speaker in ["ryan", "vivian", "serena"] {
+            _ = try model.generateCodes(SynthesisRequest(text: "Hello there.", language: "english", speaker: speaker), options: options)
+        }
+        let three = model.promptCache.statistics
+        #expect(three.entries == 3)
+        let perEntry = three.bytes / 3
+        model.promptCache.capacityBytes = 2 * perEntry + perEntry / 2
+        #expect(model.promptCache.statistics.entries == 2, "the least recently used entry goes first")
+        _ = try model.generateCodes(SynthesisRequest(text: "Again.", language: "english", speaker: "serena"), options: options)
+        #expect(model.promptCache.statistics.hits == three.hits + 1, "the newest entries stay")
+    }
+}
