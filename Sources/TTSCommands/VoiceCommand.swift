@@ -53,9 +53,11 @@ struct VoiceCreate: ParsableCommand {
     func run() throws {
         let m = try CommandSupport.loadModel(model)
         let voiceName = name ?? ((output as NSString).lastPathComponent as NSString).deletingPathExtension
+        let start = ContinuousClock.now
         let voice = try CommandSupport.cloneVoice(m, audio: audio, name: voiceName, transcript: text, appendSilence: appendSilence)
+        let seconds = (ContinuousClock.now - start).seconds
         try CommandSupport.write(voice.encoded(), to: output)
         let how = voice.reference.map { "in context, \($0.codes.count) reference frames" } ?? "x-vector only"
-        FileHandle.standardError.write(Data("voice \"\(voiceName)\" (\(how)) from \(String(format: "%.1f", voice.referenceSeconds)) s of audio -> \(output)\n".utf8))
+        FileHandle.standardError.write(Data("voice \"\(voiceName)\" (\(how)) from \(String(format: "%.1f", voice.referenceSeconds)) s of audio in \(String(format: "%.2f", seconds)) s -> \(output)\n".utf8))
     }
 }

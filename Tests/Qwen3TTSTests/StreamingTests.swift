@@ -65,6 +65,12 @@ import TTSRuntime
         #expect(maxAbsoluteDifference(last, contextAudio) <= 1e-6)
         #expect(primed.framesDecoded == contextFrames + 30)
         #expect(throws: SynthesisError.self) { try primed.prime(context) }
+        // A second stream with the same context starts from the cached primed state: bit for bit.
+        let hitsBefore = model.primedDecoders.statistics.hits
+        let again = model.makeStreamingDecoder()
+        #expect(try again.prime(context) == last)
+        #expect(try again.decode(codes) == continuation)
+        #expect(model.primedDecoders.statistics.hits == hitsBefore + 1)
         #expect(model.speechDecoder.stackContextFrames < 40, "the test covers contexts beyond the stack's reach")
         if contextFrames > 10 {
             let short = model.speechDecoder.makeState()

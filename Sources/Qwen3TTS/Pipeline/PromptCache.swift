@@ -1,98 +1,41 @@
 // Cached speaker prompts: the talker's KV state after a prompt's shared prefix (instruct block,
 // role, codec prefix with the speaker or cloned voice, an in-context reference's transcript),
 // kept in memory and reused by every later request with the same prefix.
-import Synchronization
 
 /// A least-recently-used map from prefix rows to the talker KV state they produce, bounded in
-/// bytes. Entries are keyed by the exact rows (hashed, then compared), so a hit is always the
-/// state of the same input. Safe to share between sessions.
+/// bytes. Entries are keyed by the exact rows (bit patterns), so a hit is always the state of the
+/// same input. Safe to share between sessions.
 ///
 /// Exactness: with a cache (capacity > 0) every prompt is prefilled as two passes, the shared
 /// prefix and then the rest, whether or not the prefix is cached; a hit only skips the first
 /// pass, so a cached request computes exactly what an uncached one does, bit for bit.
 public final class PromptCache: Sendable {
-    public struct Statistics: Sendable, Equatable {
-        public var entries = 0
-        public var bytes = 0
-        public var hits = 0
-        public var misses = 0
+    /// Prefix rows compared by bit pattern.
+    struct Rows: Hashable, Sendable {
+        let bits: [UInt32]
+        init(_ rows: ArraySlice<Float>) { bits = rows.map(\.bitPattern) }
     }
 
-    private struct Entry {
-        let rows: [Float]
-        let snapshot: KVSnapshot
-        var lastUse: UInt64
-        var bytes: Int { snapshot.byteCount + rows.count * 4 }
-    }
-
-    private struct State {
-        var capacity: Int
-        var entries: [UInt64: [Entry]] = [:]
-        var clock: UInt64 = 0
-        var stats = Statistics()
-    }
-
-    private let state: Mutex<State>
+    private let store: ByteBoundedCache<Rows, KVSnapshot>
 
     /// `capacityBytes` 0 disables caching (and the two-pass prefill).
-    public init(capacityBytes: Int) { state = Mutex(State(capacity: max(0, capacityBytes))) }
+    public init(capacityBytes: Int) { store = ByteBoundedCache(capacityBytes: capacityBytes) }
 
     public var capacityBytes: Int {
-        get { state.withLock { $0.capacity } }
-        set { state.withLock { s in s.capacity = max(0, newValue); Self.evict(&s) } }
+        get { store.capacityBytes }
+        set { store.capacityBytes = newValue }
     }
 
-    public var statistics: Statistics { state.withLock { $0.stats } }
-
+    public var statistics: CacheStatistics { store.statistics }
     public var isEnabled: Bool { capacityBytes > 0 }
 
     /// Forgets every entry (statistics are kept).
-    public func removeAll() { state.withLock { s in s.entries = [:]; s.stats.entries = 0; s.stats.bytes = 0 } }
+    public func removeAll() { store.removeAll() }
 
-    func lookup(_ rows: ArraySlice<Float>) -> KVSnapshot? {
-        let key = Self.hash(rows)
-        return state.withLock { s in
-            s.clock += 1
-            if let i = s.entries[key]?.firstIndex(where: { $0.rows.elementsEqual(rows) }) {
-                s.entries[key]![i].lastUse = s.clock
-                s.stats.hits += 1
-                return s.entries[key]![i].snapshot
-            }
-            s.stats.misses += 1
-            return nil
-        }
-    }
+    func lookup(_ rows: ArraySlice<Float>) -> KVSnapshot? { store.value(for: Rows(rows)) }
 
     func store(_ rows: ArraySlice<Float>, _ snapshot: KVSnapshot) {
-        let key = Self.hash(rows)
-        state.withLock { s in
-            s.clock += 1
-            let entry = Entry(rows: Array(rows), snapshot: snapshot, lastUse: s.clock)
-            guard entry.bytes <= s.capacity else { return }
-            if s.entries[key]?.contains(where: { $0.rows.elementsEqual(rows) }) == true { return }
-            s.entries[key, default: []].append(entry)
-            s.stats.entries += 1
-            s.stats.bytes += entry.bytes
-            Self.evict(&s)
-        }
-    }
-
-    private static func evict(_ s: inout State) {
-        while s.stats.bytes > s.capacity {
-            guard let (key, index) = s.entries.flatMap({ k, list in list.indices.map { (k, $0) } })
-                .min(by: { s.entries[$0.0]![$0.1].lastUse < s.entries[$1.0]![$1.1].lastUse }) else { break }
-            let removed = s.entries[key]!.remove(at: index)
-            if s.entries[key]!.isEmpty { s.entries[key] = nil }
-            s.stats.entries -= 1
-            s.stats.bytes -= removed.bytes
-        }
-    }
-
-    /// FNV-1a over the rows' bit patterns.
-    private static func hash(_ rows: ArraySlice<Float>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in rows { h = (h ^ UInt64(v.bitPattern)) &* 0x0000_0100_0000_01B3 }
-        return h
+        store.insert(snapshot, for: Rows(rows), bytes: snapshot.byteCount + rows.count * 4)
     }
 }
 

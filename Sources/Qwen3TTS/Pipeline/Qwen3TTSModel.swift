@@ -27,6 +27,8 @@ public final class Qwen3TTSModel: Sendable {
     /// later requests; `capacityBytes = 0` turns it off.
     public let promptCache = PromptCache(capacityBytes: Qwen3TTSModel.defaultPromptCacheBytes)
     public static let defaultPromptCacheBytes = 64 << 20
+    /// Decoder states primed with in-context references (a few MB each), by reference codes.
+    let primedDecoders = ByteBoundedCache<[[Int]], FrozenDecoderState>(capacityBytes: 64 << 20)
 
     public var sampleRate: Int { speechTokenizerConfiguration.outputSampleRate }
     public var samplesPerFrame: Int { speechDecoder.samplesPerFrame }

@@ -6,7 +6,7 @@
 /// Owned by one stream; not shared between threads.
 public final class StreamingDecoder {
     public let model: Qwen3TTSModel
-    let state: SpeechDecoderState
+    private(set) var state: SpeechDecoderState
 
     init(model: Qwen3TTSModel) {
         self.model = model
@@ -17,13 +17,22 @@ public final class StreamingDecoder {
     public var framesDecoded: Int { state.frames }
 
     /// Starts the stream from frames that are not to be heard (an in-context reference): the
-    /// following `decode` calls continue them exactly, at a fraction of the cost of decoding
-    /// them. Returns the last context frame's samples. Only before the first `decode`.
+    /// following `decode` calls continue them (SpeechDecoder.prime), at a fraction of the cost
+    /// of decoding them; a primed state is kept in the model's cache, so a voice used again
+    /// starts at once from a copy. Returns the last context frame's samples. Only before the
+    /// first `decode`.
     @discardableResult
     public func prime(_ frames: [[Int]]) throws -> [Float] {
         try model.validateCodes(frames)
         guard state.frames == 0 else { throw SynthesisError.invalidOption(name: "priming", reason: "must come before any decoding") }
-        return model.speechDecoder.prime(frames, state: state, pool: model.pool)
+        let cache = model.primedDecoders
+        if let frozen = cache.value(for: frames) {
+            state = frozen.state.copy()
+            return frozen.lastFrame
+        }
+        let last = model.speechDecoder.prime(frames, state: state, pool: model.pool)
+        cache.insert(FrozenDecoderState(state.copy(), lastFrame: last), for: frames, bytes: state.byteCount + frames.count * 16 * 8)
+        return last
     }
 
     /// Samples for the next frames (1920 per frame at 24 kHz).

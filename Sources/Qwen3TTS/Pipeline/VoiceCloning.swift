@@ -18,7 +18,7 @@ extension Qwen3TTSModel {
         let mel = MelSpectrogram.speakerEncoder
         let samples = Resampler.resample(checked.samples, from: checked.sampleRate, to: mel.sampleRate)
         let (values, frames) = mel(samples)
-        return try encoder.run(mel: values, frames: frames).xvector
+        return try encoder.run(mel: values, frames: frames, pool: pool).xvector
     }
 
     /// The reference codes of `audio` (any sample rate; resampled to 24 kHz): ceil(samples / 1920)

@@ -162,18 +162,3 @@ extension SynthesisRequest {
         reference = voice.reference
     }
 }
-
-extension SpeakerEncoder {
-    /// FNV-1a (64-bit) over the final projection's weights and bias, in hex.
-    static func fingerprint(_ fc: ReflectConv1d) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for v in fc.taps + fc.bias {
-            var bits = v.bitPattern
-            for _ in 0..<4 {
-                h = (h ^ UInt64(bits & 0xFF)) &* 0x0000_0100_0000_01B3
-                bits >>= 8
-            }
-        }
-        return String(h, radix: 16)
-    }
-}

@@ -48,44 +48,51 @@ public struct SpeakerEncoderConfiguration: Codable, Sendable, Equatable {
     }
 }
 
-/// A Conv1d with "same" reflect padding, on time-major signals [T][C].
+/// A Conv1d with "same" reflect padding, on time-major signals [T][C]: the input is padded by
+/// reflection and run through the causal convolution GEMM (as many output rows as input rows).
 struct ReflectConv1d: Sendable {
     let inChannels: Int, outChannels: Int, kernel: Int, dilation: Int
-    /// [kernel][out][in]
-    let taps: [Float]
-    let bias: [Float]
+    let conv: CausalConv1d
+    /// FNV-1a (64-bit) over the weights in [kernel][out][in] order, then the bias: what voice
+    /// files record of the final projection (SpeakerEncoder.fingerprint).
+    let fingerprint: UInt64
 
     init(_ store: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel k: Int, dilation d: Int) throws {
         let w = try store.floats("\(prefix).weight", shape: [cout, cin, k])
-        var taps = [Float](repeating: 0, count: k * cout * cin)
-        for o in 0..<cout { for i in 0..<cin { for j in 0..<k { taps[(j * cout + o) * cin + i] = w[(o * cin + i) * k + j] } } }
-        self.taps = taps
-        bias = try store.floats("\(prefix).bias", shape: [cout])
+        let bias = try store.floats("\(prefix).bias", shape: [cout])
+        conv = CausalConv1d(weight: w, bias: bias, inChannels: cin, outChannels: cout, kernelSize: k, dilation: d)
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ v: Float) {
+            var bits = v.bitPattern
+            for _ in 0..<4 {
+                h = (h ^ UInt64(bits & 0xFF)) &* 0x0000_0100_0000_01B3
+                bits >>= 8
+            }
+        }
+        for j in 0..<k { for o in 0..<cout { for i in 0..<cin { mix(w[(o * cin + i) * k + j]) } } }
+        for b in bias { mix(b) }
+        fingerprint = h
         (inChannels, outChannels, kernel, dilation) = (cin, cout, k, d)
     }
 
     var padding: Int { dilation * (kernel - 1) }
 
-    func callAsFunction(_ x: [Float], frames t: Int) -> [Float] {
-        let left = padding / 2
-        var y = [Float](repeating: 0, count: t * outChannels)
-        taps.withUnsafeBufferPointer { w in x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { ys in
-            for f in 0..<t {
-                let out = ys.baseAddress! + f * outChannels
-                for o in 0..<outChannels { out[o] = bias[o] }
-                for j in 0..<kernel {
-                    var s = f + j * dilation - left
+    func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool? = nil) -> [Float] {
+        let left = padding / 2, cin = inChannels
+        var padded = [Float](repeating: 0, count: (t + padding) * cin)
+        x.withUnsafeBufferPointer { xs in
+            padded.withUnsafeMutableBufferPointer { ps in
+                for r in 0..<(t + padding) {
+                    var s = r - left
                     if s < 0 { s = -s } else if s >= t { s = 2 * (t - 1) - s }
-                    let row = xs.baseAddress! + s * inChannels
-                    for o in 0..<outChannels {
-                        let wr = w.baseAddress! + (j * outChannels + o) * inChannels
-                        var acc: Float = 0
-                        for i in 0..<inChannels { acc += wr[i] * row[i] }
-                        out[o] += acc
-                    }
+                    (ps.baseAddress! + r * cin).update(from: xs.baseAddress! + s * cin, count: cin)
                 }
             }
-        } } }
+        }
+        var y = [Float](repeating: 0, count: t * outChannels)
+        padded.withUnsafeBufferPointer { p in
+            y.withUnsafeMutableBufferPointer { conv.apply(context: p.baseAddress!, frames: t, into: $0.baseAddress!, pool: pool) }
+        }
         return y
     }
 }
@@ -96,7 +103,7 @@ struct TDNNBlock: Sendable {
     init(_ store: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, dilation: Int) throws {
         conv = try ReflectConv1d(store, "\(prefix).conv", in: cin, out: cout, kernel: kernel, dilation: dilation)
     }
-    func callAsFunction(_ x: [Float], frames t: Int) -> [Float] { conv(x, frames: t).map { max($0, 0) } }
+    func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] { conv(x, frames: t, pool: pool).map { max($0, 0) } }
 }
 
 /// Columns [lo, lo + n) of a [T][C] signal.
@@ -123,8 +130,8 @@ struct SERes2NetBlock: Sendable {
         (channels, self.scale) = (c, scale)
     }
 
-    func callAsFunction(_ x: [Float], frames t: Int) -> [Float] {
-        let h = tdnn1(x, frames: t)
+    func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
+        let h = tdnn1(x, frames: t, pool: pool)
         let width = channels / scale
         var mixed = [Float](repeating: 0, count: t * channels)
         var previous: [Float] = []
@@ -132,12 +139,12 @@ struct SERes2NetBlock: Sendable {
             var part = columns(h, frames: t, channels: channels, from: s * width, count: width)
             if s >= 1 {
                 if s >= 2 { for i in 0..<part.count { part[i] += previous[i] } }
-                part = res2net[s - 1](part, frames: t)
+                part = res2net[s - 1](part, frames: t, pool: pool)
             }
             for f in 0..<t { for i in 0..<width { mixed[f * channels + s * width + i] = part[f * width + i] } }
             previous = part
         }
-        var y = tdnn2(mixed, frames: t)
+        var y = tdnn2(mixed, frames: t, pool: pool)
         // Squeeze-excitation: channel means -> 1x1 + ReLU -> 1x1 + sigmoid -> channel gains.
         var mean = [Float](repeating: 0, count: channels)
         for f in 0..<t { for c in 0..<channels { mean[c] += y[f * channels + c] } }
@@ -173,7 +180,7 @@ public struct SpeakerEncoder: Sendable {
         aspTDNN = try TDNNBlock(store, "\(prefix)asp.tdnn", in: 3 * last, out: c.attentionChannels, kernel: 1, dilation: 1)
         aspConv = try ReflectConv1d(store, "\(prefix)asp.conv", in: c.attentionChannels, out: last, kernel: 1, dilation: 1)
         fc = try ReflectConv1d(store, "\(prefix)fc", in: 2 * last, out: c.encDim, kernel: 1, dilation: 1)
-        fingerprint = Self.fingerprint(fc)
+        fingerprint = String(fc.fingerprint, radix: 16)
     }
 
     /// The smallest number of mel frames the reflect padding allows.
@@ -183,13 +190,13 @@ public struct SpeakerEncoder: Sendable {
     }
 
     /// Each block's output [T][C] (for tests), then the x-vector.
-    public func run(mel: [Float], frames t: Int) throws -> (blocks: [[Float]], xvector: [Float]) {
+    public func run(mel: [Float], frames t: Int, pool: ThreadPool? = nil) throws -> (blocks: [[Float]], xvector: [Float]) {
         guard t >= minimumFrames else {
             throw SynthesisError.invalidOption(name: "reference audio", reason: "is too short: \(t) mel frames, at least \(minimumFrames) needed")
         }
         precondition(mel.count == t * configuration.melDim, "mel frames do not match the mel width")
-        var outputs = [first(mel, frames: t)]
-        for b in blocks { outputs.append(b(outputs.last!, frames: t)) }
+        var outputs = [first(mel, frames: t, pool: pool)]
+        for b in blocks { outputs.append(b(outputs.last!, frames: t, pool: pool)) }
         // Multi-layer aggregation of the SE-Res2Net outputs.
         let last = configuration.channels.last!
         var cat = [Float](repeating: 0, count: t * last)
@@ -199,14 +206,14 @@ public struct SpeakerEncoder: Sendable {
             for f in 0..<t { for i in 0..<c { cat[f * last + offset + i] = o[f * c + i] } }
             offset += c
         }
-        let h = mfa(cat, frames: t)
-        let pooled = attentiveStatistics(h, frames: t, channels: last)
+        let h = mfa(cat, frames: t, pool: pool)
+        let pooled = attentiveStatistics(h, frames: t, channels: last, pool: pool)
         return (outputs, fc(pooled, frames: 1))
     }
 
     /// Mean and standard deviation over time weighted by a per-channel softmax attention whose
     /// input is each frame beside the utterance's plain mean and deviation.
-    func attentiveStatistics(_ x: [Float], frames t: Int, channels c: Int) -> [Float] {
+    func attentiveStatistics(_ x: [Float], frames t: Int, channels c: Int, pool: ThreadPool?) -> [Float] {
         func stats(_ weight: (Int, Int) -> Float) -> (mean: [Float], std: [Float]) {
             var mean = [Float](repeating: 0, count: c), std = [Float](repeating: 0, count: c)
             for f in 0..<t { for i in 0..<c { mean[i] += weight(f, i) * x[f * c + i] } }
@@ -222,7 +229,7 @@ public struct SpeakerEncoder: Sendable {
                 context[f * 3 * c + 2 * c + i] = global.std[i]
             }
         }
-        var scores = aspConv(aspTDNN(context, frames: t).map { tanh($0) }, frames: t)
+        var scores = aspConv(aspTDNN(context, frames: t, pool: pool).map { tanh($0) }, frames: t, pool: pool)
         for i in 0..<c {  // softmax over time, per channel
             var m = -Float.infinity
             for f in 0..<t { m = max(m, scores[f * c + i]) }

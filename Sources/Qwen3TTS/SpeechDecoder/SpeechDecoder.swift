@@ -266,4 +266,37 @@ final class SpeechDecoderState {
         residual = d.blocks.map { $0.units.map { $0.conv1.initialTail() } }
         outputConv = d.outputConv.initialTail()
     }
+
+    private init(copying o: SpeechDecoderState) {
+        preConv = o.preConv
+        cache = o.cache.copy()
+        upsample = o.upsample
+        convNeXt = o.convNeXt
+        inputConv = o.inputConv
+        blockUpsample = o.blockUpsample
+        residual = o.residual
+        outputConv = o.outputConv
+        frames = o.frames
+    }
+
+    /// An independent copy (the arrays are values; the KV cache is duplicated).
+    func copy() -> SpeechDecoderState { SpeechDecoderState(copying: self) }
+
+    /// Bytes held, roughly (for cache budgets).
+    var byteCount: Int {
+        let tails = preConv.count + upsample.joined().count + convNeXt.joined().count + inputConv.count
+            + blockUpsample.joined().count + residual.joined().joined().count + outputConv.count
+        return (tails + 2 * cache.layerCount * cache.count * cache.width) * 4
+    }
+}
+
+/// A primed decoder state kept for reuse; never mutated (sessions take copies).
+final class FrozenDecoderState: @unchecked Sendable {
+    let state: SpeechDecoderState
+    /// The last context frame's samples.
+    let lastFrame: [Float]
+    init(_ state: SpeechDecoderState, lastFrame: [Float]) {
+        self.state = state
+        self.lastFrame = lastFrame
+    }
 }

@@ -54,6 +54,18 @@ public final class KVCache {
         count = n
     }
 
+    /// An independent copy of every stored position.
+    func copy() -> KVCache {
+        let c = KVCache(layers: layerCount, width: width, capacity: max(count, 1))
+        for l in 0..<layerCount {
+            c.keys[l].pointer.update(from: keys[l].pointer, count: count * width)
+            c.values[l].pointer.update(from: values[l].pointer, count: count * width)
+        }
+        c.count = count
+        c.firstPosition = firstPosition
+        return c
+    }
+
     /// Drops positions from `position` on.
     public func truncate(to position: Int) {
         precondition(position >= firstPosition && position <= nextPosition, "truncate position out of range")
