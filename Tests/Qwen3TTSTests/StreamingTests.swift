@@ -49,7 +49,7 @@ import TTSRuntime
     /// continuation and the last context frame equal those of decoding everything in the same
     /// two calls, to float summation order (measured 4e-8), for contexts shorter and longer than
     /// the convolution stack's reach; a reach cut short to 2 frames is visibly wrong.
-    @Test(arguments: [1, 5, 40, 130])
+    @Test(.serialized, arguments: [1, 5, 40, 130])
     func primingEqualsDecodingTheContext(contextFrames: Int) throws {
         let model = try Fixtures.model("tiny-cv-0b6")
         var rng = SeededRNG(seed: UInt64(contextFrames))
