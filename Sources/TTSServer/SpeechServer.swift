@@ -90,6 +90,7 @@ public final class SpeechServer: Sendable {
     private func application(_ routes: SpeechRoutes, address: BindAddress, describe: @escaping @Sendable (any Channel) -> String) -> some Service {
         Application(
             router: routes.router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: address, serverName: "qwen3-tts"),
             onServerRunning: { channel in
                 let where_ = describe(channel)

@@ -3,6 +3,7 @@
 // test and a SIGTERM.
 import Foundation
 import Synchronization
+import TTSRuntime
 import TTSServer
 import XCTest
 
@@ -86,6 +87,47 @@ final class DaemonEndToEndTests: XCTestCase {
 
         XCTAssertEqual(daemon.terminate(), 0, daemon.log.text)
         XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "the socket file is removed at shutdown")
+    }
+
+    /// Voices over HTTP with curl: a 1.1 MB upload (curl asks `Expect: 100-continue` and gets it),
+    /// speech in the new in-context voice equal to `synthesize --voice` on the saved file, delete.
+    func testVoicesUploadedWithCurl() throws {
+        let dir = try CLI.temporaryDirectory()
+        let voices = dir + "/voices"
+        try FileManager.default.createDirectory(atPath: voices, withIntermediateDirectories: true)
+        let base = CLI.checkpoint("tiny-base-0b6")
+        var samples = [Float](repeating: 0, count: 12 * 24000)
+        for i in samples.indices {
+            let t = Double(i)
+            samples[i] = Float(0.3 * sin(t * 0.031) * (0.7 + 0.3 * sin(t * 0.0007)))
+        }
+        try WAV.encode(samples, sampleRate: 24000, encoding: .float32).write(to: URL(fileURLWithPath: dir + "/ref.wav"))
+        let daemon = try Daemon.start(["--model", base, "--voices", voices])
+        defer { _ = daemon.terminate() }
+        let curl = which("curl")
+        try requireTool(curl != nil, "curl")
+        let upload = try run(curl!, ["-sS", "-v", "--fail-with-body", "-F", "name=Nova", "-F", "audio=@\(dir)/ref.wav",
+                                     "-F", "text=A slow, steady hum.", daemon.tcp + "/v1/audio/voices"])
+        XCTAssertEqual(upload.status, 0, upload.stderr)
+        XCTAssertTrue(upload.stderr.contains("100 Continue"), "the server answers Expect: 100-continue")
+        let created = try JSONSerialization.jsonObject(with: upload.stdout) as? [String: Any]
+        XCTAssertEqual(created?["mode"] as? String, "icl")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: voices + "/Nova.voice"))
+
+        let request = #"{"model":"tts-1","input":"Speaking in the uploaded voice.","voice":"nova","language":"english","seed":3,"max_frames":20}"#
+        let speech = try run(curl!, ["-sS", "--fail-with-body", "-o", dir + "/nova.wav", daemon.tcp + "/v1/audio/speech",
+                                     "-H", "Content-Type: application/json", "-d", request])
+        XCTAssertEqual(speech.status, 0, speech.stderr)
+        let reference = try CLI.run(["synthesize", "--model", base, "--voice", voices + "/Nova.voice", "--text", "Speaking in the uploaded voice.",
+                                     "--language", "english", "--seed", "3", "--max-frames", "20", "--stream", "-o", dir + "/ref_nova.wav"])
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        XCTAssertEqual(pcm16(try Data(contentsOf: URL(fileURLWithPath: dir + "/nova.wav"))),
+                       pcm16(try Data(contentsOf: URL(fileURLWithPath: dir + "/ref_nova.wav"))), "daemon and CLI speak the voice alike")
+
+        let delete = try run(curl!, ["-sS", "--fail-with-body", "-X", "DELETE", daemon.tcp + "/v1/audio/voices/Nova"])
+        XCTAssertEqual(delete.status, 0, delete.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: voices + "/Nova.voice"))
+        XCTAssertEqual(daemon.terminate(), 0, daemon.log.text)
     }
 
     /// 50 requests from 8 concurrent clients against 2 slots and a queue of 4: every request is
