@@ -5,6 +5,12 @@ import Testing
 @testable import Qwen3TTS
 
 @Suite(.serialized) struct PromptCacheTests {
+    /// A model of its own: these tests clear and resize its cache and count its hits, which the
+    /// other suites' requests on the shared fixture models would disturb.
+    static func privateModel(_ name: String) throws -> Qwen3TTSModel {
+        try Qwen3TTSModel.load(directory: Fixtures.checkpoint(name))
+    }
+
     /// The prefix is everything before the text: role + codec prefix (+ speaker / voice), plus an
     /// in-context transcript.
     @Test func sharedPrefixesStopWhereTheTextStarts() throws {
@@ -27,9 +33,7 @@ import Testing
     }
 
     @Test func cachedPrefixesGiveIdenticalCodesAndAudio() throws {
-        let model = try Fixtures.model("tiny-base-0b6")
-        let saved = model.promptCache.capacityBytes
-        defer { model.promptCache.capacityBytes = saved }
+        let model = try Self.privateModel("tiny-base-0b6")
         for name in ["base-xvec-english-stream", "base-icl-english-stream", "base-icl-chinese-nonstream"] {
             let c = try Fixtures.loadCase(name)
             var sampled = c.greedyOptions
@@ -54,10 +58,7 @@ import Testing
     }
 
     @Test func theCacheStaysWithinItsBudget() throws {
-        let model = try Fixtures.model("tiny-cv-0b6")
-        let saved = model.promptCache.capacityBytes
-        defer { model.promptCache.capacityBytes = saved }
-        model.promptCache.removeAll()
+        let model = try Self.privateModel("tiny-cv-0b6")
         model.promptCache.capacityBytes = 64 << 20
         var options = GenerationOptions()
         options.greedy = true

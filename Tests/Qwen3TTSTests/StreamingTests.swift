@@ -51,7 +51,7 @@ import TTSRuntime
     /// the convolution stack's reach; a reach cut short to 2 frames is visibly wrong.
     @Test(.serialized, arguments: [1, 5, 40, 130])
     func primingEqualsDecodingTheContext(contextFrames: Int) throws {
-        let model = try Fixtures.model("tiny-cv-0b6")
+        let model = try PromptCacheTests.privateModel("tiny-cv-0b6")  // counts its primed-decoder cache hits
         var rng = SeededRNG(seed: UInt64(contextFrames))
         let context = (0..<contextFrames).map { _ in (0..<16).map { _ in Int(rng.next() % 2048) } }
         let codes = (0..<30).map { _ in (0..<16).map { _ in Int(rng.next() % 2048) } }
