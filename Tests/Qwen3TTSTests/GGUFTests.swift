@@ -23,6 +23,23 @@ import Testing
         }
     }
 
+    /// A Base model's GGUF carries the speaker encoder and the speech tokenizer encoder: cloning
+    /// from it gives the official in-context reference codes and greedy codes.
+    @Test func baseModelsCloneFromTheirGGUF() throws {
+        let out = temporary("tiny-base-0b6")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try ModelConverter.convert(directory: Fixtures.checkpoint("tiny-base-0b6"), output: out, weights: nil)
+        let model = try Qwen3TTSModel.load(path: out)
+        let c = try Fixtures.loadCase("base-icl-english-stream")
+        let mel = try WeightStore(files: [SafetensorsFile(file: MappedFile(path: SpeakerEncoderTests.mel))])
+        let audio = AudioBuffer(samples: try mel.floats("audio", shape: [30000]), sampleRate: 24000)
+        let voice = try model.makeVoice(name: "ref", audio: audio, transcript: c.referenceText)
+        #expect(voice.reference?.codes == c.referenceCodes)
+        var request = c.request
+        request.setVoice(voice)
+        #expect(try model.synthesize(request, options: c.greedyOptions).codes == c.codes)
+    }
+
     @Test func q8FileEqualsQuantizingAtLoadAndIsReadInPlace() throws {
         let dir = try #require(QuantFixture.directory)
         let out = temporary("q8")
