@@ -20,16 +20,6 @@ typedef void (*conv_gemm_fn)(const float *, const float *, const float *, float 
 static conv_gemm_fn g_conv_gemm = tts_conv_gemm_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
 
-// Without a dedicated kernel: one accumulating GEMM per tap, then the bias.
-static void conv_gemm_by_taps(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
-                              int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
-    for (int64_t j = 0; j < k; j++)
-        tts_gemm_f32(x + j * dilation * cin, taps + j * cin * cout, y, cin, cout, cout, t0, t1, j > 0);
-    if (bias)
-        for (int64_t t = t0; t < t1; t++)
-            for (int64_t o = 0; o < cout; o++) y[t * cout + o] += bias[o];
-}
-
 int tts_cpu_supports(int isa) {
     switch (isa) {
     case TTS_ISA_SCALAR: return 1;
@@ -55,7 +45,7 @@ int tts_select_isa(int isa) {
     case TTS_ISA_AVX2:
         g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2; g_gemm = tts_gemm_f32_avx2;
         g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
-        g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = conv_gemm_by_taps; break;
+        g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = tts_conv_gemm_f32_avx2; break;
 #endif
     default:
         g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref; g_gemm = tts_gemm_f32_ref;

@@ -29,8 +29,13 @@ let simdKernels: [ISAKernels] = {
     return list
 }()
 
+/// max |a - b| / max(1, |b|); infinity for a NaN or a length mismatch (max() would skip NaNs).
 func relativeError(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1) / max(1, abs($1.1))) }
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).reduce(0) { worst, pair in
+        let e = abs(pair.0 - pair.1) / max(1, abs(pair.1))
+        return e.isNaN ? .infinity : max(worst, e)
+    }
 }
 
 @Suite struct SIMDTwinTests {
@@ -226,27 +231,44 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 @Suite struct ConvGemmTwinTests {
-    @Test(arguments: [(3, 5, 1, 1, 9), (16, 40, 7, 3, 70), (33, 96, 7, 9, 131), (96, 32, 1, 1, 17)])
+    /// Shapes with a partial last channel block, 1-3 tokens, tails of every length mod 8 and 3.
+    @Test(arguments: [(3, 5, 1, 1, 9), (16, 40, 7, 3, 70), (33, 96, 7, 9, 131), (96, 32, 1, 1, 17), (7, 70, 3, 2, 2),
+                      (64, 33, 5, 1, 1), (24, 64, 4, 1, 13)])
     func convGemmMatchesRef(shape: (cin: Int, cout: Int, k: Int, dilation: Int, t: Int)) {
         let (cin, cout, k, d, t) = shape
         var rng = TestRandom(state: UInt64(cin * 1000 + cout * 10 + k))
-        let x = rng.array((t + (k - 1) * d) * cin), w = rng.array(k * cin * cout), b = rng.array(cout)
-        var ref = [Float](repeating: 0, count: t * cout)
-        tts_conv_gemm_f32_ref(x, w, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
-        // The dispatching entry (whichever path is active) and, where present, AVX-512 directly.
-        var y = [Float](repeating: .nan, count: t * cout)
-        tts_conv_gemm_f32(x, w, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
-        #expect(relativeError(y, ref) <= 1e-5, "dispatch \(shape)")
-        #if arch(x86_64)
-        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
-            var z = [Float](repeating: .nan, count: t * cout)
-            tts_conv_gemm_f32_avx512(x, w, b, &z, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
-            #expect(relativeError(z, ref) <= 1e-5, "avx512 \(shape)")
-            var part = [Float](repeating: -3, count: t * cout)
-            tts_conv_gemm_f32_avx512(x, w, nil, &part, Int64(cin), Int64(cout), Int64(k), Int64(d), 1, Int64(t - 1))
-            #expect(part[0] == -3 && part[t * cout - 1] == -3)
+        let x = rng.array((t + (k - 1) * d) * cin), w = rng.array(cout * cin * k), b = rng.array(cout)
+        var packed = [Float](repeating: .nan, count: Int(tts_conv_packed_count(Int64(cin), Int64(cout), Int64(k))))
+        tts_conv_pack_f32(w, &packed, Int64(cin), Int64(cout), Int64(k))
+        // Double-precision convolution from the PyTorch-layout weights.
+        var exact = [Float](repeating: 0, count: t * cout)
+        for tt in 0..<t {
+            for o in 0..<cout {
+                var acc = Double(b[o])
+                for j in 0..<k { for i in 0..<cin { acc += Double(x[(tt + j * d) * cin + i]) * Double(w[(o * cin + i) * k + j]) } }
+                exact[tt * cout + o] = Float(acc)
+            }
         }
+        var ref = [Float](repeating: .nan, count: t * cout)
+        tts_conv_gemm_f32_ref(x, packed, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+        #expect(relativeError(ref, exact) <= 1e-5, "ref \(shape)")
+        var paths: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int64, Int64, Int64, Int64, Int64, Int64) -> Void)] = [("dispatch", tts_conv_gemm_f32)]
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_conv_gemm_f32_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_conv_gemm_f32_avx512)) }
         #endif
+        for (name, f) in paths {
+            var y = [Float](repeating: .nan, count: t * cout)
+            f(x, packed, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+            #expect(relativeError(y, ref) <= 1e-5, "\(name) \(shape)")
+            // A sub-range without bias writes only its own rows.
+            guard t >= 3 else { continue }
+            var part = [Float](repeating: -3, count: t * cout)
+            f(x, packed, nil, &part, Int64(cin), Int64(cout), Int64(k), Int64(d), 1, Int64(t - 1))
+            #expect(part[0] == -3 && part[t * cout - 1] == -3, "\(name) writes outside its range")
+            let unbiased = (cout..<((t - 1) * cout)).map { ref[$0] - b[$0 % cout] }
+            #expect(relativeError(Array(part[cout..<((t - 1) * cout)]), unbiased) <= 1e-5, "\(name) without bias")
+        }
     }
 }
 

@@ -147,14 +147,24 @@ void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin,
 #endif
 
 // Causal convolution as one GEMM over its taps (token-major): x holds (t1-1) + (k-1)*dilation + 1
-// rows of cin values (left context first), taps [k][cin][cout], bias [cout] or NULL:
-// y[t][o] = bias[o] + sum_j sum_i x[t + j*dilation][i] * taps[j][i][o]  for t in [t0, t1).
-void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+// rows of cin values (left context first), bias [cout] or NULL:
+// y[t][o] = bias[o] + sum_j sum_i x[t + j*dilation][i] * W[o][i][j]  for t in [t0, t1).
+// The weights are packed by tts_conv_pack_f32 in blocks of 32 output channels,
+// packed[((o/32)*k + j)*cin + i][o%32] (output channels beyond cout are zero), so a kernel
+// streams each block's k*cin*32 weights in order.
+int64_t tts_conv_packed_count(int64_t cin, int64_t cout, int64_t k);
+// w: PyTorch Conv1d layout [cout][cin][k]; packed: tts_conv_packed_count floats.
+void tts_conv_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout, int64_t k);
+void tts_conv_gemm_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                        int64_t k, int64_t dilation, int64_t t0, int64_t t1);
-void tts_conv_gemm_f32_ref(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                            int64_t k, int64_t dilation, int64_t t0, int64_t t1);
 #if defined(__x86_64__)
-void tts_conv_gemm_f32_avx512(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+void tts_conv_gemm_f32_avx2(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                            int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+#endif
+#if defined(__x86_64__)
+void tts_conv_gemm_f32_avx512(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                               int64_t k, int64_t dilation, int64_t t0, int64_t t1);
 #endif
 

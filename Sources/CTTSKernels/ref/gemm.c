@@ -41,18 +41,36 @@ void tts_snake_tm_f32_ref(const float *x, float *y, const float *a, const float 
     }
 }
 
-void tts_conv_gemm_f32_ref(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
+int64_t tts_conv_packed_count(int64_t cin, int64_t cout, int64_t k) { return (cout + 31) / 32 * 32 * k * cin; }
+
+void tts_conv_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout, int64_t k) {
+    for (int64_t ob = 0; ob < (cout + 31) / 32; ob++)
+        for (int64_t j = 0; j < k; j++)
+            for (int64_t i = 0; i < cin; i++) {
+                float *dst = packed + ((ob * k + j) * cin + i) * 32;
+                for (int64_t oo = 0; oo < 32; oo++) {
+                    int64_t o = ob * 32 + oo;
+                    dst[oo] = o < cout ? w[(o * cin + i) * k + j] : 0.0f;
+                }
+            }
+}
+
+void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                            int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; t++) {
         float *yt = y + t * cout;
         for (int64_t o = 0; o < cout; o++) yt[o] = bias ? bias[o] : 0.0f;
-        for (int64_t j = 0; j < k; j++) {
-            const float *xt = x + (t + j * dilation) * cin;
-            const float *wj = taps + j * cin * cout;
-            for (int64_t i = 0; i < cin; i++) {
-                float xv = xt[i];
-                const float *wr = wj + i * cout;
-                for (int64_t o = 0; o < cout; o++) yt[o] += xv * wr[o];
+        for (int64_t ob = 0; ob < (cout + 31) / 32; ob++) {
+            int64_t n = cout - ob * 32 < 32 ? cout - ob * 32 : 32;
+            float *yo = yt + ob * 32;
+            for (int64_t j = 0; j < k; j++) {
+                const float *xt = x + (t + j * dilation) * cin;
+                const float *wj = packed + (ob * k + j) * cin * 32;
+                for (int64_t i = 0; i < cin; i++) {
+                    float xv = xt[i];
+                    const float *wr = wj + i * 32;
+                    for (int64_t oo = 0; oo < n; oo++) yo[oo] += xv * wr[oo];
+                }
             }
         }
     }

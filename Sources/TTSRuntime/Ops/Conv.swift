@@ -30,21 +30,23 @@ func tapMajor(_ weight: [Float], inChannels: Int, outChannels: Int, kernelSize: 
 }
 
 /// A causal Conv1d (stride 1): output frame t sees input frames t - (k-1)*dilation ... t.
-/// Weights are kept per tap and transposed, [k][in][out], so each tap is one outer-product GEMM.
+/// Weights are packed in blocks of 32 output channels (`tts_conv_pack_f32`), so the conv GEMM
+/// streams each block's taps in order.
 public struct CausalConv1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let dilation: Int
-    let taps: FloatStorage   // [k][in][out]
+    let taps: FloatStorage   // tts_conv_pack_f32 layout
     let bias: [Float]?
 
     /// `weight` in PyTorch layout [out][in][k].
     public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1) {
         precondition(weight.count == outChannels * inChannels * kernelSize, "conv weight does not match its shape")
-        taps = tapMajor(weight, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize) { o, i, j in
-            (o * inChannels + i) * kernelSize + j
-        }
+        let (cin, cout, k) = (Int64(inChannels), Int64(outChannels), Int64(kernelSize))
+        let packed = FloatStorage(count: Int(tts_conv_packed_count(cin, cout, k)))
+        weight.withUnsafeBufferPointer { tts_conv_pack_f32($0.baseAddress!, packed.pointer, cin, cout, k) }
+        taps = packed
         self.bias = bias
         self.inChannels = inChannels
         self.outChannels = outChannels
