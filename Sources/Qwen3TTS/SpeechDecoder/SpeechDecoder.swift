@@ -149,19 +149,21 @@ struct SpeechDecoder: Sendable {
         x = inputConv.stream(x, frames: frameCount, tail: &st.inputConv, pool: pool)
         observe?("decoder_0", x, c.decoderDim)
         for (i, block) in blocks.enumerated() {
-            x = block.snake(x, frames: frameCount, pool: pool)
+            block.snake.apply(&x, frames: frameCount, pool: pool)
             x = block.upsample.stream(x, frames: frameCount, previous: &st.blockUpsample[i], pool: pool)
             frameCount *= block.upsample.stride
             for (u, unit) in block.units.enumerated() {
                 var h = unit.snake1(x, frames: frameCount, pool: pool)
                 h = unit.conv1.stream(h, frames: frameCount, tail: &st.residual[i][u], pool: pool)
-                h = unit.snake2(h, frames: frameCount, pool: pool)
+                unit.snake2.apply(&h, frames: frameCount, pool: pool)
                 h = unit.conv2.stream(h, frames: frameCount, tail: &st.pointwise, pool: pool)
-                for j in 0..<x.count { x[j] += h[j] }
+                x.withUnsafeMutableBufferPointer { xb in
+                    h.withUnsafeBufferPointer { hb in for j in 0..<xb.count { xb[j] += hb[j] } }
+                }
             }
             observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
         }
-        x = finalSnake(x, frames: frameCount, pool: pool)
+        finalSnake.apply(&x, frames: frameCount, pool: pool)
         x = outputConv.stream(x, frames: frameCount, tail: &st.outputConv, pool: pool)
         for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
         precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")

@@ -15,22 +15,27 @@ struct SnakeBeta: Sendable {
 
     /// Token-major x [t][channels] -> y.
     func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
-        var y = [Float](repeating: 0, count: x.count)
+        [Float](unsafeUninitializedCapacity: x.count) { buffer, count in
+            x.withUnsafeBufferPointer { run($0.baseAddress!, buffer.baseAddress!, frames: t, pool: pool) }
+            count = x.count
+        }
+    }
+
+    /// In place (the kernel is elementwise).
+    func apply(_ x: inout [Float], frames t: Int, pool: ThreadPool?) {
+        x.withUnsafeMutableBufferPointer { run($0.baseAddress!, $0.baseAddress!, frames: t, pool: pool) }
+    }
+
+    private func run(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, frames t: Int, pool: ThreadPool?) {
         let c = a.count
-        x.withUnsafeBufferPointer { xb in
-            y.withUnsafeMutableBufferPointer { yb in
-                let xp = xb.baseAddress!, yp = yb.baseAddress!
-                let (a, b) = (self.a, self.inverseB)
-                forTokenRanges(t, work: t * c * 16, pool: pool) { lo, hi in
-                    a.withUnsafeBufferPointer { ab in
-                        b.withUnsafeBufferPointer { bb in
-                            tts_snake_tm_f32(xp, yp, ab.baseAddress!, bb.baseAddress!, Int64(c), Int64(lo), Int64(hi))
-                        }
-                    }
+        let (a, b) = (self.a, self.inverseB)
+        forTokenRanges(t, work: t * c * 16, pool: pool) { lo, hi in
+            a.withUnsafeBufferPointer { ab in
+                b.withUnsafeBufferPointer { bb in
+                    tts_snake_tm_f32(xp, yp, ab.baseAddress!, bb.baseAddress!, Int64(c), Int64(lo), Int64(hi))
                 }
             }
         }
-        return y
     }
 }
 

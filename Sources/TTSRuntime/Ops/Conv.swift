@@ -127,10 +127,11 @@ extension CausalConv1d {
     /// `tail` becomes the last `history` rows seen.
     public func stream(_ x: [Float], frames t: Int, tail: inout [Float], pool: ThreadPool? = nil) -> [Float] {
         precondition(x.count == inChannels * t && tail.count == history * inChannels, "streaming conv input does not match its shape")
-        let context = tail + x
-        var y = [Float](repeating: 0, count: t * outChannels)
-        context.withUnsafeBufferPointer { p in
-            y.withUnsafeMutableBufferPointer { apply(context: p.baseAddress!, frames: t, into: $0.baseAddress!, pool: pool) }
+        // The kernel writes every output: no zero fill; a pointwise conv needs no context copy.
+        let context = history == 0 ? x : tail + x
+        let y = [Float](unsafeUninitializedCapacity: t * outChannels) { buffer, count in
+            context.withUnsafeBufferPointer { apply(context: $0.baseAddress!, frames: t, into: buffer.baseAddress!, pool: pool) }
+            count = t * outChannels
         }
         if history > 0 { tail = Array(context[(context.count - history * inChannels)...]) }
         return y
