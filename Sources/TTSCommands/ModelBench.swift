@@ -115,10 +115,11 @@ struct ModelBench: ParsableCommand {
             record("prefill_cache_hit_ms", prefill.hit * 1000)
         }
         let median = samples.mapValues { v in v.sorted()[v.count / 2] }
+        // Peak RSS of the synthesis runs, read before the bandwidth probe allocates its buffer.
+        let rss = Double(SystemMetrics.peakResidentBytes()) / 1e9
         let bandwidth = SystemMetrics.readBandwidth(threads: ProcessInfo.processInfo.activeProcessorCount)
         let (talkerBytes, cpBytes) = m.weightBytesPerFrame
         let limitMs = Double(talkerBytes + cpBytes) / (bandwidth * 1e9) * 1000
-        let rss = Double(SystemMetrics.peakResidentBytes()) / 1e9
 
         if json {
             var out: [String: Any] = median

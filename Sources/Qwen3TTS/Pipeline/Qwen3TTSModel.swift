@@ -115,10 +115,24 @@ public final class Qwen3TTSModel: Sendable {
         return (codes, finished, seed, session.timings)
     }
 
-    /// Decodes frames of codes to 24 kHz samples in one pass (exact, not chunked).
+    /// Frames decoded per pass by `decode(codes:)`: 2 s of audio, so a long utterance's decoder
+    /// activations stay bounded (one pass over 100 frames held 0.5 GB more at its peak).
+    public static let decodeChunkFrames = 25
+
+    /// Decodes frames of codes to 24 kHz samples, `decodeChunkFrames` at a time through one
+    /// streaming state: equal to one-pass decoding up to float summation order (StreamingDecoder).
     public func decode(codes: [[Int]]) throws -> [Float] {
         try validateCodes(codes)
-        return speechDecoder.decode(codes, pool: pool)
+        let state = speechDecoder.makeState()
+        var audio: [Float] = []
+        audio.reserveCapacity(codes.count * samplesPerFrame)
+        var start = 0
+        while start < codes.count {
+            let end = min(start + Self.decodeChunkFrames, codes.count)
+            audio += speechDecoder.decode(Array(codes[start..<end]), state: state, pool: pool)
+            start = end
+        }
+        return audio
     }
 
     /// Seconds spent in each decoder stage (in order) for `codes`; for benchmarks.
