@@ -204,3 +204,19 @@ void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq,
     tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, y, cols, r0, r1);
 }
 
+
+int tts_conv_bf16_fast(void) {
+#if defined(__x86_64__)
+    return g_isa == TTS_ISA_AVX512 && __builtin_cpu_supports("avx512bf16");
+#else
+    return 0;
+#endif
+}
+
+void tts_conv_gemm_bf16(const uint32_t *xb, const uint16_t *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                        int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
+#if defined(__x86_64__)
+    if (tts_conv_bf16_fast()) { tts_conv_gemm_bf16_avx512(xb, packed, bias, y, cin, cout, k, dilation, t0, t1); return; }
+#endif
+    tts_conv_gemm_bf16_ref(xb, packed, bias, y, cin, cout, k, dilation, t0, t1);
+}

@@ -14,9 +14,10 @@ struct CommandError: Error, CustomStringConvertible {
 
 enum CommandSupport {
     /// Loads a model, turning load errors into messages that name the file or tensor.
-    static func loadModel(_ directory: String, threads: Int? = nil, weights: WeightType? = nil) throws -> Qwen3TTSModel {
+    static func loadModel(_ directory: String, threads: Int? = nil, weights: WeightType? = nil,
+                          decoder: ConvPrecision = .f32) throws -> Qwen3TTSModel {
         do {
-            return try Qwen3TTSModel.load(directory: directory, threads: threads, weights: weights)
+            return try Qwen3TTSModel.load(path: directory, threads: threads, weights: weights, decoder: decoder)
         } catch {
             throw CommandError("cannot load model \(directory): \(error)")
         }
@@ -82,4 +83,16 @@ enum CommandSupport {
                           r.finished ? "" : " (frame limit reached)")
         FileHandle.standardError.write(Data(line.utf8))
     }
+}
+
+extension ConvPrecision: ExpressibleByArgument {}
+
+/// `--decoder f32|bf16`, shared by the commands that load a model to make audio.
+struct DecoderOption: ParsableArguments {
+    @Option(name: .customLong("decoder"), help: """
+        Arithmetic of the speech decoder's convolutions: f32 (reference, fastest here) or bf16 \
+        (half their weight memory; differs from f32 by ~0.4% of the peak; AVX-512 BF16 dot \
+        products where present, which on the development CPU run slower than f32 FMAs).
+        """)
+    var precision: ConvPrecision = .f32
 }

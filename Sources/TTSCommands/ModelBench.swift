@@ -26,6 +26,8 @@ struct ModelBench: ParsableCommand {
     @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16, q8_0 or q4_k (q4_k: layers in q4_k, heads in q8_0; default: as in the checkpoint).")
     var quant: WeightType?
 
+    @OptionGroup var decoder: DecoderOption
+
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -64,7 +66,7 @@ struct ModelBench: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let m = try CommandSupport.loadModel(model, threads: threads, weights: quant)
+        let m = try CommandSupport.loadModel(model, threads: threads, weights: quant, decoder: decoder.precision)
         let loadSeconds = (clock.now - loadStart).seconds
         var request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
                                        speaker: m.configuration.speakers.first)

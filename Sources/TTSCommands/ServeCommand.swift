@@ -75,6 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16, q8_0 or q4_k (q4_k: layers in q4_k, heads in q8_0; default: as in the checkpoint).")
     var quant: WeightType?
 
+    @OptionGroup var decoder: DecoderOption
+
     @Option(name: .long, help: "Worker threads (default: one per core).")
     var threads: Int?
 
@@ -107,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         c.streaming.firstChunkFrames = firstChunkFrames
         c.streaming.chunkFrames = chunkFrames
         c.weights = quant
+        c.decoderPrecision = decoder.precision
         c.threads = threads
         var logger = Logger(label: "qwen3-tts") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

@@ -51,6 +51,8 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Store the talker and code-predictor weights as f32, bf16, q8_0 or q4_k (q4_k: layers in q4_k, heads in q8_0; default: as in the checkpoint).")
     var quant: WeightType?
 
+    @OptionGroup var decoder: DecoderOption
+
     @Option(name: .long, help: "Worker threads (default: one per core).")
     var threads: Int?
 
@@ -95,7 +97,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
         var request = SynthesisRequest(text: input, language: language, speaker: speaker, instruct: instruct)
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
         let options = try sampling.generationOptions()
-        let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant)
+        let loaded = try CommandSupport.loadModel(model, threads: threads, weights: quant, decoder: decoder.precision)
         if let referenceAudio {
             request.setVoice(try CommandSupport.cloneVoice(loaded, audio: referenceAudio, name: "reference", transcript: referenceText,
                                                            appendSilence: appendSilence))

@@ -9,6 +9,8 @@ public struct ServerConfiguration: Sendable {
     /// Worker threads (nil: one per core) and weight storage, as for `synthesize`.
     public var threads: Int?
     public var weights: WeightType?
+    /// Arithmetic of the speech decoder's convolutions.
+    public var decoderPrecision: ConvPrecision = .f32
     public var host = "127.0.0.1"
     /// TCP port; 0 picks a free one (announced on standard output). nil: no TCP listener.
     public var port: Int? = 8000

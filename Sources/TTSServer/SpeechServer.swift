@@ -30,7 +30,7 @@ public final class SpeechServer: Sendable {
 
     public convenience init(configuration: ServerConfiguration, logger: Logger) throws {
         try self.init(configuration: configuration, logger: logger) { c in
-            try Qwen3TTSModel.load(path: c.modelPath, threads: c.threads, weights: c.weights)
+            try Qwen3TTSModel.load(path: c.modelPath, threads: c.threads, weights: c.weights, decoder: c.decoderPrecision)
         }
     }
 

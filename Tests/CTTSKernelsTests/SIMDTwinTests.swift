@@ -318,3 +318,43 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #expect(zip(ref, exact).allSatisfy { abs($0 - $1) <= 0.02 * scale }, "activation quantization \(shape)")
     }
 }
+
+@Suite struct ConvBF16Tests {
+    /// The bf16 conv against double-precision arithmetic on the bf16-rounded weights and inputs:
+    /// only the f32 summation differs. Odd input widths (a zero-padded pair), partial channel
+    /// blocks and token tails included.
+    @Test(arguments: [(3, 5, 1, 1, 9), (16, 40, 7, 3, 70), (33, 96, 7, 9, 131), (96, 32, 1, 1, 17), (7, 70, 3, 2, 2)])
+    func bf16ConvMatchesRoundedArithmetic(shape: (cin: Int, cout: Int, k: Int, dilation: Int, t: Int)) {
+        let (cin, cout, k, d, t) = shape
+        var rng = TestRandom(state: UInt64(cin * 7 + cout * 3 + k))
+        let rows = t + (k - 1) * d
+        let x = rng.array(rows * cin), w = rng.array(cout * cin * k), b = rng.array(cout)
+        var packed = [UInt16](repeating: 0xFFFF, count: Int(tts_conv_packed_count_bf16(Int64(cin), Int64(cout), Int64(k))))
+        tts_conv_pack_bf16(w, &packed, Int64(cin), Int64(cout), Int64(k))
+        let pairs = (cin + 1) / 2
+        var xb = [UInt32](repeating: 0, count: rows * pairs)
+        tts_bf16_pairs(x, &xb, Int64(rows), Int64(cin))
+        func r(_ v: Float) -> Double { Double(tts_bf16_to_f32(tts_f32_to_bf16(v))) }
+        var exact = [Float](repeating: 0, count: t * cout)
+        for tt in 0..<t {
+            for o in 0..<cout {
+                var acc = Double(b[o])
+                for j in 0..<k { for i in 0..<cin { acc += r(x[(tt + j * d) * cin + i]) * r(w[(o * cin + i) * k + j]) } }
+                exact[tt * cout + o] = Float(acc)
+            }
+        }
+        var ref = [Float](repeating: .nan, count: t * cout)
+        tts_conv_gemm_bf16_ref(xb, packed, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+        #expect(relativeError(ref, exact) <= 1e-5, "ref \(shape)")
+        var y = [Float](repeating: .nan, count: t * cout)
+        tts_conv_gemm_bf16(xb, packed, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+        #expect(relativeError(y, ref) <= 1e-5, "dispatch (fast: \(tts_conv_bf16_fast())) \(shape)")
+        #if arch(x86_64)
+        if tts_conv_bf16_fast() != 0 {
+            var z = [Float](repeating: .nan, count: t * cout)
+            tts_conv_gemm_bf16_avx512(xb, packed, b, &z, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
+            #expect(relativeError(z, ref) <= 1e-5, "avx512-bf16 \(shape)")
+        }
+        #endif
+    }
+}

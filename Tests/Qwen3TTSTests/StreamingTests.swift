@@ -259,3 +259,22 @@ import TTSRuntime
         #expect(throws: SynthesisError.emptyText) { try model.synthesize(SynthesisRequest(text: " \n\t ")) }
     }
 }
+
+/// The optional bf16 conv decoder stays close to the f32 one (it rounds weights and activations
+/// to 8 significant bits), and decodes the same number of samples.
+@Suite struct BF16DecoderTests {
+    @Test func bf16DecoderStaysCloseToF32() throws {
+        let f32 = try Fixtures.model("tiny-cv-0b6")
+        let bf16 = try Qwen3TTSModel.load(path: Fixtures.checkpoint("tiny-cv-0b6"), decoder: .bf16)
+        let codes = try Fixtures.loadCase("cv0-ryan-english").codes
+        let a = try f32.decode(codes: codes), b = try bf16.decode(codes: codes)
+        #expect(a.count == b.count)
+        let peak = a.map { abs($0) }.max() ?? 1
+        let worst = maxAbsoluteDifference(a, b)
+        // Measured: max |Δ| 6.1e-4 against a peak of 0.155 (rms 5.5e-5).
+        #expect(worst <= 0.01 * peak, "max |Δ| \(worst) against a peak of \(peak)")
+        #expect(worst > 0, "bf16 must actually be in use")
+        #expect(bf16.speechDecoder.blocks[0].units[0].conv1.precision == .bf16)
+        #expect(bf16.speechDecoder.blocks[0].units[0].conv1.weightBytes * 2 <= f32.speechDecoder.blocks[0].units[0].conv1.weightBytes + 256)
+    }
+}

@@ -159,6 +159,24 @@ void tts_conv_gemm_f32(const float *x, const float *packed, const float *bias, f
                        int64_t k, int64_t dilation, int64_t t0, int64_t t1);
 void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                            int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+// The same convolution in bf16 (the decoder's optional precision): weights packed by
+// tts_conv_pack_bf16 as [cout/32][k][ceil(cin/2)][32][2] (for each output channel the pair of
+// input channels 2p, 2p+1; zero-padded), activations as bf16 pairs xb[row][ceil(cin/2)] (low half
+// channel 2p, high half 2p+1) made by tts_bf16_pairs with round-to-nearest-even. Products are
+// exact in f32 and sums are f32 (AVX-512 BF16 dot products where the CPU has them).
+int64_t tts_conv_packed_count_bf16(int64_t cin, int64_t cout, int64_t k);
+void tts_conv_pack_bf16(const float *w, uint16_t *packed, int64_t cin, int64_t cout, int64_t k);
+void tts_bf16_pairs(const float *x, uint32_t *xb, int64_t rows, int64_t cin);
+void tts_conv_gemm_bf16(const uint32_t *xb, const uint16_t *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                        int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+void tts_conv_gemm_bf16_ref(const uint32_t *xb, const uint16_t *packed, const float *bias, float *y, int64_t cin,
+                            int64_t cout, int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+// Whether tts_conv_gemm_bf16 runs the AVX-512 BF16 kernel (else the scalar one).
+int tts_conv_bf16_fast(void);
+#if defined(__x86_64__)
+void tts_conv_gemm_bf16_avx512(const uint32_t *xb, const uint16_t *packed, const float *bias, float *y, int64_t cin,
+                               int64_t cout, int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+#endif
 #if defined(__x86_64__)
 void tts_conv_gemm_f32_avx2(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                             int64_t k, int64_t dilation, int64_t t0, int64_t t1);

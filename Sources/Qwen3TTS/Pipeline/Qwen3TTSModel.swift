@@ -41,8 +41,12 @@ public final class Qwen3TTSModel: Sendable {
     /// `threads`: worker threads for inference (nil: one per core). `weights`: store the talker and
     /// code-predictor linears and heads as this type (nil: as in the file); q8_0 quantizes at load
     /// (ggml's q8_0 block layout), f32 widens bf16 for exact f32 arithmetic.
-    public static func load(path: String, threads: Int? = nil, weights: WeightType? = nil) throws -> Qwen3TTSModel {
-        try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights)
+    /// `decoder`: arithmetic of the speech decoder's convolutions; bf16 halves their weights
+    /// (AVX-512 BF16 dot products where present; f32 is the reference and, on the development
+    /// CPU, the faster one: docs/BENCHMARKS.md).
+    public static func load(path: String, threads: Int? = nil, weights: WeightType? = nil,
+                            decoder: ConvPrecision = .f32) throws -> Qwen3TTSModel {
+        try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights, decoder: decoder)
     }
 
     /// `load(path:)` for a checkpoint directory.
@@ -52,7 +56,7 @@ public final class Qwen3TTSModel: Sendable {
 
     public var threadCount: Int { pool.threadCount }
 
-    private init(path: String, threads: Int, weights: WeightType?) throws {
+    private init(path: String, threads: Int, weights: WeightType?, decoder: ConvPrecision) throws {
         SystemMetrics.retainFreedMemory()
         directory = path
         let files = try ModelFiles.open(path)
@@ -77,7 +81,7 @@ public final class Qwen3TTSModel: Sendable {
         }
         try main.finish()
         let speech = files.speech
-        speechDecoder = try SpeechDecoder(weights: speech, config: speechTokenizerConfiguration.decoder)
+        speechDecoder = try SpeechDecoder(weights: speech, config: speechTokenizerConfiguration.decoder, precision: decoder)
         // The encoder (reference audio -> codes) serves in-context voice cloning only.
         if configuration.modelKind == .base, let ec = speechTokenizerConfiguration.encoder {
             speechEncoder = try SpeechEncoder(weights: speech, config: ec,

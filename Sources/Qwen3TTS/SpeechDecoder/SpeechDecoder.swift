@@ -22,7 +22,9 @@ struct SpeechDecoder: Sendable {
 
     var samplesPerFrame: Int { config.samplesPerFrame }
 
-    init(weights w: WeightStore, config c: SpeechDecoderConfiguration) throws {
+    /// `precision`: arithmetic of the conv decoder's convolutions (the input conv, the residual
+    /// units and the output conv: nearly all of its work).
+    init(weights w: WeightStore, config c: SpeechDecoderConfiguration, precision: ConvPrecision = .f32) throws {
         config = c
         let dim = c.codebookDim / 2
         var books: [[Float]] = []
@@ -54,13 +56,14 @@ struct SpeechDecoder: Sendable {
             return (try loadTransposed(w, "\(p).0.conv", in: c.latentDim, out: c.latentDim, kernel: factor, stride: factor),
                     try ConvNeXtBlock(w, prefix: "\(p).1", channels: c.latentDim))
         }
-        inputConv = try loadConv(w, "\(TensorNames.decoderStage(0)).conv", in: c.latentDim, out: c.decoderDim, kernel: 7)
+        inputConv = try loadConv(w, "\(TensorNames.decoderStage(0)).conv", in: c.latentDim, out: c.decoderDim, kernel: 7, precision: precision)
         blocks = try c.upsampleRates.enumerated().map { i, rate in
-            try DecoderBlock(w, prefix: TensorNames.decoderStage(i + 1), in: c.decoderDim >> i, out: c.decoderDim >> (i + 1), rate: rate)
+            try DecoderBlock(w, prefix: TensorNames.decoderStage(i + 1), in: c.decoderDim >> i, out: c.decoderDim >> (i + 1), rate: rate,
+                             precision: precision)
         }
         let outDim = c.decoderDim >> c.upsampleRates.count
         finalSnake = try SnakeBeta(w, prefix: TensorNames.decoderStage(c.upsampleRates.count + 1), channels: outDim)
-        outputConv = try loadConv(w, "\(TensorNames.decoderStage(c.upsampleRates.count + 2)).conv", in: outDim, out: 1, kernel: 7)
+        outputConv = try loadConv(w, "\(TensorNames.decoderStage(c.upsampleRates.count + 2)).conv", in: outDim, out: 1, kernel: 7, precision: precision)
     }
 
     /// Decodes frames of codes (each `numQuantizers` values in 0..<codebookSize) in one pass:

@@ -62,11 +62,11 @@ struct ConvNeXtBlock: Sendable {
 struct ResidualUnit: Sendable {
     let snake1: SnakeBeta, conv1: CausalConv1d, snake2: SnakeBeta, conv2: CausalConv1d
 
-    init(_ w: WeightStore, prefix: String, channels c: Int, dilation: Int) throws {
+    init(_ w: WeightStore, prefix: String, channels c: Int, dilation: Int, precision: ConvPrecision) throws {
         snake1 = try SnakeBeta(w, prefix: "\(prefix).act1", channels: c)
-        conv1 = try loadConv(w, "\(prefix).conv1.conv", in: c, out: c, kernel: 7, dilation: dilation)
+        conv1 = try loadConv(w, "\(prefix).conv1.conv", in: c, out: c, kernel: 7, dilation: dilation, precision: precision)
         snake2 = try SnakeBeta(w, prefix: "\(prefix).act2", channels: c)
-        conv2 = try loadConv(w, "\(prefix).conv2.conv", in: c, out: c, kernel: 1)
+        conv2 = try loadConv(w, "\(prefix).conv2.conv", in: c, out: c, kernel: 1, precision: precision)
     }
 }
 
@@ -76,19 +76,20 @@ struct DecoderBlock: Sendable {
     let upsample: CausalConvTranspose1d
     let units: [ResidualUnit]
 
-    init(_ w: WeightStore, prefix: String, in cin: Int, out cout: Int, rate: Int) throws {
+    init(_ w: WeightStore, prefix: String, in cin: Int, out cout: Int, rate: Int, precision: ConvPrecision) throws {
         snake = try SnakeBeta(w, prefix: "\(prefix).block.0", channels: cin)
         upsample = try loadTransposed(w, "\(prefix).block.1.conv", in: cin, out: cout, kernel: 2 * rate, stride: rate)
         units = try [1, 3, 9].enumerated().map { i, d in
-            try ResidualUnit(w, prefix: "\(prefix).block.\(i + 2)", channels: cout, dilation: d)
+            try ResidualUnit(w, prefix: "\(prefix).block.\(i + 2)", channels: cout, dilation: d, precision: precision)
         }
     }
 }
 
-func loadConv(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, dilation: Int = 1, bias: Bool = true) throws -> CausalConv1d {
+func loadConv(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, dilation: Int = 1, bias: Bool = true,
+              precision: ConvPrecision = .f32) throws -> CausalConv1d {
     CausalConv1d(weight: try w.floats("\(prefix).weight", shape: [cout, cin, kernel]),
                  bias: bias ? try w.floats("\(prefix).bias", shape: [cout]) : nil,
-                 inChannels: cin, outChannels: cout, kernelSize: kernel, dilation: dilation)
+                 inChannels: cin, outChannels: cout, kernelSize: kernel, dilation: dilation, precision: precision)
 }
 
 func loadTransposed(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, stride: Int) throws -> CausalConvTranspose1d {

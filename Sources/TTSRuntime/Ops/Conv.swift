@@ -29,44 +29,86 @@ func tapMajor(_ weight: [Float], inChannels: Int, outChannels: Int, kernelSize: 
     return FloatStorage(t)
 }
 
+/// Arithmetic of a convolution's products: f32, or bf16 weights and activations with f32 sums
+/// (half the weight memory; AVX-512 BF16 dot products where the CPU has them).
+public enum ConvPrecision: String, Sendable, CaseIterable {
+    case f32, bf16
+}
+
 /// A causal Conv1d (stride 1): output frame t sees input frames t - (k-1)*dilation ... t.
-/// Weights are packed in blocks of 32 output channels (`tts_conv_pack_f32`), so the conv GEMM
-/// streams each block's taps in order.
+/// Weights are packed in blocks of 32 output channels (`tts_conv_pack_f32`, or
+/// `tts_conv_pack_bf16` in bf16), so the conv GEMM streams each block's taps in order.
 public struct CausalConv1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let dilation: Int
-    let taps: FloatStorage   // tts_conv_pack_f32 layout
+    public let precision: ConvPrecision
+    let taps: ByteStorage   // the packed weights of `precision`
     let bias: [Float]?
 
     /// `weight` in PyTorch layout [out][in][k].
-    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1) {
+    public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1,
+                precision: ConvPrecision = .f32) {
         precondition(weight.count == outChannels * inChannels * kernelSize, "conv weight does not match its shape")
         let (cin, cout, k) = (Int64(inChannels), Int64(outChannels), Int64(kernelSize))
-        let packed = FloatStorage(count: Int(tts_conv_packed_count(cin, cout, k)))
-        weight.withUnsafeBufferPointer { tts_conv_pack_f32($0.baseAddress!, packed.pointer, cin, cout, k) }
-        taps = packed
+        taps = weight.withUnsafeBufferPointer { w in
+            switch precision {
+            case .f32:
+                let n = Int(tts_conv_packed_count(cin, cout, k))
+                return ByteStorage(count: n * 4) { tts_conv_pack_f32(w.baseAddress!, $0.assumingMemoryBound(to: Float.self), cin, cout, k) }
+            case .bf16:
+                let n = Int(tts_conv_packed_count_bf16(cin, cout, k))
+                return ByteStorage(count: n * 2) { tts_conv_pack_bf16(w.baseAddress!, $0.assumingMemoryBound(to: UInt16.self), cin, cout, k) }
+            }
+        }
         self.bias = bias
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
         self.dilation = dilation
+        self.precision = precision
     }
 
     /// Frames of left context the convolution looks at.
     public var history: Int { (kernelSize - 1) * dilation }
 
+    /// Bytes of packed weights.
+    public var weightBytes: Int { taps.count }
+
     /// x: [history + t][in] (the first `history` rows are left context) -> y: [t][out].
     public func apply(context x: UnsafePointer<Float>, frames t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
-        let (cin, cout, k, d, w) = (inChannels, outChannels, kernelSize, dilation, taps.pointer)
+        let (cin, cout, k, d) = (Int64(inChannels), Int64(outChannels), Int64(kernelSize), Int64(dilation))
+        let work = t * inChannels * outChannels * kernelSize
         let b = bias
-        forTokenRanges(t, work: t * cin * cout * k, pool: pool) { lo, hi in
-            if let b {
-                b.withUnsafeBufferPointer { tts_conv_gemm_f32(x, w, $0.baseAddress!, y, Int64(cin), Int64(cout), Int64(k), Int64(d), Int64(lo), Int64(hi)) }
-            } else {
-                tts_conv_gemm_f32(x, w, nil, y, Int64(cin), Int64(cout), Int64(k), Int64(d), Int64(lo), Int64(hi))
+        switch precision {
+        case .f32:
+            let w = taps.pointer.assumingMemoryBound(to: Float.self)
+            forTokenRanges(t, work: work, pool: pool) { lo, hi in
+                b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, Int64(lo), Int64(hi)) }
             }
+        case .bf16:
+            // Activations rounded to bf16 pairs once, then the bf16 GEMM.
+            let rows = t + history, pairs = (inChannels + 1) / 2
+            var xb = [UInt32](repeating: 0, count: rows * pairs)
+            xb.withUnsafeMutableBufferPointer { tts_bf16_pairs(x, $0.baseAddress!, Int64(rows), cin) }
+            let w = taps.pointer.assumingMemoryBound(to: UInt16.self)
+            xb.withUnsafeBufferPointer { xbp in
+                let xp = xbp.baseAddress!
+                forTokenRanges(t, work: work, pool: pool) { lo, hi in
+                    b.withOptionalPointer { tts_conv_gemm_bf16(xp, w, $0, y, cin, cout, k, d, Int64(lo), Int64(hi)) }
+                }
+            }
+        }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// The array's base address, or nil.
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .some(let a): return a.withUnsafeBufferPointer { body($0.baseAddress!) }
+        case .none: return body(nil)
         }
     }
 }
