@@ -128,7 +128,11 @@ extension Qwen3TTSModel {
         guard (0...5).contains(appendSilence) else {
             throw SynthesisError.invalidOption(name: "appended silence", reason: "must be 0 to 5 seconds, not \(appendSilence)")
         }
-        let reference = audio.appendingSilence(seconds: appendSilence)
+        // Both encoders take 24 kHz: check and resample once here, then neither has to.
+        let checked = try audio.validatedForReference(maxSeconds: Self.maximumReferenceSeconds)
+        let rate = MelSpectrogram.speakerEncoder.sampleRate
+        let resampled = AudioBuffer(samples: Resampler.resample(checked.samples, from: checked.sampleRate, to: rate), sampleRate: rate)
+        let reference = resampled.appendingSilence(seconds: appendSilence)
         let xvector = try speakerEmbedding(for: reference)  // refuses models that cannot clone
         guard let identity = voiceIdentity else { throw SynthesisError.voiceRequired(model: configuration.modelKind.rawValue) }
         var inContext: VoiceReference?
