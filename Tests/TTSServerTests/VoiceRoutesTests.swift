@@ -79,6 +79,15 @@ final class VoiceRoutesTests: XCTestCase {
         for try await chunk in model.stream(request, options: options) { expected += chunk.samples }
         XCTAssertEqual(samples(reply.body, wav: true), samples(WAV.pcm(expected, encoding: .pcm16), wav: false))
 
+        // The same voice again: its prompt prefix comes from the cache, and the audio is the same.
+        let before = (try await server.health())["prompt_cache"] as? [String: Int]
+        let repeated = try await server.speech(["model": "tts-1", "input": "Continuing the reference.", "voice": "echo",
+                                                "language": "english", "seed": 4, "max_frames": 20])
+        let after = (try await server.health())["prompt_cache"] as? [String: Int]
+        XCTAssertEqual(repeated.body, reply.body)
+        XCTAssertEqual(after?["hits"], (before?["hits"] ?? -1) + 1, "\(String(describing: before)) -> \(String(describing: after))")
+        XCTAssertGreaterThan(after?["entries"] ?? 0, 0)
+
         let duplicate = try await upload(server, [("name", nil, Data("ECHO".utf8)), ("audio", "ref.wav", wav)])
         XCTAssertEqual(duplicate.status, 409)
 
