@@ -95,14 +95,7 @@ struct SpeechRoutes: Sendable {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json (got \(contentType.isEmpty ? "none" : contentType))",
                            code: "unsupported_media_type")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "the request body is larger than \(configuration.maxBodyBytes) bytes", code: "body_too_large")
-        } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "the request body is larger than \(configuration.maxBodyBytes) bytes", code: "body_too_large")
-        }
+        let body = try await collectBody(request, limit: configuration.maxBodyBytes, what: "the request body")
         let parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters)
         let model = try readyModel()
         guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
@@ -177,6 +170,17 @@ struct SpeechRoutes: Sendable {
             let wall = (ContinuousClock.now - admitted).seconds
             logger.info("speech \(frames) frames, \(String(format: "%.2f", Double(frames) / 12.5)) s audio in \(String(format: "%.2f", wall)) s, first audio \(String(format: "%.3f", first?.elapsed ?? 0)) s \(summary)")
         })
+    }
+
+    /// The whole body, at most `limit` bytes (413 `body_too_large` beyond, naming `what`).
+    func collectBody(_ request: Request, limit: Int, what: String) async throws -> ByteBuffer {
+        do {
+            return try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "\(what) is larger than \(limit) bytes", code: "body_too_large")
+        } catch let e as HTTPError where e.status == .contentTooLarge {
+            throw APIError(.contentTooLarge, "\(what) is larger than \(limit) bytes", code: "body_too_large")
+        }
     }
 
     /// Maps the OpenAI fields onto the engine's request.

@@ -88,14 +88,7 @@ extension SpeechRoutes {
             throw APIError(.unsupportedMediaType, "Content-Type must be multipart/form-data with a boundary (got \(contentType.isEmpty ? "none" : contentType))",
                            code: "unsupported_media_type")
         }
-        let body: ByteBuffer
-        do {
-            body = try await request.body.collect(upTo: configuration.maxUploadBytes)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "the upload is larger than \(configuration.maxUploadBytes) bytes", code: "body_too_large")
-        } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw APIError(.contentTooLarge, "the upload is larger than \(configuration.maxUploadBytes) bytes", code: "body_too_large")
-        }
+        let body = try await collectBody(request, limit: configuration.maxUploadBytes, what: "the upload")
         let form: MultipartForm
         do {
             form = try MultipartForm.parse(Array(buffer: body), boundary: boundary)

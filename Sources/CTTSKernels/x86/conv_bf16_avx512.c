@@ -3,6 +3,7 @@
 #if defined(__x86_64__)
 #include "../include/tts_kernels.h"
 #include <immintrin.h>
+#include "channel_masks.h"
 
 #define TTS_BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,fma")))
 
@@ -43,9 +44,8 @@ TTS_BF16 void tts_conv_gemm_bf16_avx512(const uint32_t *xb, const uint16_t *pack
     for (int64_t tb = t0; tb < t1; tb += TB) {
         int64_t te = tb + TB < t1 ? tb + TB : t1;
         for (int64_t o = 0; o < cout; o += 32) {
-            int64_t left = cout - o;
-            __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-            __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0);
+            __mmask16 m0, m1;
+            tts_channel_masks(cout - o, &m0, &m1);
             const uint16_t *wb = packed + (o / 32) * k * pairs * 64;
             int64_t t = tb;
             for (; t + 8 <= te; t += 8) tile8(xb, wb, bias, y, pairs, cout, k, dilation, t, o, m0, m1);

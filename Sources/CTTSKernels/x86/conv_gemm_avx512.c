@@ -4,6 +4,7 @@
 #if defined(__x86_64__)
 #include "../include/tts_kernels.h"
 #include <immintrin.h>
+#include "channel_masks.h"
 
 #define TTS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
 
@@ -76,9 +77,8 @@ TTS_AVX512 void tts_conv_gemm_f32_avx512(const float *x, const float *packed, co
     for (int64_t tb = t0; tb < t1; tb += TB) {
         int64_t te = tb + TB < t1 ? tb + TB : t1;
         for (int64_t o = 0; o < cout; o += 32) {
-            int64_t left = cout - o;
-            __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-            __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0);
+            __mmask16 m0, m1;
+            tts_channel_masks(cout - o, &m0, &m1);
             const float *wb = packed + (o / 32) * k * cin * 32;
             int64_t t = tb;
             for (; t + 8 <= te; t += 8) conv_tile8(x, wb, bias, y, cin, cout, k, dilation, t, o, m0, m1);

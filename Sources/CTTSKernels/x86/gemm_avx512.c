@@ -2,6 +2,7 @@
 #if defined(__x86_64__)
 #include "../include/tts_kernels.h"
 #include <immintrin.h>
+#include "channel_masks.h"
 
 #define TTS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
 
@@ -66,9 +67,8 @@ TTS_AVX512 static inline void tile4(const float *x, const float *wt, float *y, i
 TTS_AVX512 void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
                                     int64_t ldy, int64_t t0, int64_t t1, int accumulate) {
     for (int64_t o = 0; o < cout; o += 32) {
-        int64_t left = cout - o;
-        __mmask16 m0 = left >= 16 ? 0xFFFF : (__mmask16)((1u << left) - 1);
-        __mmask16 m1 = left >= 32 ? 0xFFFF : (left > 16 ? (__mmask16)((1u << (left - 16)) - 1) : 0);
+        __mmask16 m0, m1;
+        tts_channel_masks(cout - o, &m0, &m1);
         int64_t t = t0;
         for (; t + 4 <= t1; t += 4) tile4(x, wt, y, cin, cout, ldy, t, o, m0, m1, accumulate);
         if (t < t1) tile(x, wt, y, cin, cout, ldy, t, (int)(t1 - t), o, m0, m1, accumulate);
