@@ -5,6 +5,17 @@ import Testing
 @testable import Qwen3TTS
 
 @Suite struct GGUFRoundTripTests {
+    /// Two routes to the same weights speak alike, bit for bit (greedy, 12 frames).
+    func expectSameSpeech(_ fromFile: Qwen3TTSModel, _ atLoad: Qwen3TTSModel) throws {
+        var o = GenerationOptions()
+        o.greedy = true
+        o.maxFrames = 12
+        o.stopAtEndOfSpeech = false
+        let r = SynthesisRequest(text: "Same weights, two routes.", language: "english", speaker: "ryan")
+        let a = try fromFile.synthesize(r, options: o), b = try atLoad.synthesize(r, options: o)
+        #expect(a.codes == b.codes && a.audio == b.audio)
+    }
+
     func temporary(_ name: String) -> String { NSTemporaryDirectory() + "qwen3-tts-\(getpid())-\(UUID().uuidString)-\(name).gguf" }
 
     @Test func storedTypesGiveTheOfficialCodes() throws {
@@ -50,13 +61,7 @@ import Testing
         let atLoad = try Qwen3TTSModel.load(path: dir, weights: .q8_0)
         #expect(fromFile.talker.stack.layers[1].down.weight.weightType == .q8_0)
         #expect(fromFile.talker.textEmbedding.weightType == .f32)
-        var o = GenerationOptions()
-        o.greedy = true
-        o.maxFrames = 12
-        o.stopAtEndOfSpeech = false
-        let r = SynthesisRequest(text: "Same weights, two routes.", language: "english", speaker: "ryan")
-        let a = try fromFile.synthesize(r, options: o), b = try atLoad.synthesize(r, options: o)
-        #expect(a.codes == b.codes && a.audio == b.audio)
+        try expectSameSpeech(fromFile, atLoad)
     }
 
     /// q4_k through convert: the same recipe as at load (q4_k layers, q8_0 heads), read in place,
@@ -73,13 +78,7 @@ import Testing
         if case .q4_k(let p) = fromFile.talker.stack.layers[1].down.weight.storage, let f = fromFile.talker.stack.layers[1].down.weight.owner as? MappedFile {
             #expect(UnsafeRawPointer(p) >= f.base && UnsafeRawPointer(p) < f.base + f.count, "read in place from the mapping")
         }
-        var o = GenerationOptions()
-        o.greedy = true
-        o.maxFrames = 12
-        o.stopAtEndOfSpeech = false
-        let r = SynthesisRequest(text: "Same weights, two routes.", language: "english", speaker: "ryan")
-        let a = try fromFile.synthesize(r, options: o), b = try atLoad.synthesize(r, options: o)
-        #expect(a.codes == b.codes && a.audio == b.audio)
+        try expectSameSpeech(fromFile, atLoad)
     }
 
     @Test func brokenFilesAreRejectedClearly() throws {
