@@ -21,6 +21,14 @@ static inline void tts_q4_k_unpack64(const uint8_t *s, uint64_t *sc, uint64_t *m
     *m = (uint64_t)(b & 0x3F3F3F3Fu) | ((uint64_t)m_hi << 32);
 }
 
+// A block's header: its f16 scale and min scale (raw halves, bytes 0-3) and its packed 6-bit
+// sub-block scales and mins (tts_q4_k_unpack64 of bytes 4-15).
+static inline void tts_q4_k_header(const uint8_t *blk, uint16_t *d16, uint16_t *m16, uint64_t *sc, uint64_t *m) {
+    memcpy(d16, blk, 2);
+    memcpy(m16, blk + 2, 2);
+    tts_q4_k_unpack64(blk + 4, sc, m);
+}
+
 static inline void tts_q4_k_unpack(const uint8_t *s, uint8_t *sc, uint8_t *m) {
     uint64_t a, b;
     tts_q4_k_unpack64(s, &a, &b);

@@ -18,10 +18,8 @@
 #define Q4K_BLOCK_HEADER                                                                           \
     const uint8_t *blk = row + b * TTS_Q4_K_BLOCK_BYTES;                                           \
     uint64_t packed_sc, packed_m;                                                                  \
-    tts_q4_k_unpack64(blk + 4, &packed_sc, &packed_m);                                             \
     uint16_t d16, m16;                                                                             \
-    memcpy(&d16, blk, 2);                                                                          \
-    memcpy(&m16, blk + 2, 2);                                                                      \
+    tts_q4_k_header(blk, &d16, &m16, &packed_sc, &packed_m);                                       \
     const int8_t *xb = xq + b * 256;                                                               \
     float xdb = xd[b];                                                                             \
     __m256i mins = _mm256_mullo_epi32(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((int64_t)packed_m)),          \
@@ -39,10 +37,8 @@ TTS_AVX2 void tts_dequantize_q4_k_avx2(const uint8_t *src, float *dst, int64_t n
     for (int64_t b = 0; b < n / 256; b++) {
         const uint8_t *blk = src + b * TTS_Q4_K_BLOCK_BYTES;
         uint64_t packed_sc, packed_m;
-        tts_q4_k_unpack64(blk + 4, &packed_sc, &packed_m);
         uint16_t d16, m16;
-        memcpy(&d16, blk, 2);
-        memcpy(&m16, blk + 2, 2);
+        tts_q4_k_header(blk, &d16, &m16, &packed_sc, &packed_m);
         float d = _cvtsh_ss(d16), dmin = _cvtsh_ss(m16);
         float *y = dst + b * 256;
         for (int p = 0; p < 4; p++) {
@@ -109,10 +105,8 @@ static inline TTS_AVX512 __m256 q4k_block_avx512(const uint8_t *blk, const int8_
                                                  const __m512i *pick, __m256 acc) {
     const __m512i nib = _mm512_set1_epi8(0x0F);
     uint64_t packed_sc, packed_m;
-    tts_q4_k_unpack64(blk + 4, &packed_sc, &packed_m);
     uint16_t d16, m16;
-    memcpy(&d16, blk, 2);
-    memcpy(&m16, blk + 2, 2);
+    tts_q4_k_header(blk, &d16, &m16, &packed_sc, &packed_m);
     __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((int64_t)packed_sc)));
     __m512i isum = _mm512_setzero_si512();
     for (int h = 0; h < 2; h++) {
@@ -161,10 +155,8 @@ TTS_AVX512 void tts_q4_k_matmul_tokens_avx512(const uint8_t *w, const int8_t *xq
             for (int64_t b = 0; b < nblocks; b++) {
                 const uint8_t *blk = row + b * TTS_Q4_K_BLOCK_BYTES;
                 uint64_t packed_sc, packed_m;
-                tts_q4_k_unpack64(blk + 4, &packed_sc, &packed_m);
                 uint16_t d16, m16;
-                memcpy(&d16, blk, 2);
-                memcpy(&m16, blk + 2, 2);
+                tts_q4_k_header(blk, &d16, &m16, &packed_sc, &packed_m);
                 float d = _cvtsh_ss(d16), dmin = _cvtsh_ss(m16);
                 __m512i scales = _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128((int64_t)packed_sc)));
                 __m512i sv[4], nv[4];
