@@ -230,6 +230,22 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
+/// Double-precision causal convolution from PyTorch-layout weights [cout][cin][k], each input
+/// and weight first passed through `value` (the bf16 tests round them as the kernel does).
+func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cout: Int, k: Int, dilation: Int, t: Int),
+               value: (Float) -> Double = { Double($0) }) -> [Float] {
+    let (cin, cout, k, d, t) = shape
+    var exact = [Float](repeating: 0, count: t * cout)
+    for tt in 0..<t {
+        for o in 0..<cout {
+            var acc = Double(b[o])
+            for j in 0..<k { for i in 0..<cin { acc += value(x[(tt + j * d) * cin + i]) * value(w[(o * cin + i) * k + j]) } }
+            exact[tt * cout + o] = Float(acc)
+        }
+    }
+    return exact
+}
+
 @Suite struct ConvGemmTwinTests {
     /// Shapes with a partial last channel block, 1-3 tokens, tails of every length mod 8 and 3.
     @Test(arguments: [(3, 5, 1, 1, 9), (16, 40, 7, 3, 70), (33, 96, 7, 9, 131), (96, 32, 1, 1, 17), (7, 70, 3, 2, 2),
@@ -240,15 +256,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let x = rng.array((t + (k - 1) * d) * cin), w = rng.array(cout * cin * k), b = rng.array(cout)
         var packed = [Float](repeating: .nan, count: Int(tts_conv_packed_count(Int64(cin), Int64(cout), Int64(k))))
         tts_conv_pack_f32(w, &packed, Int64(cin), Int64(cout), Int64(k))
-        // Double-precision convolution from the PyTorch-layout weights.
-        var exact = [Float](repeating: 0, count: t * cout)
-        for tt in 0..<t {
-            for o in 0..<cout {
-                var acc = Double(b[o])
-                for j in 0..<k { for i in 0..<cin { acc += Double(x[(tt + j * d) * cin + i]) * Double(w[(o * cin + i) * k + j]) } }
-                exact[tt * cout + o] = Float(acc)
-            }
-        }
+        let exact = exactConv(x, w, b, shape)
         var ref = [Float](repeating: .nan, count: t * cout)
         tts_conv_gemm_f32_ref(x, packed, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
         #expect(relativeError(ref, exact) <= 1e-5, "ref \(shape)")
@@ -334,15 +342,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let pairs = (cin + 1) / 2
         var xb = [UInt32](repeating: 0, count: rows * pairs)
         tts_bf16_pairs(x, &xb, Int64(rows), Int64(cin))
-        func r(_ v: Float) -> Double { Double(tts_bf16_to_f32(tts_f32_to_bf16(v))) }
-        var exact = [Float](repeating: 0, count: t * cout)
-        for tt in 0..<t {
-            for o in 0..<cout {
-                var acc = Double(b[o])
-                for j in 0..<k { for i in 0..<cin { acc += r(x[(tt + j * d) * cin + i]) * r(w[(o * cin + i) * k + j]) } }
-                exact[tt * cout + o] = Float(acc)
-            }
-        }
+        let exact = exactConv(x, w, b, shape) { Double(tts_bf16_to_f32(tts_f32_to_bf16($0))) }
         var ref = [Float](repeating: .nan, count: t * cout)
         tts_conv_gemm_bf16_ref(xb, packed, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
         #expect(relativeError(ref, exact) <= 1e-5, "ref \(shape)")

@@ -14,12 +14,6 @@ public final class FloatStorage: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.initialize(from: $0.baseAddress!, count: count) }
     }
 
-    /// `count` uninitialized floats, to be filled by the caller.
-    public init(count: Int) {
-        self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-    }
-
     deinit { pointer.deallocate() }
 }
 
