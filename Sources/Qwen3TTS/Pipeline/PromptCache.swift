@@ -32,10 +32,10 @@ public final class PromptCache: Sendable {
     /// Forgets every entry (statistics are kept).
     public func removeAll() { store.removeAll() }
 
-    func lookup(_ rows: ArraySlice<Float>) -> KVSnapshot? { store.value(for: Rows(rows)) }
+    func lookup(_ key: Rows) -> KVSnapshot? { store.value(for: key) }
 
-    func store(_ rows: ArraySlice<Float>, _ snapshot: KVSnapshot) {
-        store.insert(snapshot, for: Rows(rows), bytes: snapshot.byteCount + rows.count * 4)
+    func store(_ key: Rows, _ snapshot: KVSnapshot) {
+        store.insert(snapshot, for: key, bytes: snapshot.byteCount + key.bits.count * 4)
     }
 }
 

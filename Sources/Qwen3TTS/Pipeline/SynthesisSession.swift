@@ -62,13 +62,14 @@ final class SynthesisSession {
         }
         let prefix = prompt.prefill[0..<(p * d)]
         var hit = false
-        if let state = cache.lookup(prefix) {
+        let key = PromptCache.Rows(prefix)  // hashed once, for the lookup and a store on a miss
+        if let state = cache.lookup(key) {
             talkerCache.restore(state)
             hit = true
         } else {
             var x = Array(prefix)
             x.withUnsafeMutableBufferPointer { model.talker.stack.forward($0.baseAddress!, count: p, cache: talkerCache, scratch: talkerScratch) }
-            cache.store(prefix, talkerCache.snapshot())
+            cache.store(key, talkerCache.snapshot())
         }
         var rest = Array(prompt.prefill[(p * d)...])
         rest.withUnsafeMutableBufferPointer { xb in
