@@ -205,6 +205,30 @@ void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq,
 }
 
 
+int tts_q4_k_vnni_supported(void) { return tts_q8_vnni_supported(); }
+
+void tts_q4_k_vnni_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum) {
+#if defined(__x86_64__)
+    if (tts_q4_k_vnni_supported()) { tts_q4_k_vnni_quantize_x_avx512(x, cols, xq, xd, xsum); return; }
+#endif
+    tts_q4_k_vnni_quantize_x_ref(x, cols, xq, xd, xsum);
+}
+
+void tts_q4_k_vnni_matmul_tokens(const uint8_t *nib, const uint8_t *meta, const int8_t *xq, const float *xd,
+                                 const int32_t *xsum, float *y, int64_t rows, int64_t cols, int64_t n,
+                                 int64_t r0, int64_t r1) {
+#if defined(__x86_64__)
+    if (tts_q4_k_vnni_supported()) {
+        if (n == 1) tts_q4_k_vnni_matvec_avx512(nib, meta, xq, xd, xsum, y, cols, r0, r1);
+        else tts_q4_k_vnni_matmul_tokens_avx512(nib, meta, xq, xd, xsum, y, rows, cols, n, r0, r1);
+        return;
+    }
+#endif
+    for (int64_t t = 0; t < n; t++)
+        tts_q4_k_vnni_matvec_ref(nib, meta, xq + t * cols, xd + t * (cols / 256), xsum + t * (cols / 32), y + t * rows,
+                                 cols, r0, r1);
+}
+
 int tts_conv_bf16_fast(void) {
 #if defined(__x86_64__)
     return g_isa == TTS_ISA_AVX512 && __builtin_cpu_supports("avx512bf16");

@@ -185,3 +185,99 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         #expect(normError(y, expected) <= 1e-6)
     }
 }
+
+/// q4_k repacked in VNNI order: the same values as q4_k, and products equal to the q4_k ones on
+/// the same activations (only the order of the f32 sums differs).
+@Suite struct Q4KVnniTests {
+    func quantized(rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
+        var rng = TestRandom(state: seed)
+        // Magnitudes varying per sub-block, so scales and mins differ across lanes.
+        let w = rng.array(rows * cols).enumerated().map { $0.element * Float(($0.offset / 32) % 7 + 1) }
+        var q = [UInt8](repeating: 0, count: rows * cols / 256 * Int(TTS_Q4_K_BLOCK_BYTES))
+        tts_quantize_q4_k(w, &q, Int64(w.count))
+        return q
+    }
+
+    func repacked(_ q: [UInt8], rows: Int, cols: Int) -> (nib: [UInt8], meta: [UInt8]) {
+        var nib = [UInt8](repeating: 0, count: rows * cols / 2)
+        var meta = [UInt8](repeating: 0, count: rows * cols / 512 * Int(TTS_Q4_K_VNNI_META_BYTES))
+        tts_q4_k_vnni_repack(q, Int64(rows), Int64(cols), &nib, &meta)
+        return (nib, meta)
+    }
+
+    @Test func repackIsLossless() {
+        let (rows, cols) = (3, 1536)
+        let q = quantized(rows: rows, cols: cols, seed: 12)
+        let (nib, meta) = repacked(q, rows: rows, cols: cols)
+        let metaRow = cols / 512 * Int(TTS_Q4_K_VNNI_META_BYTES)
+        for r in 0..<rows {
+            var a = [Float](repeating: 0, count: cols), b = [Float](repeating: .nan, count: cols)
+            q.withUnsafeBufferPointer { tts_dequantize_q4_k_ref($0.baseAddress! + r * cols / 256 * Int(TTS_Q4_K_BLOCK_BYTES), &a, Int64(cols)) }
+            nib.withUnsafeBufferPointer { n in meta.withUnsafeBufferPointer { m in
+                tts_q4_k_vnni_dequantize_row(n.baseAddress! + r * cols / 2, m.baseAddress! + r * metaRow, &b, Int64(cols))
+            } }
+            #expect(a == b, "row \(r)")
+        }
+    }
+
+    /// The arranged activations hold the q4_k quantizer's values (as a multiset per group, and
+    /// with the same scales and sums); the SIMD quantizer equals the reference bit for bit.
+    @Test(arguments: [512, 1024, 3072])
+    func activationQuantizersAgree(cols: Int) {
+        var rng = TestRandom(state: UInt64(cols))
+        var x = rng.array(cols).map { $0 * 5 }
+        // Block 0 gets scale 1 exactly, so 2.5 and -3.5 are ties: both quantizers round them to even.
+        x[0] = 127
+        x[7] = 2.5
+        x[8] = -3.5
+        var plain = [Int8](repeating: 0, count: cols), pd = [Float](repeating: 0, count: cols / 256), ps = [Int32](repeating: 0, count: cols / 32)
+        tts_q4_k_quantize_x(x, Int64(cols), &plain, &pd, &ps)
+        var ref = [Int8](repeating: 0, count: cols), rd = [Float](repeating: .nan, count: cols / 256), rs = [Int32](repeating: 0, count: cols / 32)
+        tts_q4_k_vnni_quantize_x_ref(x, Int64(cols), &ref, &rd, &rs)
+        #expect(rd == pd && rs == ps)
+        #expect(rd[0] == 1 && plain[7] == 2 && plain[8] == -4)
+        for g in 0..<cols / 512 { #expect(ref[g * 512..<(g + 1) * 512].sorted() == plain[g * 512..<(g + 1) * 512].sorted(), "group \(g)") }
+        var fast = [Int8](repeating: 0, count: cols), fd = [Float](repeating: .nan, count: cols / 256), fs = [Int32](repeating: 0, count: cols / 32)
+        tts_q4_k_vnni_quantize_x(x, Int64(cols), &fast, &fd, &fs)
+        #expect(fast == ref && fd == rd && fs == rs)
+    }
+
+    /// Reference and SIMD twin against the q4_k reference product, on row ranges that start and
+    /// end mid-matrix, for one token and for several (the many-token kernel).
+    @Test(arguments: [(1, 512, 1), (5, 1024, 1), (17, 1536, 1), (33, 3072, 1), (13, 1024, 3), (9, 2048, 8), (7, 512, 11)])
+    func productsMatchQ4K(shape: (Int, Int, Int)) {
+        let (rows, cols, n) = shape
+        let q = quantized(rows: rows, cols: cols, seed: UInt64(rows * 7 + cols + n))
+        let (nib, meta) = repacked(q, rows: rows, cols: cols)
+        var rng = TestRandom(state: UInt64(n + 1))
+        var expected: [Float] = [], xq: [Int8] = [], xd: [Float] = [], xsum: [Int32] = []
+        for _ in 0..<n {
+            let x = rng.array(cols).map { $0 * 3 }
+            var pq = [Int8](repeating: 0, count: cols), pd = [Float](repeating: 0, count: cols / 256), ps = [Int32](repeating: 0, count: cols / 32)
+            tts_q4_k_quantize_x(x, Int64(cols), &pq, &pd, &ps)
+            var e = [Float](repeating: .nan, count: rows)
+            tts_q4_k_matvec_ref(q, pq, pd, ps, &e, Int64(cols), 0, Int64(rows))
+            expected += e
+            var vq = [Int8](repeating: 0, count: cols), vd = [Float](repeating: 0, count: cols / 256), vs = [Int32](repeating: 0, count: cols / 32)
+            tts_q4_k_vnni_quantize_x_ref(x, Int64(cols), &vq, &vd, &vs)
+            xq += vq; xd += vd; xsum += vs
+        }
+        var ref = [Float](repeating: .nan, count: rows * n)
+        for t in 0..<n {
+            ref.withUnsafeMutableBufferPointer { y in
+                tts_q4_k_vnni_matvec_ref(nib, meta, Array(xq[t * cols..<(t + 1) * cols]), Array(xd[t * cols / 256..<(t + 1) * cols / 256]),
+                                         Array(xsum[t * cols / 32..<(t + 1) * cols / 32]), y.baseAddress! + t * rows, Int64(cols), 0, Int64(rows))
+            }
+        }
+        // The integer sums are exact in both; only the f32 accumulation order differs.
+        #expect(normError(ref, expected) <= 1e-6, "ref \(shape)")
+        let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
+        var fast = [Float](repeating: .nan, count: rows * n)
+        tts_q4_k_vnni_matmul_tokens(nib, meta, xq, xd, xsum, &fast, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+        for t in 0..<n {
+            let y = Array(fast[t * rows..<(t + 1) * rows]), r = Array(ref[t * rows..<(t + 1) * rows])
+            #expect(normError(Array(y[lo..<hi]), Array(r[lo..<hi])) <= 1e-6, "dispatch \(shape) token \(t)")
+            #expect(y[0..<lo].allSatisfy(\.isNaN) && y[hi...].allSatisfy(\.isNaN), "wrote outside its rows")
+        }
+    }
+}

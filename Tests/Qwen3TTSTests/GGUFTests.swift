@@ -1,4 +1,5 @@
 // convert -> GGUF -> load: the same model, read by mmap; broken files give clear errors.
+import CTTSKernels
 import Foundation
 import Testing
 @testable import TTSRuntime
@@ -75,8 +76,13 @@ import Testing
         let atLoad = try Qwen3TTSModel.load(path: dir, weights: .q4_k)
         #expect(fromFile.generationWeightTypes == atLoad.generationWeightTypes, "\(fromFile.generationWeightTypes)")
         #expect(fromFile.talker.stack.layers[1].down.weight.weightType == .q4_k)
-        if case .q4_k(let p) = fromFile.talker.stack.layers[1].down.weight.storage, let f = fromFile.talker.stack.layers[1].down.weight.owner as? MappedFile {
+        // Read in place from the mapping, unless repacked for this CPU's integer kernel.
+        switch fromFile.talker.stack.layers[1].down.weight.storage {
+        case .q4_k(let p):
+            let f = try #require(fromFile.talker.stack.layers[1].down.weight.owner as? MappedFile)
             #expect(UnsafeRawPointer(p) >= f.base && UnsafeRawPointer(p) < f.base + f.count, "read in place from the mapping")
+        case .q4kVnni: #expect(tts_q4_k_vnni_supported() != 0)
+        default: Issue.record("unexpected storage")
         }
         try expectSameSpeech(fromFile, atLoad)
     }

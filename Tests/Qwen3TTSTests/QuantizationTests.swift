@@ -137,6 +137,13 @@ enum QuantFixture {
         #expect(q4.codePredictor.stack.layers[0].down.weight.weightType == .q4_k)
         #expect(q4.talker.codecHead.weight.weightType == .q8_0)
         #expect(q4.codePredictor.heads[0].weight.weightType == .q8_0)
+        if tts_q4_k_vnni_supported() != 0 {
+            // The integer dot-product kernel on repacked q4_k is the one under test here.
+            guard case .q4kVnni = q4.talker.stack.layers[0].down.weight.storage else {
+                Issue.record("expected the repacked q4_k layout")
+                return
+            }
+        }
         var options = GenerationOptions()
         options.greedy = true
         options.maxFrames = 20

@@ -131,6 +131,31 @@ void tts_q8_vnni_matvec_avx512(const uint8_t *wq, const uint16_t *ws, const int8
                                const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
 #endif
 
+// q4_k repacked for integer dot products ("VNNI order"; cols a multiple of 512): see
+// ref/q4_k_vnni.c for the layout. Lossless (same quants, scales and mins as q4_k). A row is
+// cols/2 bytes of nibbles plus cols/512 groups of TTS_Q4_K_VNNI_META_BYTES of scales; the
+// activations are quantized as for q4_k (xd per 256, xsum per 32) but arranged per 512.
+#define TTS_Q4_K_VNNI_META_BYTES 40
+void tts_q4_k_vnni_repack(const uint8_t *q4, int64_t rows, int64_t cols, uint8_t *nib, uint8_t *meta);
+void tts_q4_k_vnni_dequantize_row(const uint8_t *nib, const uint8_t *meta, float *out, int64_t cols);
+int tts_q4_k_vnni_supported(void);
+void tts_q4_k_vnni_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum);
+void tts_q4_k_vnni_quantize_x_ref(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum);
+void tts_q4_k_vnni_matvec_ref(const uint8_t *nib, const uint8_t *meta, const int8_t *xq, const float *xd,
+                              const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+// n tokens (activations one after another) into y [n][rows], rows [r0, r1).
+void tts_q4_k_vnni_matmul_tokens(const uint8_t *nib, const uint8_t *meta, const int8_t *xq, const float *xd,
+                                 const int32_t *xsum, float *y, int64_t rows, int64_t cols, int64_t n,
+                                 int64_t r0, int64_t r1);
+#if defined(__x86_64__)
+void tts_q4_k_vnni_quantize_x_avx512(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum);
+void tts_q4_k_vnni_matvec_avx512(const uint8_t *nib, const uint8_t *meta, const int8_t *xq, const float *xd,
+                                 const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+void tts_q4_k_vnni_matmul_tokens_avx512(const uint8_t *nib, const uint8_t *meta, const int8_t *xq, const float *xd,
+                                        const int32_t *xsum, float *y, int64_t rows, int64_t cols, int64_t n,
+                                        int64_t r0, int64_t r1);
+#endif
+
 // Outer-product GEMM for token-major activations (convolutions, wide MLPs over many tokens):
 // y[t*ldy + o] (+)= sum_i x[t*cin + i] * wt[i*cout + o]  for t in [t0, t1), o < cout, with wt the
 // *transposed* weight [cin][cout] and ldy >= cout the row stride of y. accumulate = 0 overwrites y,

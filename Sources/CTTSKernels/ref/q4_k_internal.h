@@ -46,4 +46,18 @@ static inline int tts_q4_k_x_offset(int s) {
     static const int within[4] = {0, 64, 32, 96};
     return 128 * (s / 4) + within[s % 4];
 }
+
+// q4_k in VNNI order (ref/q4_k_vnni.c): the offset, within its group's 512 values, of the first of
+// the four activations that lane l of nibble load k meets with its low (h = 0) or high (h = 1)
+// nibbles; and the inverse, where natural 4-value word i of a group's activations goes.
+static inline int tts_q4_k_vnni_lane_value(int k, int l, int h) {
+    int s = l / 8, p = (l / 2) % 4, w = (l % 2) * 4 + k;
+    return 256 * s + 64 * p + 32 * h + 4 * w;
+}
+
+static inline int tts_q4_k_vnni_x_word(int i) {
+    int v = 4 * i, s = v / 256, p = (v % 256) / 64, h = (v % 64) / 32, w = (v % 32) / 4;
+    int l = 8 * s + 2 * p + w / 4, k = w % 4;
+    return 16 * (2 * k + h) + l;
+}
 #endif

@@ -30,7 +30,10 @@ extension Qwen3TTSModel {
         var counts: [String: Int] = [:]
         func note(_ l: Linear) -> Linear {
             var name = l.weight.weightType.rawValue
-            if case .q8Vnni = l.weight.storage { name += " (VNNI order)" }
+            switch l.weight.storage {
+            case .q8Vnni, .q4kVnni: name += " (VNNI order)"
+            default: break
+            }
             counts[name, default: 0] += 1
             return l
         }

@@ -68,6 +68,9 @@ public struct Matrix: Sendable {
         case q8Vnni(quants: UnsafePointer<UInt8>, scales: UnsafePointer<UInt16>)
         /// cols/256 blocks of TTS_Q4_K_BLOCK_BYTES per row (ggml q4_K).
         case q4_k(UnsafePointer<UInt8>)
+        /// q4_k repacked for integer dot products: nibbles [rows][cols/2] in VNNI order, scales
+        /// [rows][cols/512][TTS_Q4_K_VNNI_META_BYTES] (see tts_kernels.h). Same values as q4_k.
+        case q4kVnni(nibbles: UnsafePointer<UInt8>, meta: UnsafePointer<UInt8>)
     }
 
     public var weightType: WeightType {
@@ -75,7 +78,7 @@ public struct Matrix: Sendable {
         case .f32: return .f32
         case .bf16: return .bf16
         case .q8_0, .q8Vnni: return .q8_0
-        case .q4_k: return .q4_k
+        case .q4_k, .q4kVnni: return .q4_k
         }
     }
 
@@ -104,6 +107,7 @@ public struct Matrix: Sendable {
         case .bf16: return rows * cols * 2
         case .q8_0, .q8Vnni: return rows * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES)
         case .q4_k: return rows * (cols / 256) * Int(TTS_Q4_K_BLOCK_BYTES)
+        case .q4kVnni: return rows * (cols / 2) + rows * (cols / 512) * Int(TTS_Q4_K_VNNI_META_BYTES)
         }
     }
 
@@ -116,6 +120,8 @@ public struct Matrix: Sendable {
         case .q8_0(let p): tts_dequantize_q8_0(p + r * (cols / 32) * Int(TTS_Q8_0_BLOCK_BYTES), out, Int64(cols))
         case .q8Vnni(let q, let s): tts_q8_vnni_dequantize_row(q + r * cols, s + r * (cols / 32), out, Int64(cols))
         case .q4_k(let p): tts_dequantize_q4_k(p + r * (cols / 256) * Int(TTS_Q4_K_BLOCK_BYTES), out, Int64(cols))
+        case .q4kVnni(let q, let m):
+            tts_q4_k_vnni_dequantize_row(q + r * (cols / 2), m + r * (cols / 512) * Int(TTS_Q4_K_VNNI_META_BYTES), out, Int64(cols))
         }
     }
 
@@ -129,30 +135,48 @@ public struct Matrix: Sendable {
         case .bf16(let p):
             let src = p + r * cols
             for i in 0..<cols { out[i] += tts_bf16_to_f32(src[i]) }
-        case .q8_0, .q8Vnni, .q4_k:
+        case .q8_0, .q8Vnni, .q4_k, .q4kVnni:
             var tmp = [Float](repeating: 0, count: cols)
             tmp.withUnsafeMutableBufferPointer { row(r, into: $0.baseAddress!) }
             for i in 0..<cols { out[i] += tmp[i] }
         }
     }
 
-    /// A q8_0 matrix repacked for the integer dot-product kernel when this CPU has it and the
-    /// width allows (a multiple of 512); any other matrix is returned as it is. Lossless.
+    /// A q8_0 or q4_k matrix repacked for the integer dot-product kernels when this CPU has them
+    /// and the width allows (a multiple of 512); any other matrix is returned as it is. Lossless.
     public func preparedForInference() -> Matrix {
-        guard case .q8_0(let src) = storage, cols % 512 == 0, tts_q8_vnni_supported() != 0 else { return self }
-        let nb = cols / 32
-        let s = ByteStorage(count: rows * cols + rows * nb * 2) { p in
-            let q = p.assumingMemoryBound(to: UInt8.self)
-            let sc = (p + rows * cols).assumingMemoryBound(to: UInt16.self)
-            tts_q8_vnni_repack(src, Int64(rows), Int64(cols), q, sc)
+        guard cols % 512 == 0 else { return self }
+        switch storage {
+        case .q8_0(let src) where tts_q8_vnni_supported() != 0:
+            let nb = cols / 32
+            let s = ByteStorage(count: rows * cols + rows * nb * 2) { p in
+                tts_q8_vnni_repack(src, Int64(rows), Int64(cols), p.assumingMemoryBound(to: UInt8.self),
+                                   (p + rows * cols).assumingMemoryBound(to: UInt16.self))
+            }
+            releaseSource(src)
+            let quants = UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))
+            let scales = UnsafePointer((s.pointer + rows * cols).assumingMemoryBound(to: UInt16.self))
+            return Matrix(rows: rows, cols: cols, storage: .q8Vnni(quants: quants, scales: scales), owner: s)
+        case .q4_k(let src) where tts_q4_k_vnni_supported() != 0:
+            let nibbleBytes = rows * cols / 2
+            let s = ByteStorage(count: nibbleBytes + rows * (cols / 512) * Int(TTS_Q4_K_VNNI_META_BYTES)) { p in
+                tts_q4_k_vnni_repack(src, Int64(rows), Int64(cols), p.assumingMemoryBound(to: UInt8.self),
+                                     (p + nibbleBytes).assumingMemoryBound(to: UInt8.self))
+            }
+            releaseSource(src)
+            let nibbles = UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))
+            let meta = UnsafePointer((s.pointer + nibbleBytes).assumingMemoryBound(to: UInt8.self))
+            return Matrix(rows: rows, cols: cols, storage: .q4kVnni(nibbles: nibbles, meta: meta), owner: s)
+        default:
+            return self
         }
-        // The q8_0 bytes are no longer read: let a mapped source leave memory.
+    }
+
+    /// The source bytes of a repacked matrix are no longer read: let a mapped file's pages leave memory.
+    private func releaseSource(_ src: UnsafePointer<UInt8>) {
         if let file = owner as? MappedFile {
             file.release(offset: UnsafeRawPointer(src) - file.base, length: byteCount)
         }
-        let quants = UnsafePointer(s.pointer.assumingMemoryBound(to: UInt8.self))
-        let scales = UnsafePointer((s.pointer + rows * cols).assumingMemoryBound(to: UInt16.self))
-        return Matrix(rows: rows, cols: cols, storage: .q8Vnni(quants: quants, scales: scales), owner: s)
     }
 
     /// The same matrix stored as `type` (rows converted one at a time). A quantized type whose
@@ -238,7 +262,8 @@ public struct Matrix: Sendable {
             splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
             return
         }
-        if case .q4_k(let w) = storage {
+        switch storage {
+        case .q4_k, .q4kVnni:
             // int8 activations (one scale per 256 values) and the integer kernel, for any number of
             // tokens; rows split over threads.
             let (nb, ns) = (cols / 256, cols / 32)
@@ -246,12 +271,21 @@ public struct Matrix: Sendable {
             let xd = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
             let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * ns)
             defer { xq.deallocate(); xd.deallocate(); xsum.deallocate() }
-            for t in 0..<n { tts_q4_k_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xd + t * nb, xsum + t * ns) }
-            let (rowCount, colCount) = (rows, cols)
-            splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
-                tts_q4_k_matmul_tokens(w, xq, xd, xsum, y, Int64(rowCount), Int64(colCount), Int64(n), Int64(lo), Int64(hi))
+            let (rowCount, colCount, m, c) = (Int64(rows), Int64(cols), Int64(n), cols)
+            if case .q4kVnni(let q, let meta) = storage {
+                for t in 0..<n { tts_q4_k_vnni_quantize_x(x + t * c, colCount, xq + t * c, xd + t * nb, xsum + t * ns) }
+                splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
+                    tts_q4_k_vnni_matmul_tokens(q, meta, xq, xd, xsum, y, rowCount, colCount, m, Int64(lo), Int64(hi))
+                }
+            } else if case .q4_k(let w) = storage {
+                for t in 0..<n { tts_q4_k_quantize_x(x + t * c, colCount, xq + t * c, xd + t * nb, xsum + t * ns) }
+                splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
+                    tts_q4_k_matmul_tokens(w, xq, xd, xsum, y, rowCount, colCount, m, Int64(lo), Int64(hi))
+                }
             }
             return
+        default:
+            break
         }
         let run = { (lo: Int, hi: Int) in
             switch storage {
@@ -259,7 +293,7 @@ public struct Matrix: Sendable {
             case .bf16(let w): tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .q8_0(let w): tts_matmul_q8_0(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
             case .q4_k(let w): tts_matmul_q4_k(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
-            case .q8Vnni: preconditionFailure("handled above")
+            case .q8Vnni, .q4kVnni: preconditionFailure("handled above")
             }
         }
         splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
