@@ -4,6 +4,7 @@
 #include "../include/tts_kernels.h"
 #include <immintrin.h>
 
+#define PREFETCH_BYTES 4096
 #define TTS_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")))
 
 TTS_VNNI void tts_q8_vnni_matvec_avx512(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
@@ -16,6 +17,14 @@ TTS_VNNI void tts_q8_vnni_matvec_avx512(const uint8_t *wq, const uint16_t *ws, c
         for (int64_t g = 0; g < groups; g++) {
             __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
             const int8_t *xg = xq + g * 512;
+            // Each row's stream PREFETCH_BYTES ahead: the hardware prefetchers stop at 4 KiB
+            // pages (0.6B q8_0 generation, alternating bench runs: median 82 -> 69 ms per frame).
+            const char *p0 = (const char *)(w0 + g * 512) + PREFETCH_BYTES, *p1 = (const char *)(w1 + g * 512) + PREFETCH_BYTES;
+            for (int i = 0; i < 512; i += 64) {
+                _mm_prefetch(p0 + i, _MM_HINT_T0);
+                _mm_prefetch(p1 + i, _MM_HINT_T0);
+            }
+            _mm_prefetch((const char *)(ws + r * nb + g * 16) + PREFETCH_BYTES / 16, _MM_HINT_T0);
             for (int k = 0; k < 8; k++) {
                 __m512i xv = _mm512_loadu_si512((const void *)(xg + k * 64));
                 s0 = _mm512_dpbusd_epi32(s0, _mm512_loadu_si512((const void *)(w0 + g * 512 + k * 64)), xv);
