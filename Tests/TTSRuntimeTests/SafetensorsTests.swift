@@ -109,6 +109,23 @@ func temporaryDirectory() throws -> String {
         #expect(counts[1] > 0 && counts[3] > 0 && counts[5] > 0)
     }
 
+    /// Quickselect gives the value a full descending sort puts at k - 1, ties and -inf included.
+    @Test func kthLargestEqualsSorting() {
+        var rng = SeededRNG(seed: 3)
+        for trial in 0..<200 {
+            let n = 1 + Int(rng.next() % 3000)
+            // Few distinct values in some trials (many ties), a few -inf entries in others.
+            let distinct = trial % 3 == 0 ? 5 : 1_000_000
+            var v = (0..<n).map { _ in Float(Int(rng.next() % UInt64(distinct))) / 7 - 3 }
+            if trial % 4 == 1 { for i in stride(from: 0, to: n, by: 5) { v[i] = -.infinity } }
+            let sorted = v.sorted(by: >)
+            for k in Set([1, n, 1 + Int(rng.next() % UInt64(n)), min(n, 50)]) {
+                let got = v.withUnsafeBufferPointer { LogitProcessing.kthLargest($0, k) }
+                #expect(got == sorted[k - 1], "n \(n) k \(k)")
+            }
+        }
+    }
+
     @Test func seedReproduces() {
         var a = SeededRNG(seed: 7), b = SeededRNG(seed: 7), c = SeededRNG(seed: 8)
         let xa = (0..<4).map { _ in a.next() }, xb = (0..<4).map { _ in b.next() }, xc = (0..<4).map { _ in c.next() }
