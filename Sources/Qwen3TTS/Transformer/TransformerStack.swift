@@ -142,9 +142,7 @@ struct TransformerStack: Sendable {
         for (li, layer) in layers.enumerated() {
             // Attention block.
             layer.normalize(x, xn, rows: n, width: s.hidden, weight: layer.inputNorm, bias: layer.normBiases?.input, eps: eps)
-            layer.q(xn, q, n: n, pool: scratch.pool)
-            layer.k(xn, k, n: n, pool: scratch.pool)
-            layer.v(xn, v, n: n, pool: scratch.pool)
+            Linear.apply([(layer.q, q), (layer.k, k), (layer.v, v)], xn, n: n, pool: scratch.pool)
             for t in 0..<n {
                 rope.table(position: position0 + t, cos: cosT, sin: sinT)
                 for h in 0..<s.heads {
@@ -184,8 +182,7 @@ struct TransformerStack: Sendable {
             layer.normalize(x, xn, rows: n, width: s.hidden, weight: layer.postNorm, bias: layer.normBiases?.post, eps: eps)
             let g = scratch.gate.pointer, u = scratch.up.pointer
             if let gate = layer.gate {
-                gate(xn, g, n: n, pool: scratch.pool)
-                layer.up(xn, u, n: n, pool: scratch.pool)
+                Linear.apply([(gate, g), (layer.up, u)], xn, n: n, pool: scratch.pool)
                 tts_silu_mul_f32(g, u, g, Int64(n * s.intermediate))
                 layer.down(g, proj, n: n, pool: scratch.pool)
             } else {

@@ -237,66 +237,101 @@ public struct Matrix: Sendable {
     /// y[t][r] = sum_c W[r][c] * x[t][c] for n tokens, rows split over `pool`'s threads
     /// (each row is computed by one thread, so the result does not depend on the thread count).
     public func multiply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, pool: ThreadPool? = nil) {
-        let work = rows * cols * max(n, 1)
-        if case .q8Vnni(let q, let s) = storage {
-            // Quantize every token's activations once; then, per block of 64 rows (which stays in
-            // cache), run all tokens through the integer kernel. Rows are split over threads.
-            let nb = cols / 32
-            let xq = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
-            let xs = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
-            let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * nb)
-            defer { xq.deallocate(); xs.deallocate(); xsum.deallocate() }
-            for t in 0..<n { tts_q8_vnni_quantize_x(x + t * cols, Int64(cols), xq + t * cols, xs + t * nb, xsum + t * nb) }
-            let (rowCount, colCount) = (rows, cols)
-            let run = { (lo: Int, hi: Int) in
-                var r = lo
-                while r < hi {
-                    let e = min(hi, r + 64)
-                    for t in 0..<n {
-                        tts_q8_vnni_matvec(q, s, xq + t * colCount, xs + t * nb, xsum + t * nb, y + t * rowCount,
-                                           Int64(colCount), Int64(r), Int64(e))
-                    }
-                    r = e
-                }
-            }
-            splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
+        Matrix.multiply([(self, y)], x, n: n, pool: pool)
+    }
+
+    /// Several matrices applied to the same input, each into its own output (y [n][rows]), as one
+    /// parallel loop over all their rows; the input is quantized once when they share a storage
+    /// kind and width (q, k and v; gate and up). Each row is still computed by one thread, so the
+    /// results equal separate multiplies bit for bit.
+    public static func multiply(_ parts: [(Matrix, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, n: Int,
+                                pool: ThreadPool? = nil) {
+        guard let first = parts.first?.0 else { return }
+        let kind = first.inputKind
+        if parts.contains(where: { $0.0.inputKind != kind || $0.0.cols != first.cols }) {
+            for (m, y) in parts { multiply([(m, y)], x, n: n, pool: pool) }
             return
         }
+        let input = PreparedInput(kind: kind, x: x, n: n, cols: first.cols)
+        let total = parts.reduce(0) { $0 + $1.0.rows }
+        splitWork(total, granularity: 16, work: total * first.cols * max(n, 1), threshold: 32_768, pool: pool) { lo, hi in
+            var offset = 0
+            for (m, y) in parts {
+                let a = max(lo, offset) - offset, b = min(hi, offset + m.rows) - offset
+                if a < b { m.multiplyRows(input, y, a, b) }
+                offset += m.rows
+            }
+        }
+    }
+
+    /// How a product's activations are prepared for this storage.
+    var inputKind: PreparedInput.Kind {
         switch storage {
-        case .q4_k, .q4kVnni:
-            // int8 activations (one scale per 256 values) and the integer kernel, for any number of
-            // tokens; rows split over threads.
-            let (nb, ns) = (cols / 256, cols / 32)
-            let xq = UnsafeMutablePointer<Int8>.allocate(capacity: n * cols)
-            let xd = UnsafeMutablePointer<Float>.allocate(capacity: n * nb)
-            let xsum = UnsafeMutablePointer<Int32>.allocate(capacity: n * ns)
-            defer { xq.deallocate(); xd.deallocate(); xsum.deallocate() }
-            let (rowCount, colCount, m, c) = (Int64(rows), Int64(cols), Int64(n), cols)
-            if case .q4kVnni(let q, let meta) = storage {
-                for t in 0..<n { tts_q4_k_vnni_quantize_x(x + t * c, colCount, xq + t * c, xd + t * nb, xsum + t * ns) }
-                splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
-                    tts_q4_k_vnni_matmul_tokens(q, meta, xq, xd, xsum, y, rowCount, colCount, m, Int64(lo), Int64(hi))
-                }
-            } else if case .q4_k(let w) = storage {
-                for t in 0..<n { tts_q4_k_quantize_x(x + t * c, colCount, xq + t * c, xd + t * nb, xsum + t * ns) }
-                splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool) { lo, hi in
-                    tts_q4_k_matmul_tokens(w, xq, xd, xsum, y, rowCount, colCount, m, Int64(lo), Int64(hi))
-                }
-            }
-            return
-        default:
-            break
+        case .f32, .bf16, .q8_0: return .float
+        case .q8Vnni: return .q8Vnni
+        case .q4_k: return .q4k
+        case .q4kVnni: return .q4kVnni
         }
-        let run = { (lo: Int, hi: Int) in
-            switch storage {
-            case .f32(let w): tts_matmul_f32(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
-            case .bf16(let w): tts_matmul_bf16(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
-            case .q8_0(let w): tts_matmul_q8_0(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
-            case .q4_k(let w): tts_matmul_q4_k(w, x, y, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
-            case .q8Vnni, .q4kVnni: preconditionFailure("handled above")
+    }
+
+    /// Rows [lo, hi) of the product for every token of `input` (y [n][rows]).
+    func multiplyRows(_ input: PreparedInput, _ y: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int) {
+        let (r, c, n) = (Int64(rows), Int64(cols), Int64(input.n))
+        switch storage {
+        case .f32(let w): tts_matmul_f32(w, input.x, y, r, c, n, Int64(lo), Int64(hi))
+        case .bf16(let w): tts_matmul_bf16(w, input.x, y, r, c, n, Int64(lo), Int64(hi))
+        case .q8_0(let w): tts_matmul_q8_0(w, input.x, y, r, c, n, Int64(lo), Int64(hi))
+        case .q4_k(let w): tts_q4_k_matmul_tokens(w, input.xq, input.xs, input.xsum, y, r, c, n, Int64(lo), Int64(hi))
+        case .q4kVnni(let q, let m): tts_q4_k_vnni_matmul_tokens(q, m, input.xq, input.xs, input.xsum, y, r, c, n, Int64(lo), Int64(hi))
+        case .q8Vnni(let q, let s):
+            // Per block of 64 rows (which stays in cache), every token through the integer kernel.
+            let nb = cols / 32
+            var a = lo
+            while a < hi {
+                let b = min(hi, a + 64)
+                for t in 0..<input.n {
+                    tts_q8_vnni_matvec(q, s, input.xq + t * cols, input.xs + t * nb, input.xsum + t * nb, y + t * rows,
+                                       c, Int64(a), Int64(b))
+                }
+                a = b
             }
         }
-        splitWork(rows, granularity: 16, work: work, threshold: 32_768, pool: pool, run)
+    }
+}
+
+/// The activations of one product, quantized once for every matrix that reads them: int8 with a
+/// scale per 32 values (q8_0 in VNNI order) or per 256 (q4_k, in its own arrangement); f32 as given.
+final class PreparedInput {
+    enum Kind { case float, q8Vnni, q4k, q4kVnni }
+    let x: UnsafePointer<Float>
+    let n: Int
+    let xq: UnsafeMutablePointer<Int8>
+    let xs: UnsafeMutablePointer<Float>
+    let xsum: UnsafeMutablePointer<Int32>
+
+    init(kind: Kind, x: UnsafePointer<Float>, n: Int, cols: Int) {
+        self.x = x
+        self.n = n
+        let scales = kind == .q8Vnni ? cols / 32 : cols / 256
+        let quantized = kind != .float
+        xq = .allocate(capacity: quantized ? n * cols : 0)
+        xs = .allocate(capacity: quantized ? n * scales : 0)
+        xsum = .allocate(capacity: quantized ? n * (cols / 32) : 0)
+        for t in 0..<(quantized ? n : 0) {
+            let (xt, q, d, sum) = (x + t * cols, xq + t * cols, xs + t * scales, xsum + t * (cols / 32))
+            switch kind {
+            case .q8Vnni: tts_q8_vnni_quantize_x(xt, Int64(cols), q, d, sum)
+            case .q4k: tts_q4_k_quantize_x(xt, Int64(cols), q, d, sum)
+            case .q4kVnni: tts_q4_k_vnni_quantize_x(xt, Int64(cols), q, d, sum)
+            case .float: break
+            }
+        }
+    }
+
+    deinit {
+        xq.deallocate()
+        xs.deallocate()
+        xsum.deallocate()
     }
 }
 
@@ -314,12 +349,24 @@ public struct Linear: Sendable {
     public func converted(to type: WeightType) -> Linear { Linear(weight: weight.converted(to: type), bias: bias) }
     public func preparedForInference() -> Linear { Linear(weight: weight.preparedForInference(), bias: bias) }
 
+    /// Several layers applied to the same input x [n][in], each into its own output, as one
+    /// parallel loop (Matrix.multiply(_:_:n:pool:)); biases added after.
+    public static func apply(_ parts: [(Linear, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, n: Int = 1,
+                             pool: ThreadPool? = nil) {
+        Matrix.multiply(parts.map { ($0.0.weight, $0.1) }, x, n: n, pool: pool)
+        for (l, y) in parts { l.addBias(y, n: n) }
+    }
+
     public var inFeatures: Int { weight.cols }
     public var outFeatures: Int { weight.rows }
 
     /// Applies the layer to n token-major rows: x [n][in] -> y [n][out].
     public func callAsFunction(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int = 1, pool: ThreadPool? = nil) {
         weight.multiply(x, y, n: n, pool: pool)
+        addBias(y, n: n)
+    }
+
+    private func addBias(_ y: UnsafeMutablePointer<Float>, n: Int) {
         if let bias {
             let out = weight.rows
             bias.withUnsafeBufferPointer { b in
