@@ -156,13 +156,7 @@ struct SpeechDecoder: Sendable {
             x = block.upsample.stream(x, frames: frameCount, previous: &st.blockUpsample[i], pool: pool)
             frameCount *= block.upsample.stride
             for (u, unit) in block.units.enumerated() {
-                var h = unit.snake1(x, frames: frameCount, pool: pool)
-                h = unit.conv1.stream(h, frames: frameCount, tail: &st.residual[i][u], pool: pool)
-                unit.snake2.apply(&h, frames: frameCount, pool: pool)
-                h = unit.conv2.stream(h, frames: frameCount, tail: &st.pointwise, pool: pool)
-                x.withUnsafeMutableBufferPointer { xb in
-                    h.withUnsafeBufferPointer { hb in for j in 0..<xb.count { xb[j] += hb[j] } }
-                }
+                residual(unit, &x, frames: frameCount, tail: &st.residual[i][u], state: st, pool: pool)
             }
             observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
         }
@@ -171,6 +165,23 @@ struct SpeechDecoder: Sendable {
         for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
         precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")
         return x
+    }
+
+    /// x += conv2(snake2(conv1(snake1(x)))), conv1's left context carried in `tail`. The
+    /// intermediate rows (the decoder's largest: 18 MB per array for 25 frames in the last block)
+    /// live in the state's reusable buffers, so a chunk maps no fresh pages, and snake1 writes
+    /// straight after the context rows, so nothing is copied to join them.
+    private func residual(_ unit: ResidualUnit, _ x: inout [Float], frames t: Int, tail: inout [Float],
+                          state st: SpeechDecoderState, pool: ThreadPool?) {
+        let c = unit.conv1.inChannels, history = unit.conv1.history
+        let context = st.work.0.reserve((history + t) * c), middle = st.work.1.reserve(t * c)
+        tail.withUnsafeBufferPointer { context.update(from: $0.baseAddress!, count: history * c) }
+        x.withUnsafeBufferPointer { unit.snake1.run($0.baseAddress!, context + history * c, frames: t, pool: pool) }
+        unit.conv1.apply(context: context, frames: t, into: middle, pool: pool)
+        tail = Array(UnsafeBufferPointer(start: context + t * c, count: history * c))
+        unit.snake2.run(middle, middle, frames: t, pool: pool)
+        unit.conv2.apply(context: middle, frames: t, into: context, pool: pool)  // k = 1: no context rows
+        x.withUnsafeMutableBufferPointer { xb in for j in 0..<xb.count { xb[j] += context[j] } }
     }
 
     /// Split RVQ decode: proj_first(codebook_0[c0]) + proj_rest(Σ codebook_q[c_q]) -> [T][codebookDim].
@@ -255,8 +266,8 @@ final class SpeechDecoderState {
     var inputConv: [Float]
     var blockUpsample: [[Float]]
     var residual: [[[Float]]]
-    /// The k=1 convolutions need no history; this empty tail serves them all.
-    var pointwise: [Float] = []
+    /// Reusable rows for the residual units (not part of the stream's state; never copied).
+    let work = (ScratchBuffer(capacity: 1), ScratchBuffer(capacity: 1))
     var outputConv: [Float]
     /// Frames decoded so far.
     var frames = 0

@@ -26,7 +26,8 @@ struct SnakeBeta: Sendable {
         x.withUnsafeMutableBufferPointer { run($0.baseAddress!, $0.baseAddress!, frames: t, pool: pool) }
     }
 
-    private func run(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, frames t: Int, pool: ThreadPool?) {
+    /// x [t][channels] -> y (may be x).
+    func run(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, frames t: Int, pool: ThreadPool?) {
         let c = a.count
         let (a, b) = (self.a, self.inverseB)
         forTokenRanges(t, work: t * c * 16, pool: pool) { lo, hi in

@@ -213,11 +213,11 @@ extension CausalConvTranspose1d {
         precondition(x.count == inChannels * t && previous.count == inChannels, "streaming transposed conv input does not match its shape")
         let (cin, cout, k, s) = (inChannels, outChannels, kernelSize, stride)
         let context = previous + x  // row r is x[r-1]
-        var y = [Float](repeating: 0, count: t * s * cout)
         let w = taps.pointer
         let work = t * cin * cout * k
-        context.withUnsafeBufferPointer { cb in
-            y.withUnsafeMutableBufferPointer { yb in
+        // Every output row starts as the bias (written below), so no zero fill.
+        let y = [Float](unsafeUninitializedCapacity: t * s * cout) { yb, count in
+            context.withUnsafeBufferPointer { cb in
                 let xp = cb.baseAddress!, yp = yb.baseAddress!
                 let b = bias
                 forTokenRanges(t, work: work, pool: pool) { lo, hi in
@@ -230,6 +230,7 @@ extension CausalConvTranspose1d {
                     }
                 }
             }
+            count = t * s * cout
         }
         previous = Array(x[((t - 1) * cin)...])
         return y
