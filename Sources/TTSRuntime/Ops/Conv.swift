@@ -6,29 +6,6 @@ public func forTokenRanges(_ t: Int, work: Int, pool: ThreadPool?, _ body: @esca
     splitWork(t, granularity: 8, work: t >= 8 ? work : 0, threshold: 65_536, pool: pool, body)
 }
 
-/// Reorders conv weights into per-tap matrices [k][in][out]; `source(o, i, j)` is the index of
-/// weight (output o, input i, tap j) in the PyTorch layout.
-func tapMajor(_ weight: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, source: (Int, Int, Int) -> Int) -> FloatStorage {
-    var t = [Float](repeating: 0, count: weight.count)
-    // Blocks of 16 output channels: each write run fills one cache line.
-    weight.withUnsafeBufferPointer { w in
-        t.withUnsafeMutableBufferPointer { out in
-            var o0 = 0
-            while o0 < outChannels {
-                let o1 = min(o0 + 16, outChannels)
-                for i in 0..<inChannels {
-                    for j in 0..<kernelSize {
-                        let row = (j * inChannels + i) * outChannels
-                        for o in o0..<o1 { out[row + o] = w[source(o, i, j)] }
-                    }
-                }
-                o0 = o1
-            }
-        }
-    }
-    return FloatStorage(t)
-}
-
 /// Arithmetic of a convolution's products: f32, or bf16 weights and activations with f32 sums
 /// (half the weight memory; AVX-512 BF16 dot products where the CPU has them).
 public enum ConvPrecision: String, Sendable, CaseIterable {
@@ -135,23 +112,44 @@ public struct CausalDepthwiseConv1d: Sendable {
 }
 
 /// A causal ConvTranspose1d (stride s, kernel k with s <= k <= 2s): the full output is trimmed
-/// on the right by k - s, so T input frames give T*s output frames. Weights per tap [k][in][out].
+/// on the right by k - s, so T input frames give T*s output frames.
+///
+/// Output frame t*s + m is bias + tap m applied to x[t] + tap m+s applied to x[t-1]. Read with the
+/// s output frames of step t side by side ([t][s*out]), that is one causal Conv1d of kernel 2
+/// (kernel 1 when k = s) over x with s*out output channels, so it runs on the packed conv GEMM
+/// like every other convolution: one pass, each output summed in registers, written once.
 public struct CausalConvTranspose1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let stride: Int
-    let taps: FloatStorage
-    let bias: [Float]
+    /// The s output phases as one causal conv over (x[t-1], x[t]).
+    let phases: CausalConv1d
 
     /// `weight` in PyTorch layout [in][out][k].
     public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int) {
         precondition(weight.count == inChannels * outChannels * kernelSize, "transposed conv weight does not match its shape")
         precondition(kernelSize >= stride && kernelSize <= 2 * stride, "transposed conv kernel must lie in [stride, 2*stride]")
-        taps = tapMajor(weight, inChannels: inChannels, outChannels: outChannels, kernelSize: kernelSize) { o, i, j in
-            (i * outChannels + o) * kernelSize + j
+        let (cin, cout, k, s) = (inChannels, outChannels, kernelSize, stride)
+        let taps = k > s ? 2 : 1
+        // [s*out][in][taps] in PyTorch conv layout; with two taps, tap 0 meets x[t-1] (original
+        // tap m+s, zero where m+s >= k) and tap 1 meets x[t] (original tap m).
+        var w = [Float](repeating: 0, count: s * cout * cin * taps)
+        weight.withUnsafeBufferPointer { src in
+            w.withUnsafeMutableBufferPointer { dst in
+                for m in 0..<s {
+                    for o in 0..<cout {
+                        for i in 0..<cin {
+                            let from = (i * cout + o) * k, to = ((m * cout + o) * cin + i) * taps
+                            dst[to + taps - 1] = src[from + m]
+                            if taps == 2 && m + s < k { dst[to] = src[from + m + s] }
+                        }
+                    }
+                }
+            }
         }
-        self.bias = bias
+        phases = CausalConv1d(weight: w, bias: (0..<s).flatMap { _ in bias }, inChannels: cin, outChannels: s * cout,
+                              kernelSize: taps)
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernelSize = kernelSize
@@ -207,32 +205,16 @@ extension CausalConvTranspose1d {
     /// The previous input row before the first frame: zeros.
     public func initialTail() -> [Float] { [Float](repeating: 0, count: inChannels) }
 
-    /// x [t][in] -> [t*stride][out], where output frame t*s + m = bias + tap m of x[t] + tap m+s
-    /// of x[t-1]; `previous` is x[-1] (the last input of the previous call) and becomes x[t-1].
+    /// x [t][in] -> [t*stride][out]; `previous` is x[-1] (the last input of the previous call)
+    /// and becomes x[t-1].
     public func stream(_ x: [Float], frames t: Int, previous: inout [Float], pool: ThreadPool? = nil) -> [Float] {
         precondition(x.count == inChannels * t && previous.count == inChannels, "streaming transposed conv input does not match its shape")
-        let (cin, cout, k, s) = (inChannels, outChannels, kernelSize, stride)
-        let context = previous + x  // row r is x[r-1]
-        let w = taps.pointer
-        let work = t * cin * cout * k
-        // Every output row starts as the bias (written below), so no zero fill.
-        let y = [Float](unsafeUninitializedCapacity: t * s * cout) { yb, count in
-            context.withUnsafeBufferPointer { cb in
-                let xp = cb.baseAddress!, yp = yb.baseAddress!
-                let b = bias
-                forTokenRanges(t, work: work, pool: pool) { lo, hi in
-                    for r in (lo * s)..<(hi * s) { for o in 0..<cout { yp[r * cout + o] = b[o] } }
-                    for j in 0..<s {
-                        tts_gemm_f32(xp + cin, w + j * cin * cout, yp + j * cout, Int64(cin), Int64(cout), Int64(s * cout), Int64(lo), Int64(hi), 1)
-                    }
-                    for j in s..<k {
-                        tts_gemm_f32(xp, w + j * cin * cout, yp + (j - s) * cout, Int64(cin), Int64(cout), Int64(s * cout), Int64(lo), Int64(hi), 1)
-                    }
-                }
-            }
-            count = t * s * cout
+        let context = phases.history == 0 ? x : previous + x  // row r is x[r-1]
+        let y = [Float](unsafeUninitializedCapacity: t * stride * outChannels) { yb, count in
+            context.withUnsafeBufferPointer { phases.apply(context: $0.baseAddress!, frames: t, into: yb.baseAddress!, pool: pool) }
+            count = t * stride * outChannels
         }
-        previous = Array(x[((t - 1) * cin)...])
+        previous = Array(x[((t - 1) * inChannels)...])
         return y
     }
 }
