@@ -137,10 +137,12 @@ public struct CausalConvTranspose1d: Sendable {
         var w = [Float](repeating: 0, count: s * cout * cin * taps)
         weight.withUnsafeBufferPointer { src in
             w.withUnsafeMutableBufferPointer { dst in
-                for m in 0..<s {
-                    for o in 0..<cout {
-                        for i in 0..<cin {
-                            let from = (i * cout + o) * k, to = ((m * cout + o) * cin + i) * taps
+                // Each (o, i) reads its k taps from one place and writes s sequential streams.
+                for o in 0..<cout {
+                    for i in 0..<cin {
+                        let from = (i * cout + o) * k
+                        for m in 0..<s {
+                            let to = ((m * cout + o) * cin + i) * taps
                             dst[to + taps - 1] = src[from + m]
                             if taps == 2 && m + s < k { dst[to] = src[from + m + s] }
                         }
