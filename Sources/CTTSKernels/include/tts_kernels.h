@@ -180,10 +180,13 @@ void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin,
 int64_t tts_conv_packed_count(int64_t cin, int64_t cout, int64_t k);
 // w: PyTorch Conv1d layout [cout][cin][k]; packed: tts_conv_packed_count floats.
 void tts_conv_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout, int64_t k);
+// Tokens [t0, t1) and output channels [o0, o1) of y [t][cout]: o0 a multiple of 32, o1 a multiple
+// of 32 or cout. Splitting by channels lets threads share a conv whose weights outweigh its input
+// (few tokens, many channels) without each reading all the weights.
 void tts_conv_gemm_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                       int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+                       int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
 void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                           int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+                           int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
 // The same convolution in bf16 (the decoder's optional precision): weights packed by
 // tts_conv_pack_bf16 as [cout/32][k][ceil(cin/2)][32][2] (for each output channel the pair of
 // input channels 2p, 2p+1; zero-padded), activations as bf16 pairs xb[row][ceil(cin/2)] (low half
@@ -204,11 +207,11 @@ void tts_conv_gemm_bf16_avx512(const uint32_t *xb, const uint16_t *packed, const
 #endif
 #if defined(__x86_64__)
 void tts_conv_gemm_f32_avx2(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                            int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+                            int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
 #endif
 #if defined(__x86_64__)
 void tts_conv_gemm_f32_avx512(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                              int64_t k, int64_t dilation, int64_t t0, int64_t t1);
+                              int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
 #endif
 
 // SnakeBeta on a token-major signal [t][channels] with precomputed per-channel a = exp(log_alpha)

@@ -70,13 +70,14 @@ TTS_AVX512 static inline void conv_tile_n(const float *x, const float *wb, const
 }
 
 TTS_AVX512 void tts_conv_gemm_f32_avx512(const float *x, const float *packed, const float *bias, float *y, int64_t cin,
-                                         int64_t cout, int64_t k, int64_t dilation, int64_t t0, int64_t t1) {
+                                         int64_t cout, int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0,
+                                         int64_t o1) {
     // Blocks of 256 tokens; inside, one 32-channel weight block (k*cin*32 floats, contiguous)
     // serves all of the block's tokens while their input rows stay in cache.
     const int64_t TB = 256;
     for (int64_t tb = t0; tb < t1; tb += TB) {
         int64_t te = tb + TB < t1 ? tb + TB : t1;
-        for (int64_t o = 0; o < cout; o += 32) {
+        for (int64_t o = o0; o < o1; o += 32) {
             __mmask16 m0, m1;
             tts_channel_masks(cout - o, &m0, &m1);
             const float *wb = packed + (o / 32) * k * cin * 32;

@@ -61,8 +61,18 @@ public struct CausalConv1d: Sendable {
         switch precision {
         case .f32:
             let w = taps.pointer.assumingMemoryBound(to: Float.self)
-            forTokenRanges(t, work: work, pool: pool) { lo, hi in
-                b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, Int64(lo), Int64(hi)) }
+            // Split tokens, unless the weights outweigh the input rows: then each thread would read
+            // all the weights for a few tokens, so split the 32-channel blocks instead (the
+            // decoder's first blocks and streams decoding a frame or two at a time).
+            let blocks = (outChannels + 31) / 32
+            if weightBytes > (t + history) * inChannels * 4 && blocks >= 2 {
+                splitWork(blocks, granularity: 1, work: work, threshold: 65_536, pool: pool) { lo, hi in
+                    b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, 0, Int64(t), Int64(lo * 32), min(Int64(hi * 32), cout)) }
+                }
+            } else {
+                forTokenRanges(t, work: work, pool: pool) { lo, hi in
+                    b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, Int64(lo), Int64(hi), 0, cout) }
+                }
             }
         case .bf16:
             // Activations rounded to bf16 pairs once, then the bf16 GEMM.
