@@ -8,8 +8,6 @@ typedef void (*matmul_bf16_fn)(const uint16_t *, const float *, float *, int64_t
 
 static matmul_f32_fn g_matmul_f32 = tts_matmul_f32_ref;
 static matmul_bf16_fn g_matmul_bf16 = tts_matmul_bf16_ref;
-typedef void (*gemm_fn)(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int);
-static gemm_fn g_gemm = tts_gemm_f32_ref;
 typedef void (*matmul_q8_fn)(const uint8_t *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
 static matmul_q8_fn g_matmul_q8_0 = tts_matmul_q8_0_ref;
 typedef void (*attention_fn)(const float *, const float *, const float *, float *, float *, int64_t, int64_t, int64_t, float);
@@ -40,16 +38,16 @@ int tts_select_isa(int isa) {
     switch (isa) {
 #if defined(__x86_64__)
     case TTS_ISA_AVX512:
-        g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512; g_gemm = tts_gemm_f32_avx512;
+        g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512;
         g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512;
         g_snake = tts_snake_tm_f32_avx512; g_conv_gemm = tts_conv_gemm_f32_avx512; break;
     case TTS_ISA_AVX2:
-        g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2; g_gemm = tts_gemm_f32_avx2;
+        g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2;
         g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
         g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = tts_conv_gemm_f32_avx2; break;
 #endif
     default:
-        g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref; g_gemm = tts_gemm_f32_ref;
+        g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref;
         g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref; g_snake = tts_snake_tm_f32_ref;
         g_conv_gemm = tts_conv_gemm_f32_ref;
         g_isa = TTS_ISA_SCALAR;
@@ -91,10 +89,6 @@ void tts_matmul_f32(const float *w, const float *x, float *y, int64_t rows, int6
 
 void tts_matmul_bf16(const uint16_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     g_matmul_bf16(w, x, y, rows, cols, n, r0, r1);
-}
-
-void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_t cout, int64_t ldy, int64_t t0, int64_t t1, int accumulate) {
-    g_gemm(x, wt, y, cin, cout, ldy, t0, t1, accumulate);
 }
 
 // Many tokens (prefill): dequantize 4 rows at a time into a per-thread buffer and run the f32

@@ -6,13 +6,11 @@ import Testing
 
 typealias MatmulF32 = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64) -> Void
 typealias MatmulBF16 = @convention(c) (UnsafePointer<UInt16>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64) -> Void
-typealias Gemm = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Int64, Int64, Int32) -> Void
 
 struct ISAKernels: Sendable {
     let name: String
     let matmulF32: MatmulF32
     let matmulBF16: MatmulBF16
-    let gemm: Gemm
 }
 
 /// The SIMD implementations available on this machine.
@@ -20,10 +18,10 @@ let simdKernels: [ISAKernels] = {
     var list: [ISAKernels] = []
     #if arch(x86_64)
     if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 {
-        list.append(ISAKernels(name: "avx2", matmulF32: tts_matmul_f32_avx2, matmulBF16: tts_matmul_bf16_avx2, gemm: tts_gemm_f32_avx2))
+        list.append(ISAKernels(name: "avx2", matmulF32: tts_matmul_f32_avx2, matmulBF16: tts_matmul_bf16_avx2))
     }
     if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
-        list.append(ISAKernels(name: "avx512", matmulF32: tts_matmul_f32_avx512, matmulBF16: tts_matmul_bf16_avx512, gemm: tts_gemm_f32_avx512))
+        list.append(ISAKernels(name: "avx512", matmulF32: tts_matmul_f32_avx512, matmulBF16: tts_matmul_bf16_avx512))
     }
     #endif
     return list
@@ -70,25 +68,6 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
                     #expect(part[t * rows] == -9 && part[t * rows + rows - 1] == -9)
                     #expect(abs(part[t * rows + 2] - ref[t * rows + 2]) <= 1e-5 * max(1, abs(ref[t * rows + 2])))
                 }
-            }
-        }
-    }
-
-    @Test(arguments: shapes)
-    func gemmMatchesRefWithStridesAndAccumulation(shape: (rows: Int, cols: Int, n: Int)) {
-        let (cout, cin, tokens) = (shape.rows, shape.cols, shape.n + 3)
-        let ldy = cout + 3
-        var rng = TestRandom(state: UInt64(cout * 13 + cin * 17 + tokens))
-        let x = rng.array(tokens * cin), wt = rng.array(cin * cout), y0 = rng.array(tokens * ldy)
-        for accumulate: Int32 in [0, 1] {
-            var ref = y0
-            tts_gemm_f32_ref(x, wt, &ref, Int64(cin), Int64(cout), Int64(ldy), 1, Int64(tokens), accumulate)
-            for k in simdKernels {
-                var y = y0
-                k.gemm(x, wt, &y, Int64(cin), Int64(cout), Int64(ldy), 1, Int64(tokens), accumulate)
-                #expect(relativeError(y, ref) <= 1e-5, "\(k.name) gemm \(shape) accumulate \(accumulate)")
-                #expect(Array(y[0..<ldy]) == Array(y0[0..<ldy]), "\(k.name) wrote outside its token range")
-                for t in 0..<tokens { for o in cout..<ldy { #expect(y[t * ldy + o] == y0[t * ldy + o]) } }
             }
         }
     }

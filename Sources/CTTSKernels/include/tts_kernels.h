@@ -156,20 +156,6 @@ void tts_q4_k_vnni_matmul_tokens_avx512(const uint8_t *nib, const uint8_t *meta,
                                         int64_t r0, int64_t r1);
 #endif
 
-// Outer-product GEMM for token-major activations (convolutions, wide MLPs over many tokens):
-// y[t*ldy + o] (+)= sum_i x[t*cin + i] * wt[i*cout + o]  for t in [t0, t1), o < cout, with wt the
-// *transposed* weight [cin][cout] and ldy >= cout the row stride of y. accumulate = 0 overwrites y,
-// 1 adds to it. Token ranges partition the work.
-void tts_gemm_f32(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
-                  int64_t ldy, int64_t t0, int64_t t1, int accumulate);
-void tts_gemm_f32_ref(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
-                      int64_t ldy, int64_t t0, int64_t t1, int accumulate);
-#if defined(__x86_64__)
-void tts_gemm_f32_avx2(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
-                       int64_t ldy, int64_t t0, int64_t t1, int accumulate);
-void tts_gemm_f32_avx512(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
-                         int64_t ldy, int64_t t0, int64_t t1, int accumulate);
-#endif
 
 // Causal convolution as one GEMM over its taps (token-major): x holds (t1-1) + (k-1)*dilation + 1
 // rows of cin values (left context first), bias [cout] or NULL:

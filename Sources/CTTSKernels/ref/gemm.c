@@ -1,20 +1,6 @@
-// Scalar reference of the outer-product GEMM and token-major depthwise convolution.
+// Scalar references of the token-major convolutions (depthwise, SnakeBeta, the packed conv GEMM).
 #include "../include/tts_kernels.h"
 #include <math.h>
-
-void tts_gemm_f32_ref(const float *x, const float *wt, float *y, int64_t cin, int64_t cout,
-                      int64_t ldy, int64_t t0, int64_t t1, int accumulate) {
-    for (int64_t t = t0; t < t1; t++) {
-        float *yt = y + t * ldy;
-        if (!accumulate) for (int64_t o = 0; o < cout; o++) yt[o] = 0;
-        const float *xt = x + t * cin;
-        for (int64_t i = 0; i < cin; i++) {
-            float xv = xt[i];
-            const float *wr = wt + i * cout;
-            for (int64_t o = 0; o < cout; o++) yt[o] += xv * wr[o];
-        }
-    }
-}
 
 void tts_depthwise_conv_f32(const float *x, const float *w, const float *bias, float *y,
                             int64_t channels, int64_t k, int64_t t0, int64_t t1) {

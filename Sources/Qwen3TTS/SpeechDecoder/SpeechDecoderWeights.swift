@@ -13,20 +13,12 @@ struct SnakeBeta: Sendable {
         inverseB = try w.floats("\(prefix).beta", shape: [channels]).map { 1 / (Foundation.exp($0) + 1e-9) }
     }
 
-    /// Token-major x [t][channels] -> y.
-    func callAsFunction(_ x: [Float], frames t: Int, pool: ThreadPool?) -> [Float] {
-        [Float](unsafeUninitializedCapacity: x.count) { buffer, count in
-            x.withUnsafeBufferPointer { run($0.baseAddress!, buffer.baseAddress!, frames: t, pool: pool) }
-            count = x.count
-        }
-    }
-
     /// In place (the kernel is elementwise).
     func apply(_ x: inout [Float], frames t: Int, pool: ThreadPool?) {
         x.withUnsafeMutableBufferPointer { run($0.baseAddress!, $0.baseAddress!, frames: t, pool: pool) }
     }
 
-    /// x [t][channels] -> y (may be x).
+    /// Token-major x [t][channels] -> y (may be x).
     func run(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, frames t: Int, pool: ThreadPool?) {
         let c = a.count
         let (a, b) = (self.a, self.inverseB)
