@@ -11,7 +11,7 @@
 #include "../ref/q4_k_internal.h"
 #include <string.h>
 
-#define TTS_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx512dq,fma,f16c")))
+#define TTS_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c")))
 
 // The group's scale state shared by every activation vector it meets.
 typedef struct {
