@@ -143,19 +143,9 @@ void tts_dequantize_q4_k_ref(const uint8_t *src, float *dst, int64_t n) {
 // the min terms. Within a block xq is stored in the order of tts_q4_k_x_offset.
 void tts_q4_k_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum) {
     for (int64_t b = 0; b < cols / 256; b++) {
-        float amax = 0;
-        for (int i = 0; i < 256; i++) amax = fmaxf(amax, fabsf(x[b * 256 + i]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        xd[b] = d;
-        for (int j = 0; j < 8; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 32; i++) {
-                int8_t q = (int8_t)lrintf(x[b * 256 + 32 * j + i] * id);
-                xq[b * 256 + tts_q4_k_x_offset(j) + i] = q;
-                sum += q;
-            }
-            xsum[b * 8 + j] = sum;
-        }
+        int8_t q[256];
+        xd[b] = tts_q4_k_quantize_block(x + b * 256, q, xsum + b * 8);
+        for (int j = 0; j < 8; j++) memcpy(xq + b * 256 + tts_q4_k_x_offset(j), q + 32 * j, 32);
     }
 }
 

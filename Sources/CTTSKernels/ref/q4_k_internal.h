@@ -1,6 +1,7 @@
 // Layout details of q4_k shared by the reference and SIMD kernels (not part of the public header).
 #ifndef TTS_Q4_K_INTERNAL_H
 #define TTS_Q4_K_INTERNAL_H
+#include <math.h>
 #include <stdint.h>
 
 #include <string.h>
@@ -45,6 +46,24 @@ static inline void tts_q4_k_unpack(const uint8_t *s, uint8_t *sc, uint8_t *m) {
 static inline int tts_q4_k_x_offset(int s) {
     static const int within[4] = {0, 64, 32, 96};
     return 128 * (s / 4) + within[s % 4];
+}
+
+// One 256-value block of activations for the integer products: returns its scale d = max|x|/127
+// and writes q = round(x/d) (to nearest even) in natural order and the sum of each 32-value
+// sub-block. Both activation arrangements (ggml order and VNNI order) are scatters of this.
+static inline float tts_q4_k_quantize_block(const float *x, int8_t q[256], int32_t sums[8]) {
+    float amax = 0;
+    for (int i = 0; i < 256; i++) amax = fmaxf(amax, fabsf(x[i]));
+    float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
+    for (int j = 0; j < 8; j++) {
+        int32_t sum = 0;
+        for (int i = 0; i < 32; i++) {
+            q[32 * j + i] = (int8_t)lrintf(x[32 * j + i] * id);
+            sum += q[32 * j + i];
+        }
+        sums[j] = sum;
+    }
+    return d;
 }
 
 // q4_k in VNNI order (ref/q4_k_vnni.c): the offset, within its group's 512 values, of the first of

@@ -66,21 +66,10 @@ void tts_q4_k_vnni_dequantize_row(const uint8_t *nib, const uint8_t *meta, float
 
 void tts_q4_k_vnni_quantize_x_ref(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum) {
     for (int64_t b = 0; b < cols / 256; b++) {
-        float amax = 0;
-        for (int i = 0; i < 256; i++) amax = fmaxf(amax, fabsf(x[b * 256 + i]));
-        float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
-        xd[b] = d;
-        int8_t *group = xq + (b / 2) * 512;
-        for (int j = 0; j < 8; j++) {
-            int32_t sum = 0;
-            for (int i = 0; i < 32; i++) {
-                int v = (int)(b % 2) * 256 + 32 * j + i;  // index within the group
-                int8_t q = (int8_t)lrintf(x[b * 256 + 32 * j + i] * id);
-                group[4 * tts_q4_k_vnni_x_word(v / 4) + v % 4] = q;
-                sum += q;
-            }
-            xsum[b * 8 + j] = sum;
-        }
+        int8_t q[256];
+        xd[b] = tts_q4_k_quantize_block(x + b * 256, q, xsum + b * 8);
+        // Natural word w of this block is word 64*(b%2) + w of its group.
+        for (int w = 0; w < 64; w++) memcpy(xq + (b / 2) * 512 + 4 * tts_q4_k_vnni_x_word(64 * (int)(b % 2) + w), q + 4 * w, 4);
     }
 }
 
