@@ -1,5 +1,6 @@
 // Runtime selection of kernel implementations (CPU features, TTS_KERNELS override).
 #include "include/tts_kernels.h"
+#include "ref/conv_winograd_internal.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,23 @@ void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv
 void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
                        int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1) {
     g_conv_gemm(x, taps, bias, y, cin, cout, k, dilation, t0, t1, o0, o1);
+}
+
+void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                        int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch) {
+#if defined(__x86_64__)
+    if (g_isa == TTS_ISA_AVX512) {
+        tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx512,
+                           tts_wino_output_avx512, g_conv_gemm);
+        return;
+    }
+    if (g_isa == TTS_ISA_AVX2) {
+        tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx2,
+                           tts_wino_output_avx2, g_conv_gemm);
+        return;
+    }
+#endif
+    tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
 }
 
 int tts_q8_vnni_supported(void) {

@@ -89,6 +89,8 @@ import TTSRuntime
 
     @Test func decoderStagesMatchOver100Frames() throws {
         let model = try Fixtures.model("tiny-cv-0b6")
+        // The residual units' kernel-7 convs run Winograd F(4,4): this is the test of its rounding.
+        #expect(model.speechDecoder.blocks.allSatisfy { $0.units.allSatisfy { $0.conv1.algorithm == .winograd } })
         let stages = try SafetensorsFile(path: Fixtures.root + "/decoder_stages.safetensors")
         let flat = try stages.ints("codes")  // [16][100]
         let t = 100

@@ -57,7 +57,10 @@ struct ResidualUnit: Sendable {
 
     init(_ w: WeightStore, prefix: String, channels c: Int, dilation: Int, precision: ConvPrecision) throws {
         snake1 = try SnakeBeta(w, prefix: "\(prefix).act1", channels: c)
-        conv1 = try loadConv(w, "\(prefix).conv1.conv", in: c, out: c, kernel: 7, dilation: dilation, precision: precision)
+        // Winograd halves the products of the decoder's dominant convolutions (f32 only).
+        let fast: ConvAlgorithm = precision == .f32 ? .winograd : .direct
+        conv1 = try loadConv(w, "\(prefix).conv1.conv", in: c, out: c, kernel: 7, dilation: dilation, precision: precision,
+                             algorithm: fast)
         snake2 = try SnakeBeta(w, prefix: "\(prefix).act2", channels: c)
         conv2 = try loadConv(w, "\(prefix).conv2.conv", in: c, out: c, kernel: 1, precision: precision)
     }
@@ -79,10 +82,11 @@ struct DecoderBlock: Sendable {
 }
 
 func loadConv(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, dilation: Int = 1, bias: Bool = true,
-              precision: ConvPrecision = .f32) throws -> CausalConv1d {
+              precision: ConvPrecision = .f32, algorithm: ConvAlgorithm = .direct) throws -> CausalConv1d {
     CausalConv1d(weight: try w.floats("\(prefix).weight", shape: [cout, cin, kernel]),
                  bias: bias ? try w.floats("\(prefix).bias", shape: [cout]) : nil,
-                 inChannels: cin, outChannels: cout, kernelSize: kernel, dilation: dilation, precision: precision)
+                 inChannels: cin, outChannels: cout, kernelSize: kernel, dilation: dilation, precision: precision,
+                 algorithm: algorithm)
 }
 
 func loadTransposed(_ w: WeightStore, _ prefix: String, in cin: Int, out cout: Int, kernel: Int, stride: Int) throws -> CausalConvTranspose1d {

@@ -12,25 +12,47 @@ public enum ConvPrecision: String, Sendable, CaseIterable {
     case f32, bf16
 }
 
+/// How a convolution computes its products.
+public enum ConvAlgorithm: String, Sendable {
+    /// One GEMM over all taps.
+    case direct
+    /// Kernel 7 in f32 only: Winograd F(4,4) over two 4-tap groups (`tts_conv7_wino_f32`), half
+    /// the products of `direct`, equal to it up to rounding.
+    case winograd
+}
+
 /// A causal Conv1d (stride 1): output frame t sees input frames t - (k-1)*dilation ... t.
 /// Weights are packed in blocks of 32 output channels (`tts_conv_pack_f32`, or
-/// `tts_conv_pack_bf16` in bf16), so the conv GEMM streams each block's taps in order.
+/// `tts_conv_pack_bf16` in bf16), so the conv GEMM streams each block's taps in order; with
+/// `.winograd`, as seven transformed kernel-2 convs packed the same way.
 public struct CausalConv1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let kernelSize: Int
     public let dilation: Int
     public let precision: ConvPrecision
-    let taps: ByteStorage   // the packed weights of `precision`
+    public let algorithm: ConvAlgorithm
+    let taps: ByteStorage   // the packed weights of `precision` and `algorithm`
     let bias: [Float]?
 
     /// `weight` in PyTorch layout [out][in][k].
     public init(weight: [Float], bias: [Float]?, inChannels: Int, outChannels: Int, kernelSize: Int, dilation: Int = 1,
-                precision: ConvPrecision = .f32) {
+                precision: ConvPrecision = .f32, algorithm: ConvAlgorithm = .direct) {
         precondition(weight.count == outChannels * inChannels * kernelSize, "conv weight does not match its shape")
+        precondition(algorithm == .direct || (kernelSize == 7 && precision == .f32), "Winograd convs are f32 kernel 7")
         let (cin, cout, k) = (Int64(inChannels), Int64(outChannels), Int64(kernelSize))
         taps = weight.withUnsafeBufferPointer { w in
             switch precision {
+            case .f32 where algorithm == .winograd:
+                let n = Int(tts_conv7_wino_packed_count(cin, cout)), perPoint = Int(tts_conv_packed_count(cin, cout, 2))
+                return ByteStorage(count: n * 4) { raw in
+                    let packed = raw.assumingMemoryBound(to: Float.self)
+                    var point = [Float](repeating: 0, count: inChannels * outChannels * 2)
+                    for p in 0..<n / perPoint {
+                        point.withUnsafeMutableBufferPointer { tts_conv7_wino_weights(w.baseAddress!, $0.baseAddress!, cin, cout, Int64(p)) }
+                        point.withUnsafeBufferPointer { tts_conv_pack_f32($0.baseAddress!, packed + p * perPoint, cin, cout, 2) }
+                    }
+                }
             case .f32:
                 let n = Int(tts_conv_packed_count(cin, cout, k))
                 return ByteStorage(count: n * 4) { tts_conv_pack_f32(w.baseAddress!, $0.assumingMemoryBound(to: Float.self), cin, cout, k) }
@@ -45,6 +67,7 @@ public struct CausalConv1d: Sendable {
         self.kernelSize = kernelSize
         self.dilation = dilation
         self.precision = precision
+        self.algorithm = algorithm
     }
 
     /// Frames of left context the convolution looks at.
@@ -59,6 +82,8 @@ public struct CausalConv1d: Sendable {
         let work = t * inChannels * outChannels * kernelSize
         let b = bias
         switch precision {
+        case .f32 where algorithm == .winograd:
+            applyWinograd(context: x, frames: t, into: y, pool: pool)
         case .f32:
             let w = taps.pointer.assumingMemoryBound(to: Float.self)
             // Split tokens, unless the weights outweigh the input rows: then each thread would read
@@ -87,6 +112,40 @@ public struct CausalConv1d: Sendable {
                 }
             }
         }
+    }
+}
+
+extension CausalConv1d {
+    /// The Winograd path of `apply`: parts of the work, each with its own scratch, split as the
+    /// direct GEMM splits (by output-channel blocks when the weights outweigh the input rows,
+    /// else by tile blocks of 4*dilation frames).
+    private func applyWinograd(context x: UnsafePointer<Float>, frames t: Int, into y: UnsafeMutablePointer<Float>,
+                               pool: ThreadPool?) {
+        let (cin, cout, d) = (Int64(inChannels), Int64(outChannels), Int64(dilation))
+        let tiles = Int(tts_conv7_wino_blocks(Int64(t), d))
+        let channelBlocks = (outChannels + 31) / 32
+        let byChannels = weightBytes > (t + history) * inChannels * 4 && channelBlocks >= 2
+        let units = byChannels ? channelBlocks : tiles
+        let threads = pool?.threadCount ?? 1
+        let work = t * inChannels * outChannels * 4
+        let parts = threads > 1 && work >= 65_536 ? min(units, 2 * threads) : 1
+        let scratchCount = Int(tts_conv7_wino_scratch_count(cin, cout, d, Int64(byChannels ? tiles : (tiles + parts - 1) / parts)))
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts * scratchCount)
+        defer { scratch.deallocate() }
+        let w = taps.pointer.assumingMemoryBound(to: Float.self), b = bias
+        let body: (Int) -> Void = { part in
+            let lo = units * part / parts, hi = units * (part + 1) / parts
+            guard lo < hi else { return }
+            let s = scratch + part * scratchCount
+            b.withOptionalPointer { bp in
+                if byChannels {
+                    tts_conv7_wino_f32(x, w, bp, y, cin, cout, d, Int64(t), 0, Int64(tiles), Int64(lo * 32), min(Int64(hi * 32), cout), s)
+                } else {
+                    tts_conv7_wino_f32(x, w, bp, y, cin, cout, d, Int64(t), Int64(lo), Int64(hi), 0, cout, s)
+                }
+            }
+        }
+        if parts > 1, let pool { pool.parallelFor(parts, body) } else { body(0) }
     }
 }
 

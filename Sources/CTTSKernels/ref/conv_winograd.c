@@ -1,0 +1,107 @@
+// Winograd F(4,4) kernel-7 convolution: weight transform, the driver every ISA shares, and the
+// scalar twin. See conv_winograd_internal.h for the algorithm and its matrices.
+#include "../include/tts_kernels.h"
+#include "conv_winograd_internal.h"
+
+// Rows of G, each times its B^T row's scale (exact fractions, evaluated in double).
+static const double wino_g[TTS_WINO_POINTS][4] = {
+    {1.0 / 2, 0, 0, 0},
+    {1.0 / 6, 1.0 / 6, 1.0 / 6, 1.0 / 6},
+    {1.0 / 18, -1.0 / 18, 1.0 / 18, -1.0 / 18},
+    {8.0 / 9, 4.0 / 9, 2.0 / 9, 1.0 / 9},
+    {8.0 / 15, -4.0 / 15, 2.0 / 15, -1.0 / 15},
+    {1.0 / 90, 2.0 / 90, 4.0 / 90, 8.0 / 90},
+    {0, 0, 0, 1.0 / 4},
+};
+
+int64_t tts_conv7_wino_packed_count(int64_t cin, int64_t cout) {
+    return TTS_WINO_POINTS * tts_conv_packed_count(cin, cout, 2);
+}
+
+void tts_conv7_wino_weights(const float *w, float *wp, int64_t cin, int64_t cout, int64_t point) {
+    const double *g = wino_g[point];
+    for (int64_t o = 0; o < cout; o++) {
+        for (int64_t i = 0; i < cin; i++) {
+            const float *src = w + (o * cin + i) * 7;
+            float *dst = wp + (o * cin + i) * 2;
+            dst[0] = (float)(g[0] * src[0] + g[1] * src[1] + g[2] * src[2] + g[3] * src[3]);
+            dst[1] = (float)(g[0] * src[4] + g[1] * src[5] + g[2] * src[6]);
+        }
+    }
+}
+
+int64_t tts_conv7_wino_blocks(int64_t frames, int64_t dilation) {
+    int64_t span = TTS_WINO_TILE * dilation;
+    return (frames + span - 1) / span;
+}
+
+// Tile blocks transformed at a time (at most `blocks`). 256 slots per step read each point's
+// weights once per 1024 output frames, which wide convs need; below 192 input channels the
+// weights are small and 128 slots keep the transformed rows in L2 (scripts/bench/conv_gemm_shapes.c).
+static int64_t wino_inner_blocks(int64_t cin, int64_t dilation, int64_t blocks) {
+    int64_t slots = cin < 192 ? 128 : 256;
+    int64_t nb = slots / dilation;
+    if (nb > blocks) nb = blocks;
+    return nb < 1 ? 1 : nb;
+}
+
+int64_t tts_conv7_wino_scratch_count(int64_t cin, int64_t cout, int64_t dilation, int64_t blocks) {
+    int64_t nb = wino_inner_blocks(cin, dilation, blocks);
+    int64_t wide = cin > cout ? cin : cout;
+    return TTS_WINO_POINTS * ((nb + 1) * dilation * cin + nb * dilation * cout) + wide + cout;
+}
+
+void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                        int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch,
+                        tts_wino_input_fn input, tts_wino_output_fn output, tts_wino_gemm_fn gemm) {
+    const int64_t d = dilation, nb = wino_inner_blocks(cin, d, b1 - b0), rows = frames + 6 * d;
+    const int64_t xs = (nb + 1) * d * cin, ys = nb * d * cout, per_point = tts_conv_packed_count(cin, cout, 2);
+    const int64_t wide = cin > cout ? cin : cout;
+    float *tx = scratch, *ty = tx + TTS_WINO_POINTS * xs, *zero = ty + TTS_WINO_POINTS * ys, *sink = zero + wide;
+    for (int64_t i = 0; i < wide; i++) zero[i] = 0.0f;
+    const float *b = bias ? bias + o0 : zero;
+    for (int64_t bb = b0; bb < b1; bb += nb) {
+        int64_t be = bb + nb < b1 ? bb + nb : b1;
+        int64_t slots = (be - bb) * d;
+        // Slot s = block * d + class holds the tile starting at block * 4d + class. The extra d
+        // slots are the next tiles, read by the last tiles' second tap group.
+        for (int64_t ls = 0; ls < slots + d; ls++) {
+            int64_t s = bb * d + ls, t0 = (s / d) * TTS_WINO_TILE * d + s % d;
+            const float *xr[TTS_WINO_POINTS];
+            float *u[TTS_WINO_POINTS];
+            for (int q = 0; q < TTS_WINO_POINTS; q++) {
+                int64_t r = t0 + q * d;
+                xr[q] = r < rows ? x + r * cin : zero;
+                u[q] = tx + q * xs + ls * cin;
+            }
+            input(xr, u, cin);
+        }
+        for (int p = 0; p < TTS_WINO_POINTS; p++)
+            gemm(tx + p * xs, packed + p * per_point, 0, ty + p * ys, cin, cout, 2, d, 0, slots, o0, o1);
+        for (int64_t ls = 0; ls < slots; ls++) {
+            int64_t s = bb * d + ls, t0 = (s / d) * TTS_WINO_TILE * d + s % d;
+            const float *m[TTS_WINO_POINTS];
+            float *yr[TTS_WINO_TILE];
+            for (int p = 0; p < TTS_WINO_POINTS; p++) m[p] = ty + p * ys + ls * cout + o0;
+            for (int i = 0; i < TTS_WINO_TILE; i++) {
+                int64_t t = t0 + i * d;
+                yr[i] = t < frames ? y + t * cout + o0 : sink;
+            }
+            output(m, b, yr, o1 - o0);
+        }
+    }
+}
+
+static void wino_input_ref(const float *const x[TTS_WINO_POINTS], float *const u[TTS_WINO_POINTS], int64_t n) {
+    tts_wino_input_tile(x[0], x[1], x[2], x[3], x[4], x[5], x[6], u[0], u[1], u[2], u[3], u[4], u[5], u[6], n);
+}
+
+static void wino_output_ref(const float *const m[TTS_WINO_POINTS], const float *bias, float *const y[TTS_WINO_TILE], int64_t n) {
+    tts_wino_output_tile(m[0], m[1], m[2], m[3], m[4], m[5], m[6], bias, y[0], y[1], y[2], y[3], n);
+}
+
+void tts_conv7_wino_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                            int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch) {
+    tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, wino_input_ref,
+                       wino_output_ref, tts_conv_gemm_f32_ref);
+}
