@@ -16,7 +16,7 @@ static attention_fn g_attention = tts_attention_head_f32_ref;
 typedef void (*snake_fn)(const float *, float *, const float *, const float *, int64_t, int64_t, int64_t);
 static snake_fn g_snake = tts_snake_tm_f32_ref;
 typedef void (*conv_gemm_fn)(const float *, const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                             int64_t, int64_t);
+                             int64_t, int64_t, const float *);
 static conv_gemm_fn g_conv_gemm = tts_conv_gemm_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
 
@@ -153,8 +153,8 @@ void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv
 }
 
 void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
-                       int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1) {
-    g_conv_gemm(x, taps, bias, y, cin, cout, k, dilation, t0, t1, o0, o1);
+                       int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add) {
+    g_conv_gemm(x, taps, bias, y, cin, cout, k, dilation, t0, t1, o0, o1, add);
 }
 
 void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,

@@ -237,21 +237,31 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
         tts_conv_pack_f32(w, &packed, Int64(cin), Int64(cout), Int64(k))
         let exact = exactConv(x, w, b, shape)
         var ref = [Float](repeating: .nan, count: t * cout)
-        tts_conv_gemm_f32_ref(x, packed, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 0, Int64(cout))
+        tts_conv_gemm_f32_ref(x, packed, b, &ref, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 0, Int64(cout), nil)
         #expect(relativeError(ref, exact) <= 1e-5, "ref \(shape)")
-        var paths: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64) -> Void)] = [("dispatch", tts_conv_gemm_f32), ("ref", tts_conv_gemm_f32_ref)]
+        var paths: [(String, (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>, Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64, UnsafePointer<Float>?) -> Void)] = [("dispatch", tts_conv_gemm_f32), ("ref", tts_conv_gemm_f32_ref)]
         #if arch(x86_64)
         if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_conv_gemm_f32_avx2)) }
         if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_conv_gemm_f32_avx512)) }
         #endif
         for (name, f) in paths {
             var y = [Float](repeating: .nan, count: t * cout)
-            f(x, packed, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 0, Int64(cout))
+            f(x, packed, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 0, Int64(cout), nil)
             #expect(relativeError(y, ref) <= 1e-5, "\(name) \(shape)")
+            // A residual added as the outputs are written, from another array and in place.
+            let residual = rng.array(t * cout), withResidual = zip(ref, residual).map { $0 + $1 }
+            var z = [Float](repeating: .nan, count: t * cout)
+            f(x, packed, b, &z, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 0, Int64(cout), residual)
+            #expect(relativeError(z, withResidual) <= 1e-5, "\(name) with a residual \(shape)")
+            var inPlace = residual
+            inPlace.withUnsafeMutableBufferPointer { p in
+                f(x, packed, b, p.baseAddress!, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 0, Int64(cout), p.baseAddress!)
+            }
+            #expect(relativeError(inPlace, withResidual) <= 1e-5, "\(name) with a residual in place \(shape)")
             // Channel blocks from the second on (when there are two): only those columns written.
             if cout > 32 {
                 var cols = [Float](repeating: -3, count: t * cout)
-                f(x, packed, b, &cols, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 32, Int64(cout))
+                f(x, packed, b, &cols, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t), 32, Int64(cout), nil)
                 let inside = (0..<(t * cout)).filter { $0 % cout >= 32 }, outside = (0..<(t * cout)).filter { $0 % cout < 32 }
                 #expect(outside.allSatisfy { cols[$0] == -3 }, "\(name) writes outside its channels")
                 #expect(relativeError(inside.map { cols[$0] }, inside.map { ref[$0] }) <= 1e-5, "\(name) channel range \(shape)")
@@ -259,7 +269,7 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
             // A sub-range without bias writes only its own rows.
             guard t >= 3 else { continue }
             var part = [Float](repeating: -3, count: t * cout)
-            f(x, packed, nil, &part, Int64(cin), Int64(cout), Int64(k), Int64(d), 1, Int64(t - 1), 0, Int64(cout))
+            f(x, packed, nil, &part, Int64(cin), Int64(cout), Int64(k), Int64(d), 1, Int64(t - 1), 0, Int64(cout), nil)
             #expect(part[0] == -3 && part[t * cout - 1] == -3, "\(name) writes outside its range")
             let unbiased = (cout..<((t - 1) * cout)).map { ref[$0] - b[$0 % cout] }
             #expect(relativeError(Array(part[cout..<((t - 1) * cout)]), unbiased) <= 1e-5, "\(name) without bias")

@@ -30,4 +30,24 @@ import Testing
         // Winograd's rounding: a few 1e-6 of the outputs' scale (measured below 1e-5 here).
         #expect(worst <= 2e-5 * scale, "max |Δ| \(worst) at scale \(scale)")
     }
+
+    /// `apply(adding:)` with the residual in the output array itself, on every path.
+    @Test(arguments: [(ConvPrecision.f32, ConvAlgorithm.direct), (.f32, .winograd), (.bf16, .direct)])
+    func residualAddedInPlace(kind: (precision: ConvPrecision, algorithm: ConvAlgorithm)) {
+        let (cin, cout, d, t) = (20, 40, 3, 33)
+        var rng = SeededRNG(seed: 7)
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 } }
+        let conv = CausalConv1d(weight: values(cout * cin * 7), bias: values(cout), inChannels: cin, outChannels: cout, kernelSize: 7,
+                                dilation: d, precision: kind.precision, algorithm: kind.algorithm)
+        let x = values((t + conv.history) * cin), residual = values(t * cout)
+        var plain = [Float](repeating: 0, count: t * cout), summed = residual
+        x.withUnsafeBufferPointer { xp in
+            plain.withUnsafeMutableBufferPointer { conv.apply(context: xp.baseAddress!, frames: t, into: $0.baseAddress!, pool: nil) }
+            summed.withUnsafeMutableBufferPointer {
+                conv.apply(context: xp.baseAddress!, frames: t, into: $0.baseAddress!, adding: $0.baseAddress!, pool: ThreadPool(threads: 2))
+            }
+        }
+        let worst = zip(summed, zip(plain, residual)).map { abs($0 - ($1.0 + $1.1)) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "\(kind): \(worst)")
+    }
 }

@@ -34,7 +34,7 @@ int main(void) {
         double best = 1e9;
         for (int r = 0; r < 6; r++) {  // the first run warms the caches
             double t0 = seconds();
-            tts_conv_gemm_f32(x, p, b, y, cin, cout, k, d, 0, t, 0, cout);
+            tts_conv_gemm_f32(x, p, b, y, cin, cout, k, d, 0, t, 0, cout, NULL);
             double e = seconds() - t0;
             if (r > 0 && e < best) best = e;
         }

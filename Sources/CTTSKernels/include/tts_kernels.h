@@ -168,11 +168,13 @@ int64_t tts_conv_packed_count(int64_t cin, int64_t cout, int64_t k);
 void tts_conv_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout, int64_t k);
 // Tokens [t0, t1) and output channels [o0, o1) of y [t][cout]: o0 a multiple of 32, o1 a multiple
 // of 32 or cout. Splitting by channels lets threads share a conv whose weights outweigh its input
-// (few tokens, many channels) without each reading all the weights.
+// (few tokens, many channels) without each reading all the weights. `add` [t][cout] or NULL is
+// added to the outputs (a residual connection; it may be y itself: each output is read before it
+// is written, by the call that writes it).
 void tts_conv_gemm_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                       int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
+                       int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
 void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                           int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
+                           int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
 // The same causal conv for kernel 7 by Winograd F(4,4) (ref/conv_winograd_internal.h): half the
 // products of the direct GEMM, f32 throughout; results differ from it by rounding only (a few
 // 1e-6 relative). Weights: for each of the 7 points, tts_conv7_wino_weights writes a kernel-2
@@ -209,11 +211,11 @@ void tts_conv_gemm_bf16_avx512(const uint32_t *xb, const uint16_t *packed, const
 #endif
 #if defined(__x86_64__)
 void tts_conv_gemm_f32_avx2(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                            int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
+                            int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
 #endif
 #if defined(__x86_64__)
 void tts_conv_gemm_f32_avx512(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                              int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1);
+                              int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
 #endif
 
 // SnakeBeta on a token-major signal [t][channels] with precomputed per-channel a = exp(log_alpha)

@@ -77,7 +77,7 @@ void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, 
             input(xr, u, cin);
         }
         for (int p = 0; p < TTS_WINO_POINTS; p++)
-            gemm(tx + p * xs, packed + p * per_point, 0, ty + p * ys, cin, cout, 2, d, 0, slots, o0, o1);
+            gemm(tx + p * xs, packed + p * per_point, 0, ty + p * ys, cin, cout, 2, d, 0, slots, o0, o1, 0);
         for (int64_t ls = 0; ls < slots; ls++) {
             int64_t s = bb * d + ls, t0 = (s / d) * TTS_WINO_TILE * d + s % d;
             const float *m[TTS_WINO_POINTS];

@@ -65,7 +65,7 @@ typedef void (*tts_wino_input_fn)(const float *const x[TTS_WINO_POINTS], float *
 typedef void (*tts_wino_output_fn)(const float *const m[TTS_WINO_POINTS], const float *bias,
                                    float *const y[TTS_WINO_TILE], int64_t n);
 typedef void (*tts_wino_gemm_fn)(const float *, const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t,
-                                 int64_t, int64_t, int64_t, int64_t);
+                                 int64_t, int64_t, int64_t, int64_t, const float *);
 
 // The driver shared by every ISA: transforms and GEMM passed in.
 void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,

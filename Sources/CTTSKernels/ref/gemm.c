@@ -42,10 +42,10 @@ void tts_conv_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout,
 }
 
 void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                           int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1) {
+                           int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add) {
     for (int64_t t = t0; t < t1; t++) {
         float *yt = y + t * cout;
-        for (int64_t o = o0; o < o1; o++) yt[o] = bias ? bias[o] : 0.0f;
+        for (int64_t o = o0; o < o1; o++) yt[o] = (bias ? bias[o] : 0.0f) + (add ? add[t * cout + o] : 0.0f);
         for (int64_t ob = o0 / 32; ob < (o1 + 31) / 32; ob++) {
             int64_t n = cout - ob * 32 < 32 ? cout - ob * 32 : 32;
             float *yo = yt + ob * 32;

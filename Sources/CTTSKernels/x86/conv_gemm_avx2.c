@@ -10,13 +10,16 @@
 #define TTS_AVX2 __attribute__((target("avx2,fma")))
 
 TTS_AVX2 static inline __attribute__((always_inline)) void conv_tile(const float *x, const float *wb, const float *bias, float *y, int64_t cin,
-                                      int64_t cout, int64_t k, int64_t dil, int64_t t, int nt, int64_t o) {
+                                      int64_t cout, int64_t k, int64_t dil, int64_t t, int nt, int64_t o, const float *add) {
     int64_t width = cout - o < 32 ? cout - o : 32;
     float b[32] = {0};
     if (bias) memcpy(b, bias + o, (size_t)width * sizeof(float));
     __m256 a[3][4];
-    for (int n = 0; n < 3; n++)
-        for (int q = 0; q < 4; q++) a[n][q] = _mm256_loadu_ps(b + 8 * q);
+    for (int n = 0; n < 3; n++) {
+        float r[32] = {0};
+        if (add && n < nt) memcpy(r, add + (t + n) * cout + o, (size_t)width * sizeof(float));
+        for (int q = 0; q < 4; q++) a[n][q] = _mm256_add_ps(_mm256_loadu_ps(b + 8 * q), _mm256_loadu_ps(r + 8 * q));
+    }
     const float *wp = wb;
     for (int64_t j = 0; j < k; j++) {
         const float *x0 = x + (t + j * dil) * cin;
@@ -45,16 +48,16 @@ TTS_AVX2 static inline __attribute__((always_inline)) void conv_tile(const float
 
 TTS_AVX2 void tts_conv_gemm_f32_avx2(const float *x, const float *packed, const float *bias, float *y, int64_t cin,
                                      int64_t cout, int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0,
-                                     int64_t o1) {
+                                     int64_t o1, const float *add) {
     const int64_t TB = 192;
     for (int64_t tb = t0; tb < t1; tb += TB) {
         int64_t te = tb + TB < t1 ? tb + TB : t1;
         for (int64_t o = o0; o < o1; o += 32) {
             const float *wb = packed + (o / 32) * k * cin * 32;
             int64_t t = tb;
-            for (; t + 3 <= te; t += 3) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 3, o);
-            if (te - t == 2) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 2, o);
-            if (te - t == 1) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 1, o);
+            for (; t + 3 <= te; t += 3) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 3, o, add);
+            if (te - t == 2) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 2, o, add);
+            if (te - t == 1) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 1, o, add);
         }
     }
 }

@@ -180,8 +180,10 @@ struct SpeechDecoder: Sendable {
         unit.conv1.apply(context: context, frames: t, into: middle, pool: pool)
         tail = Array(UnsafeBufferPointer(start: context + t * c, count: history * c))
         unit.snake2.run(middle, middle, frames: t, pool: pool)
-        unit.conv2.apply(context: middle, frames: t, into: context, pool: pool)  // k = 1: no context rows
-        x.withUnsafeMutableBufferPointer { xb in for j in 0..<xb.count { xb[j] += context[j] } }
+        // k = 1: no context rows; the residual is added in place as each output is written.
+        x.withUnsafeMutableBufferPointer { xb in
+            unit.conv2.apply(context: middle, frames: t, into: xb.baseAddress!, adding: xb.baseAddress!, pool: pool)
+        }
     }
 
     /// Split RVQ decode: proj_first(codebook_0[c0]) + proj_rest(Σ codebook_q[c_q]) -> [T][codebookDim].

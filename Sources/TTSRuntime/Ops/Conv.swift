@@ -76,8 +76,20 @@ public struct CausalConv1d: Sendable {
     /// Bytes of packed weights.
     public var weightBytes: Int { taps.count }
 
-    /// x: [history + t][in] (the first `history` rows are left context) -> y: [t][out].
-    public func apply(context x: UnsafePointer<Float>, frames t: Int, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+    /// x: [history + t][in] (the first `history` rows are left context) -> y: [t][out], plus
+    /// `residual` [t][out] when given, which may be y itself (the direct f32 GEMM adds it as it
+    /// writes each output; the other paths convolve into a buffer and add in a pass after).
+    public func apply(context x: UnsafePointer<Float>, frames t: Int, into y: UnsafeMutablePointer<Float>,
+                      adding residual: UnsafePointer<Float>? = nil, pool: ThreadPool?) {
+        if let residual, precision != .f32 || algorithm != .direct {
+            // The residual may be y itself: convolve into a buffer, then add.
+            let n = t * outChannels
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: n)
+            defer { out.deallocate() }
+            apply(context: x, frames: t, into: out, pool: pool)
+            for i in 0..<n { y[i] = out[i] + residual[i] }
+            return
+        }
         let (cin, cout, k, d) = (Int64(inChannels), Int64(outChannels), Int64(kernelSize), Int64(dilation))
         let work = t * inChannels * outChannels * kernelSize
         let b = bias
@@ -92,11 +104,13 @@ public struct CausalConv1d: Sendable {
             let blocks = (outChannels + 31) / 32
             if weightBytes > (t + history) * inChannels * 4 && blocks >= 2 {
                 splitWork(blocks, granularity: 1, work: work, threshold: 65_536, pool: pool) { lo, hi in
-                    b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, 0, Int64(t), Int64(lo * 32), min(Int64(hi * 32), cout)) }
+                    b.withOptionalPointer {
+                        tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, 0, Int64(t), Int64(lo * 32), min(Int64(hi * 32), cout), residual)
+                    }
                 }
             } else {
                 forTokenRanges(t, work: work, pool: pool) { lo, hi in
-                    b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, Int64(lo), Int64(hi), 0, cout) }
+                    b.withOptionalPointer { tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, Int64(lo), Int64(hi), 0, cout, residual) }
                 }
             }
         case .bf16:
