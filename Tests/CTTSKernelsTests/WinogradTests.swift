@@ -5,15 +5,8 @@ import Testing
 
 /// Transformed and packed weights for tts_conv7_wino_f32 from PyTorch-layout [cout][cin][7].
 func winogradWeights(_ w: [Float], cin: Int, cout: Int) -> [Float] {
-    let perPoint = Int(tts_conv_packed_count(Int64(cin), Int64(cout), 2))
     var packed = [Float](repeating: .nan, count: Int(tts_conv7_wino_packed_count(Int64(cin), Int64(cout))))
-    var point = [Float](repeating: 0, count: cin * cout * 2)
-    packed.withUnsafeMutableBufferPointer { p in
-        for q in 0..<(p.count / perPoint) {
-            tts_conv7_wino_weights(w, &point, Int64(cin), Int64(cout), Int64(q))
-            tts_conv_pack_f32(point, p.baseAddress! + q * perPoint, Int64(cin), Int64(cout), 2)
-        }
-    }
+    tts_conv7_wino_pack_f32(w, &packed, Int64(cin), Int64(cout))
     return packed
 }
 

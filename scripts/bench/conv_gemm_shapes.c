@@ -42,14 +42,10 @@ int main(void) {
                (long long)k, (long long)d, (long long)t, best * 1e3, 2.0 * (double)(t * cin * cout * k) / best * 1e-9);
         if (k == 7) {  // the same conv by Winograd F(4,4) (tts_conv7_wino_f32), and its effective rate
             float *wp = malloc(sizeof(float) * (size_t)tts_conv7_wino_packed_count(cin, cout));
-            float *one = malloc(sizeof(float) * (size_t)(cout * cin * 2));
-            int64_t per = tts_conv_packed_count(cin, cout, 2), blocks = tts_conv7_wino_blocks(t, d);
+            int64_t blocks = tts_conv7_wino_blocks(t, d);
             float *scratch = malloc(sizeof(float) * (size_t)tts_conv7_wino_scratch_count(cin, cout, d, blocks));
-            if (!wp || !one || !scratch) return 1;
-            for (int q = 0; q < 7; q++) {
-                tts_conv7_wino_weights(w, one, cin, cout, q);
-                tts_conv_pack_f32(one, wp + q * per, cin, cout, 2);
-            }
+            if (!wp || !scratch) return 1;
+            tts_conv7_wino_pack_f32(w, wp, cin, cout);
             double wbest = 1e9;
             for (int r = 0; r < 6; r++) {
                 double t0 = seconds();
@@ -58,7 +54,7 @@ int main(void) {
                 if (r > 0 && e < wbest) wbest = e;
             }
             printf("  winograd %7.2f ms (%.2fx)", wbest * 1e3, best / wbest);
-            free(wp); free(one); free(scratch);
+            free(wp); free(scratch);
         }
         printf("\n");
         free(x); free(w); free(y); free(b); free(p);

@@ -176,15 +176,15 @@ void tts_conv_gemm_f32(const float *x, const float *packed, const float *bias, f
 void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                            int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
 // The same causal conv for kernel 7 by Winograd F(4,4) (ref/conv_winograd_internal.h): half the
-// products of the direct GEMM, f32 throughout; results differ from it by rounding only (a few
-// 1e-6 relative). Weights: for each of the 7 points, tts_conv7_wino_weights writes a kernel-2
-// conv weight [cout][cin][2] from the PyTorch weight [cout][cin][7], packed by tts_conv_pack_f32
-// one after the other (tts_conv7_wino_packed_count floats in all). Work is split by tile blocks
+// products of the direct GEMM, f32 throughout; results differ from it by rounding only (~1e-5
+// relative). Weights: tts_conv7_wino_pack_f32 turns the PyTorch weight [cout][cin][7] into 7
+// transformed kernel-2 conv weights, each in tts_conv_pack_f32's layout, one after the other
+// (tts_conv7_wino_packed_count floats in all). Work is split by tile blocks
 // [b0, b1) of tts_conv7_wino_blocks (4*dilation output frames each) and by output channels
 // [o0, o1) as in tts_conv_gemm_f32; x, y and frames as there. Each concurrent call needs its own
 // scratch of tts_conv7_wino_scratch_count floats for its number of tile blocks (b1 - b0).
 int64_t tts_conv7_wino_packed_count(int64_t cin, int64_t cout);
-void tts_conv7_wino_weights(const float *w, float *wp, int64_t cin, int64_t cout, int64_t point);
+void tts_conv7_wino_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout);
 int64_t tts_conv7_wino_blocks(int64_t frames, int64_t dilation);
 int64_t tts_conv7_wino_scratch_count(int64_t cin, int64_t cout, int64_t dilation, int64_t blocks);
 void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,

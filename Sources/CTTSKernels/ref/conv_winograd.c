@@ -18,14 +18,26 @@ int64_t tts_conv7_wino_packed_count(int64_t cin, int64_t cout) {
     return TTS_WINO_POINTS * tts_conv_packed_count(cin, cout, 2);
 }
 
-void tts_conv7_wino_weights(const float *w, float *wp, int64_t cin, int64_t cout, int64_t point) {
-    const double *g = wino_g[point];
-    for (int64_t o = 0; o < cout; o++) {
+void tts_conv7_wino_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout) {
+    const int64_t per_point = tts_conv_packed_count(cin, cout, 2);
+    // Layout of each point as tts_conv_pack_f32 with k = 2: [cout/32][2][cin][32]. For each
+    // (block, input channel), the 32 lanes' taps are gathered once, then every point's two
+    // groups are computed across lanes (contiguous stores).
+    double tap[8][32];
+    for (int64_t ob = 0; ob < (cout + 31) / 32; ob++) {
         for (int64_t i = 0; i < cin; i++) {
-            const float *src = w + (o * cin + i) * 7;
-            float *dst = wp + (o * cin + i) * 2;
-            dst[0] = (float)(g[0] * src[0] + g[1] * src[1] + g[2] * src[2] + g[3] * src[3]);
-            dst[1] = (float)(g[0] * src[4] + g[1] * src[5] + g[2] * src[6]);
+            for (int64_t lane = 0; lane < 32; lane++) {
+                int64_t o = ob * 32 + lane;
+                for (int j = 0; j < 8; j++) tap[j][lane] = o < cout && j < 7 ? w[(o * cin + i) * 7 + j] : 0.0;
+            }
+            for (int p = 0; p < TTS_WINO_POINTS; p++) {
+                const double *g = wino_g[p];
+                float *d0 = packed + p * per_point + (ob * 2 * cin + i) * 32, *d1 = d0 + cin * 32;
+                for (int64_t lane = 0; lane < 32; lane++) {
+                    d0[lane] = (float)(g[0] * tap[0][lane] + g[1] * tap[1][lane] + g[2] * tap[2][lane] + g[3] * tap[3][lane]);
+                    d1[lane] = (float)(g[0] * tap[4][lane] + g[1] * tap[5][lane] + g[2] * tap[6][lane] + g[3] * tap[7][lane]);
+                }
+            }
         }
     }
 }

@@ -44,15 +44,8 @@ public struct CausalConv1d: Sendable {
         taps = weight.withUnsafeBufferPointer { w in
             switch precision {
             case .f32 where algorithm == .winograd:
-                let n = Int(tts_conv7_wino_packed_count(cin, cout)), perPoint = Int(tts_conv_packed_count(cin, cout, 2))
-                return ByteStorage(count: n * 4) { raw in
-                    let packed = raw.assumingMemoryBound(to: Float.self)
-                    var point = [Float](repeating: 0, count: inChannels * outChannels * 2)
-                    for p in 0..<n / perPoint {
-                        point.withUnsafeMutableBufferPointer { tts_conv7_wino_weights(w.baseAddress!, $0.baseAddress!, cin, cout, Int64(p)) }
-                        point.withUnsafeBufferPointer { tts_conv_pack_f32($0.baseAddress!, packed + p * perPoint, cin, cout, 2) }
-                    }
-                }
+                let n = Int(tts_conv7_wino_packed_count(cin, cout))
+                return ByteStorage(count: n * 4) { tts_conv7_wino_pack_f32(w.baseAddress!, $0.assumingMemoryBound(to: Float.self), cin, cout) }
             case .f32:
                 let n = Int(tts_conv_packed_count(cin, cout, k))
                 return ByteStorage(count: n * 4) { tts_conv_pack_f32(w.baseAddress!, $0.assumingMemoryBound(to: Float.self), cin, cout, k) }
