@@ -227,7 +227,8 @@ struct SpeechDecoder: Sendable {
         return out
     }
 
-    /// x + gamma ⊙ pw2(gelu(pw1(LayerNorm(dwconv(x))))), token-major.
+    /// x + gamma ⊙ pw2(gelu(pw1(LayerNorm(dwconv(x))))), token-major (gamma is folded into pw2,
+    /// which adds x as it writes).
     func convNeXt(_ block: ConvNeXtBlock, _ x: [Float], frames t: Int, tail: inout [Float], pool: ThreadPool?) -> [Float] {
         let c = config.latentDim
         var tokens = block.depthwise.stream(x, frames: t, tail: &tail)
@@ -238,16 +239,17 @@ struct SpeechDecoder: Sendable {
                 }
             }
         }
-        var hidden = [Float](repeating: 0, count: t * 4 * c)
-        var y = [Float](repeating: 0, count: t * c)
+        var hidden = [Float](unsafeUninitializedCapacity: t * 4 * c) { _, count in count = t * 4 * c }
+        var y = x
         tokens.withUnsafeBufferPointer { tb in
             hidden.withUnsafeMutableBufferPointer { hb in
-                block.pw1(tb.baseAddress!, hb.baseAddress!, n: t, pool: pool)
+                block.pw1.apply(context: tb.baseAddress!, frames: t, into: hb.baseAddress!, pool: pool)
                 tts_gelu_erf_f32(hb.baseAddress!, Int64(t * 4 * c))
-                y.withUnsafeMutableBufferPointer { block.pw2(hb.baseAddress!, $0.baseAddress!, n: t, pool: pool) }
+                y.withUnsafeMutableBufferPointer {
+                    block.pw2.apply(context: hb.baseAddress!, frames: t, into: $0.baseAddress!, adding: $0.baseAddress!, pool: pool)
+                }
             }
         }
-        for i in 0..<t { for ch in 0..<c { y[i * c + ch] = x[i * c + ch] + block.gamma[ch] * y[i * c + ch] } }
         return y
     }
 }

@@ -36,8 +36,9 @@ struct SnakeBeta: Sendable {
 struct ConvNeXtBlock: Sendable {
     let depthwise: CausalDepthwiseConv1d
     let normWeight: [Float], normBias: [Float]
-    let pw1: Linear, pw2: Linear
-    let gamma: [Float]
+    /// The pointwise linears as kernel-1 convs (the packed conv GEMM), pw2 with gamma folded
+    /// into its rows and bias: x + gamma ⊙ (W2 h + b2) = x + (gamma ⊙ W2) h + gamma ⊙ b2.
+    let pw1: CausalConv1d, pw2: CausalConv1d
 
     init(_ w: WeightStore, prefix: String, channels c: Int) throws {
         depthwise = CausalDepthwiseConv1d(weight: try w.floats("\(prefix).dwconv.conv.weight", shape: [c, 1, 7]),
@@ -45,9 +46,15 @@ struct ConvNeXtBlock: Sendable {
                                           channels: c, kernelSize: 7)
         normWeight = try w.floats("\(prefix).norm.weight", shape: [c])
         normBias = try w.floats("\(prefix).norm.bias", shape: [c])
-        pw1 = try w.linear("\(prefix).pwconv1", out: 4 * c, in: c, bias: true)
-        pw2 = try w.linear("\(prefix).pwconv2", out: c, in: 4 * c, bias: true)
-        gamma = try w.floats("\(prefix).gamma", shape: [c])
+        pw1 = CausalConv1d(weight: try w.floats("\(prefix).pwconv1.weight", shape: [4 * c, c]),
+                           bias: try w.floats("\(prefix).pwconv1.bias", shape: [4 * c]), inChannels: c, outChannels: 4 * c, kernelSize: 1)
+        let gamma = try w.floats("\(prefix).gamma", shape: [c])
+        var w2 = try w.floats("\(prefix).pwconv2.weight", shape: [c, 4 * c]), b2 = try w.floats("\(prefix).pwconv2.bias", shape: [c])
+        for o in 0..<c {
+            for i in 0..<(4 * c) { w2[o * 4 * c + i] *= gamma[o] }
+            b2[o] *= gamma[o]
+        }
+        pw2 = CausalConv1d(weight: w2, bias: b2, inChannels: 4 * c, outChannels: c, kernelSize: 1)
     }
 }
 
