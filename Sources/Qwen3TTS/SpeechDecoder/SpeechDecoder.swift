@@ -152,19 +152,44 @@ struct SpeechDecoder: Sendable {
         x = inputConv.stream(x, frames: frameCount, tail: &st.inputConv, pool: pool)
         observe?("decoder_0", x, c.decoderDim)
         for (i, block) in blocks.enumerated() {
-            block.snake.apply(&x, frames: frameCount, pool: pool)
-            x = block.upsample.stream(x, frames: frameCount, previous: &st.blockUpsample[i], pool: pool)
-            frameCount *= block.upsample.stride
+            // The transposed conv is its phases conv (kernel 2: its tail is the previous input row).
+            let up = block.upsample, n = frameCount * up.stride * up.outChannels
+            x = [Float](unsafeUninitializedCapacity: n) { buffer, count in
+                x.withUnsafeBufferPointer {
+                    snakeConv(block.snake, up.phases, $0.baseAddress!, frames: frameCount, tail: &st.blockUpsample[i], buffer: st.work.0,
+                              into: buffer.baseAddress!, pool: pool)
+                }
+                count = n
+            }
+            frameCount *= up.stride
             for (u, unit) in block.units.enumerated() {
                 residual(unit, &x, frames: frameCount, tail: &st.residual[i][u], state: st, pool: pool)
             }
             observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
         }
-        finalSnake.apply(&x, frames: frameCount, pool: pool)
-        x = outputConv.stream(x, frames: frameCount, tail: &st.outputConv, pool: pool)
-        for j in 0..<x.count { x[j] = min(max(x[j], -1), 1) }
-        precondition(x.count == t * c.samplesPerFrame, "decoder produced \(x.count) samples for \(t) frames")
-        return x
+        var audio = [Float](unsafeUninitializedCapacity: frameCount) { buffer, count in
+            x.withUnsafeBufferPointer {
+                snakeConv(finalSnake, outputConv, $0.baseAddress!, frames: frameCount, tail: &st.outputConv, buffer: st.work.0,
+                          into: buffer.baseAddress!, pool: pool)
+            }
+            count = frameCount
+        }
+        for j in 0..<audio.count { audio[j] = min(max(audio[j], -1), 1) }
+        precondition(audio.count == t * c.samplesPerFrame, "decoder produced \(audio.count) samples for \(t) frames")
+        return audio
+    }
+
+    /// y = conv(snake(x)) for a stream whose conv input tail is `tail`: snake writes straight
+    /// after the tail's rows in `buffer` (reused across chunks), so the conv's context is built
+    /// without joining arrays, and `tail` becomes the last rows seen.
+    private func snakeConv(_ snake: SnakeBeta, _ conv: CausalConv1d, _ x: UnsafePointer<Float>, frames t: Int, tail: inout [Float],
+                           buffer: ScratchBuffer, into y: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+        let c = conv.inChannels, history = conv.history
+        let context = buffer.reserve((history + t) * c)
+        tail.withUnsafeBufferPointer { context.update(from: $0.baseAddress!, count: history * c) }
+        snake.run(x, context + history * c, frames: t, pool: pool)
+        conv.apply(context: context, frames: t, into: y, pool: pool)
+        tail = Array(UnsafeBufferPointer(start: context + t * c, count: history * c))
     }
 
     /// x += conv2(snake2(conv1(snake1(x)))), conv1's left context carried in `tail`. The
@@ -173,12 +198,10 @@ struct SpeechDecoder: Sendable {
     /// straight after the context rows, so nothing is copied to join them.
     private func residual(_ unit: ResidualUnit, _ x: inout [Float], frames t: Int, tail: inout [Float],
                           state st: SpeechDecoderState, pool: ThreadPool?) {
-        let c = unit.conv1.inChannels, history = unit.conv1.history
-        let context = st.work.0.reserve((history + t) * c), middle = st.work.1.reserve(t * c)
-        tail.withUnsafeBufferPointer { context.update(from: $0.baseAddress!, count: history * c) }
-        x.withUnsafeBufferPointer { unit.snake1.run($0.baseAddress!, context + history * c, frames: t, pool: pool) }
-        unit.conv1.apply(context: context, frames: t, into: middle, pool: pool)
-        tail = Array(UnsafeBufferPointer(start: context + t * c, count: history * c))
+        let middle = st.work.1.reserve(t * unit.conv1.outChannels)
+        x.withUnsafeBufferPointer {
+            snakeConv(unit.snake1, unit.conv1, $0.baseAddress!, frames: t, tail: &tail, buffer: st.work.0, into: middle, pool: pool)
+        }
         unit.snake2.run(middle, middle, frames: t, pool: pool)
         // k = 1: no context rows; the residual is added in place as each output is written.
         x.withUnsafeMutableBufferPointer { xb in

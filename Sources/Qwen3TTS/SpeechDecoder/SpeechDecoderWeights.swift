@@ -82,6 +82,7 @@ struct DecoderBlock: Sendable {
     init(_ w: WeightStore, prefix: String, in cin: Int, out cout: Int, rate: Int, precision: ConvPrecision) throws {
         snake = try SnakeBeta(w, prefix: "\(prefix).block.0", channels: cin)
         upsample = try loadTransposed(w, "\(prefix).block.1.conv", in: cin, out: cout, kernel: 2 * rate, stride: rate)
+        precondition(upsample.phases.history == 1, "a decoder block's transposed conv keeps one row of history")
         units = try [1, 3, 9].enumerated().map { i, d in
             try ResidualUnit(w, prefix: "\(prefix).block.\(i + 2)", channels: cout, dilation: d, precision: precision)
         }

@@ -199,8 +199,9 @@ public struct CausalConvTranspose1d: Sendable {
     public let outChannels: Int
     public let kernelSize: Int
     public let stride: Int
-    /// The s output phases as one causal conv over (x[t-1], x[t]).
-    let phases: CausalConv1d
+    /// The s output phases as one causal conv over (x[t-1], x[t]): [t][in] -> [t][s*out], which
+    /// is [t*s][out]. With k > s its one row of history is the previous input row.
+    public let phases: CausalConv1d
 
     /// `weight` in PyTorch layout [in][out][k].
     public init(weight: [Float], bias: [Float], inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int) {
