@@ -13,11 +13,6 @@ struct SnakeBeta: Sendable {
         inverseB = try w.floats("\(prefix).beta", shape: [channels]).map { 1 / (Foundation.exp($0) + 1e-9) }
     }
 
-    /// In place (the kernel is elementwise).
-    func apply(_ x: inout [Float], frames t: Int, pool: ThreadPool?) {
-        x.withUnsafeMutableBufferPointer { run($0.baseAddress!, $0.baseAddress!, frames: t, pool: pool) }
-    }
-
     /// Token-major x [t][channels] -> y (may be x).
     func run(_ xp: UnsafePointer<Float>, _ yp: UnsafeMutablePointer<Float>, frames t: Int, pool: ThreadPool?) {
         let c = a.count
