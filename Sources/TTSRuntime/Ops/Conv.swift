@@ -135,7 +135,8 @@ extension CausalConv1d {
         let units = byChannels ? channelBlocks : tiles
         let threads = pool?.threadCount ?? 1
         let work = t * inChannels * outChannels * 4
-        let parts = threads > 1 && work >= 65_536 ? min(units, 2 * threads) : 1
+        // Channel parts each transform the whole input into their own scratch: one per thread.
+        let parts = threads > 1 && work >= 65_536 ? min(units, byChannels ? threads : 2 * threads) : 1
         let scratchCount = Int(tts_conv7_wino_scratch_count(cin, cout, d, Int64(byChannels ? tiles : (tiles + parts - 1) / parts)))
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: parts * scratchCount)
         defer { scratch.deallocate() }
