@@ -153,27 +153,15 @@ struct SpeechDecoder: Sendable {
         observe?("decoder_0", x, c.decoderDim)
         for (i, block) in blocks.enumerated() {
             // The transposed conv is its phases conv (kernel 2: its tail is the previous input row).
-            let up = block.upsample, n = frameCount * up.stride * up.outChannels
-            x = [Float](unsafeUninitializedCapacity: n) { buffer, count in
-                x.withUnsafeBufferPointer {
-                    snakeConv(block.snake, up.phases, $0.baseAddress!, frames: frameCount, tail: &st.blockUpsample[i], buffer: st.work.0,
-                              into: buffer.baseAddress!, pool: pool)
-                }
-                count = n
-            }
+            let up = block.upsample
+            x = snakeConv(block.snake, up.phases, x, frames: frameCount, tail: &st.blockUpsample[i], buffer: st.work.0, pool: pool)
             frameCount *= up.stride
             for (u, unit) in block.units.enumerated() {
                 residual(unit, &x, frames: frameCount, tail: &st.residual[i][u], state: st, pool: pool)
             }
             observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
         }
-        var audio = [Float](unsafeUninitializedCapacity: frameCount) { buffer, count in
-            x.withUnsafeBufferPointer {
-                snakeConv(finalSnake, outputConv, $0.baseAddress!, frames: frameCount, tail: &st.outputConv, buffer: st.work.0,
-                          into: buffer.baseAddress!, pool: pool)
-            }
-            count = frameCount
-        }
+        var audio = snakeConv(finalSnake, outputConv, x, frames: frameCount, tail: &st.outputConv, buffer: st.work.0, pool: pool)
         for j in 0..<audio.count { audio[j] = min(max(audio[j], -1), 1) }
         precondition(audio.count == t * c.samplesPerFrame, "decoder produced \(audio.count) samples for \(t) frames")
         return audio
@@ -190,6 +178,17 @@ struct SpeechDecoder: Sendable {
         snake.run(x, context + history * c, frames: t, pool: pool)
         conv.apply(context: context, frames: t, into: y, pool: pool)
         tail = Array(UnsafeBufferPointer(start: context + t * c, count: history * c))
+    }
+
+    /// `snakeConv` into a new array [t][conv.outChannels].
+    private func snakeConv(_ snake: SnakeBeta, _ conv: CausalConv1d, _ x: [Float], frames t: Int, tail: inout [Float],
+                           buffer: ScratchBuffer, pool: ThreadPool?) -> [Float] {
+        [Float](unsafeUninitializedCapacity: t * conv.outChannels) { y, count in
+            x.withUnsafeBufferPointer {
+                snakeConv(snake, conv, $0.baseAddress!, frames: t, tail: &tail, buffer: buffer, into: y.baseAddress!, pool: pool)
+            }
+            count = t * conv.outChannels
+        }
     }
 
     /// x += conv2(snake2(conv1(snake1(x)))), conv1's left context carried in `tail`. The

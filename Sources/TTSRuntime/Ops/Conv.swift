@@ -91,12 +91,8 @@ public struct CausalConv1d: Sendable {
             applyWinograd(context: x, frames: t, into: y, pool: pool)
         case .f32:
             let w = taps.pointer.assumingMemoryBound(to: Float.self)
-            // Split tokens, unless the weights outweigh the input rows: then each thread would read
-            // all the weights for a few tokens, so split the 32-channel blocks instead (the
-            // decoder's first blocks and streams decoding a frame or two at a time).
-            let blocks = (outChannels + 31) / 32
-            if weightBytes > (t + history) * inChannels * 4 && blocks >= 2 {
-                splitWork(blocks, granularity: 1, work: work, threshold: 65_536, pool: pool) { lo, hi in
+            if splitsByChannels(frames: t) {
+                splitWork((outChannels + 31) / 32, granularity: 1, work: work, threshold: 65_536, pool: pool) { lo, hi in
                     b.withOptionalPointer {
                         tts_conv_gemm_f32(x, w, $0, y, cin, cout, k, d, 0, Int64(t), Int64(lo * 32), min(Int64(hi * 32), cout), residual)
                     }
@@ -123,6 +119,14 @@ public struct CausalConv1d: Sendable {
 }
 
 extension CausalConv1d {
+    /// Whether `apply` splits its work across threads by 32-channel blocks rather than by
+    /// tokens: when the weights outweigh the input rows, each thread would otherwise read all
+    /// the weights for a few tokens (the decoder's first blocks, and streams decoding a frame or
+    /// two at a time).
+    func splitsByChannels(frames t: Int) -> Bool {
+        weightBytes > (t + history) * inChannels * 4 && outChannels > 32
+    }
+
     /// The Winograd path of `apply`: parts of the work, each with its own scratch, split as the
     /// direct GEMM splits (by output-channel blocks when the weights outweigh the input rows,
     /// else by tile blocks of 4*dilation frames).
@@ -131,7 +135,7 @@ extension CausalConv1d {
         let (cin, cout, d) = (Int64(inChannels), Int64(outChannels), Int64(dilation))
         let tiles = Int(tts_conv7_wino_blocks(Int64(t), d))
         let channelBlocks = (outChannels + 31) / 32
-        let byChannels = weightBytes > (t + history) * inChannels * 4 && channelBlocks >= 2
+        let byChannels = splitsByChannels(frames: t)
         let units = byChannels ? channelBlocks : tiles
         let threads = pool?.threadCount ?? 1
         let work = t * inChannels * outChannels * 4
