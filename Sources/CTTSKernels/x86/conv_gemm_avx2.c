@@ -24,13 +24,13 @@ TTS_AVX2 static inline __attribute__((always_inline)) void conv_tile(const float
     for (int64_t j = 0; j < k; j++) {
         const float *x0 = x + (t + j * dil) * cin;
         for (int64_t i = 0; i < cin; i++, wp += 32) {
-            __m256 w0 = _mm256_loadu_ps(wp), w1 = _mm256_loadu_ps(wp + 8), w2 = _mm256_loadu_ps(wp + 16), w3 = _mm256_loadu_ps(wp + 24);
-            for (int n = 0; n < nt; n++) {
-                __m256 v = _mm256_broadcast_ss(x0 + n * cin + i);
-                a[n][0] = _mm256_fmadd_ps(v, w0, a[n][0]);
-                a[n][1] = _mm256_fmadd_ps(v, w1, a[n][1]);
-                a[n][2] = _mm256_fmadd_ps(v, w2, a[n][2]);
-                a[n][3] = _mm256_fmadd_ps(v, w3, a[n][3]);
+            // 12 accumulators + 3 broadcasts + 1 weight vector: the 16 ymm registers exactly
+            // (holding all four weight vectors at once would spill).
+            __m256 v[3];
+            for (int n = 0; n < nt; n++) v[n] = _mm256_broadcast_ss(x0 + n * cin + i);
+            for (int q = 0; q < 4; q++) {
+                __m256 w = _mm256_loadu_ps(wp + 8 * q);
+                for (int n = 0; n < nt; n++) a[n][q] = _mm256_fmadd_ps(v[n], w, a[n][q]);
             }
         }
     }
