@@ -57,6 +57,9 @@ static int64_t wino_inner_blocks(int64_t cin, int64_t dilation, int64_t blocks) 
     return nb < 1 ? 1 : nb;
 }
 
+// Slot s = block * d + class holds the tile whose first output frame is block * 4d + class.
+static inline int64_t wino_tile_start(int64_t slot, int64_t d) { return (slot / d) * TTS_WINO_TILE * d + slot % d; }
+
 int64_t tts_conv7_wino_scratch_count(int64_t cin, int64_t cout, int64_t dilation, int64_t blocks) {
     int64_t nb = wino_inner_blocks(cin, dilation, blocks);
     int64_t wide = cin > cout ? cin : cout;
@@ -75,10 +78,9 @@ void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, 
     for (int64_t bb = b0; bb < b1; bb += nb) {
         int64_t be = bb + nb < b1 ? bb + nb : b1;
         int64_t slots = (be - bb) * d;
-        // Slot s = block * d + class holds the tile starting at block * 4d + class. The extra d
-        // slots are the next tiles, read by the last tiles' second tap group.
+        // The extra d slots are the next tiles, read by the last tiles' second tap group.
         for (int64_t ls = 0; ls < slots + d; ls++) {
-            int64_t s = bb * d + ls, t0 = (s / d) * TTS_WINO_TILE * d + s % d;
+            int64_t t0 = wino_tile_start(bb * d + ls, d);
             const float *xr[TTS_WINO_POINTS];
             float *u[TTS_WINO_POINTS];
             for (int q = 0; q < TTS_WINO_POINTS; q++) {
@@ -91,7 +93,7 @@ void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, 
         for (int p = 0; p < TTS_WINO_POINTS; p++)
             gemm(tx + p * xs, packed + p * per_point, 0, ty + p * ys, cin, cout, 2, d, 0, slots, o0, o1, 0);
         for (int64_t ls = 0; ls < slots; ls++) {
-            int64_t s = bb * d + ls, t0 = (s / d) * TTS_WINO_TILE * d + s % d;
+            int64_t t0 = wino_tile_start(bb * d + ls, d);
             const float *m[TTS_WINO_POINTS];
             float *yr[TTS_WINO_TILE];
             for (int p = 0; p < TTS_WINO_POINTS; p++) m[p] = ty + p * ys + ls * cout + o0;

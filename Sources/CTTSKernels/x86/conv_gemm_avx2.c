@@ -15,10 +15,12 @@ TTS_AVX2 static inline __attribute__((always_inline)) void conv_tile(const float
     float b[32] = {0};
     if (bias) memcpy(b, bias + o, (size_t)width * sizeof(float));
     __m256 a[3][4];
-    for (int n = 0; n < 3; n++) {
+    for (int n = 0; n < 3; n++)
+        for (int q = 0; q < 4; q++) a[n][q] = _mm256_loadu_ps(b + 8 * q);
+    for (int n = 0; add && n < nt; n++) {
         float r[32] = {0};
-        if (add && n < nt) memcpy(r, add + (t + n) * cout + o, (size_t)width * sizeof(float));
-        for (int q = 0; q < 4; q++) a[n][q] = _mm256_add_ps(_mm256_loadu_ps(b + 8 * q), _mm256_loadu_ps(r + 8 * q));
+        memcpy(r, add + (t + n) * cout + o, (size_t)width * sizeof(float));
+        for (int q = 0; q < 4; q++) a[n][q] = _mm256_add_ps(a[n][q], _mm256_loadu_ps(r + 8 * q));
     }
     const float *wp = wb;
     for (int64_t j = 0; j < k; j++) {
