@@ -178,8 +178,8 @@ void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bia
 // The same causal conv for kernel 7 by Winograd F(4,4) (ref/conv_winograd_internal.h): half the
 // products of the direct GEMM, f32 throughout; results differ from it by rounding only (~1e-5
 // relative). Weights: tts_conv7_wino_pack_f32 turns the PyTorch weight [cout][cin][7] into 7
-// transformed kernel-2 conv weights, each in tts_conv_pack_f32's layout, one after the other
-// (tts_conv7_wino_packed_count floats in all). Work is split by tile blocks
+// transformed conv weights in tts_conv_pack_f32's layout, one after the other: six of kernel 2
+// and, for the point at infinity, one of kernel 1 (tts_conv7_wino_packed_count floats in all). Work is split by tile blocks
 // [b0, b1) of tts_conv7_wino_blocks (4*dilation output frames each) and by output channels
 // [o0, o1) as in tts_conv_gemm_f32; x, y and frames as there. Each concurrent call needs its own
 // scratch of tts_conv7_wino_scratch_count floats for its number of tile blocks (b1 - b0).

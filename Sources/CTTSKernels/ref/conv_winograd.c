@@ -14,13 +14,19 @@ static const double wino_g[TTS_WINO_POINTS][4] = {
     {0, 0, 0, 1.0 / 4},
 };
 
+// Point infinity's row of G reads only the last tap of a group, and group 1's last tap is the
+// kernel's zero eighth tap: that point is a 1-tap conv (group 0 only), 13 tap products per tile
+// instead of 14, the rest of the points 2-tap convs.
+#define TTS_WINO_INF (TTS_WINO_POINTS - 1)
+
 int64_t tts_conv7_wino_packed_count(int64_t cin, int64_t cout) {
-    return TTS_WINO_POINTS * tts_conv_packed_count(cin, cout, 2);
+    return TTS_WINO_INF * tts_conv_packed_count(cin, cout, 2) + tts_conv_packed_count(cin, cout, 1);
 }
 
 void tts_conv7_wino_pack_f32(const float *w, float *packed, int64_t cin, int64_t cout) {
     const int64_t per_point = tts_conv_packed_count(cin, cout, 2);
-    // Layout of each point as tts_conv_pack_f32 with k = 2: [cout/32][2][cin][32]. For each
+    // Layout of each point as tts_conv_pack_f32 with k = 2: [cout/32][2][cin][32] (point infinity
+    // with k = 1: [cout/32][cin][32]). For each
     // (block, input channel), the 32 lanes' taps are gathered once, then every point's two
     // groups are computed across lanes (contiguous stores).
     double tap[8][32];
@@ -32,10 +38,12 @@ void tts_conv7_wino_pack_f32(const float *w, float *packed, int64_t cin, int64_t
             }
             for (int p = 0; p < TTS_WINO_POINTS; p++) {
                 const double *g = wino_g[p];
-                float *d0 = packed + p * per_point + (ob * 2 * cin + i) * 32, *d1 = d0 + cin * 32;
+                int taps = p == TTS_WINO_INF ? 1 : 2;
+                float *d0 = packed + p * per_point + (ob * taps * cin + i) * 32, *d1 = d0 + cin * 32;
                 for (int64_t lane = 0; lane < 32; lane++) {
                     d0[lane] = (float)(g[0] * tap[0][lane] + g[1] * tap[1][lane] + g[2] * tap[2][lane] + g[3] * tap[3][lane]);
-                    d1[lane] = (float)(g[0] * tap[4][lane] + g[1] * tap[5][lane] + g[2] * tap[6][lane] + g[3] * tap[7][lane]);
+                    if (taps == 2)
+                        d1[lane] = (float)(g[0] * tap[4][lane] + g[1] * tap[5][lane] + g[2] * tap[6][lane] + g[3] * tap[7][lane]);
                 }
             }
         }
@@ -91,7 +99,8 @@ void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, 
             input(xr, u, cin);
         }
         for (int p = 0; p < TTS_WINO_POINTS; p++)
-            gemm(tx + p * xs, packed + p * per_point, 0, ty + p * ys, cin, cout, 2, d, 0, slots, o0, o1, 0);
+            gemm(tx + p * xs, packed + p * per_point, 0, ty + p * ys, cin, cout, p == TTS_WINO_INF ? 1 : 2, d, 0, slots, o0,
+                 o1, 0);
         for (int64_t ls = 0; ls < slots; ls++) {
             int64_t t0 = wino_tile_start(bb * d + ls, d);
             const float *m[TTS_WINO_POINTS];
