@@ -151,18 +151,30 @@ struct SpeechDecoder: Sendable {
         }
         x = inputConv.stream(x, frames: frameCount, tail: &st.inputConv, pool: pool)
         observe?("decoder_0", x, c.decoderDim)
-        for (i, block) in blocks.enumerated() {
-            // The transposed conv is its phases conv (kernel 2: its tail is the previous input row).
-            let up = block.upsample
-            x = snakeConv(block.snake, up.phases, x, frames: frameCount, tail: &st.blockUpsample[i], buffer: st.work.0, pool: pool)
-            frameCount *= up.stride
-            for (u, unit) in block.units.enumerated() {
-                residual(unit, &x, frames: frameCount, tail: &st.residual[i][u], state: st, pool: pool)
+        // Block outputs alternate between two reusable buffers of the state: a chunk maps no
+        // fresh pages for them (the last block's is 18 MB for 25 frames).
+        let audio = x.withUnsafeBufferPointer { xb -> [Float] in
+            var source = xb.baseAddress!
+            for (i, block) in blocks.enumerated() {
+                // The transposed conv is its phases conv (kernel 2: its tail is the previous input row).
+                let up = block.upsample
+                let y = (i % 2 == 0 ? st.blockOutputs.0 : st.blockOutputs.1).reserve(frameCount * up.stride * up.outChannels)
+                snakeConv(block.snake, up.phases, source, frames: frameCount, tail: &st.blockUpsample[i], buffer: st.work.0, into: y,
+                          pool: pool)
+                frameCount *= up.stride
+                for (u, unit) in block.units.enumerated() {
+                    residual(unit, y, frames: frameCount, tail: &st.residual[i][u], state: st, pool: pool)
+                }
+                observe?("decoder_\(i + 1)", Array(UnsafeBufferPointer(start: y, count: frameCount * up.outChannels)), up.outChannels)
+                source = UnsafePointer(y)
             }
-            observe?("decoder_\(i + 1)", x, block.upsample.outChannels)
+            return [Float](unsafeUninitializedCapacity: frameCount) { a, count in
+                snakeConv(finalSnake, outputConv, source, frames: frameCount, tail: &st.outputConv, buffer: st.work.0, into: a.baseAddress!,
+                          pool: pool)
+                for j in 0..<frameCount { a[j] = min(max(a[j], -1), 1) }
+                count = frameCount
+            }
         }
-        var audio = snakeConv(finalSnake, outputConv, x, frames: frameCount, tail: &st.outputConv, buffer: st.work.0, pool: pool)
-        for j in 0..<audio.count { audio[j] = min(max(audio[j], -1), 1) }
         precondition(audio.count == t * c.samplesPerFrame, "decoder produced \(audio.count) samples for \(t) frames")
         return audio
     }
@@ -180,32 +192,17 @@ struct SpeechDecoder: Sendable {
         tail = Array(UnsafeBufferPointer(start: context + t * c, count: history * c))
     }
 
-    /// `snakeConv` into a new array [t][conv.outChannels].
-    private func snakeConv(_ snake: SnakeBeta, _ conv: CausalConv1d, _ x: [Float], frames t: Int, tail: inout [Float],
-                           buffer: ScratchBuffer, pool: ThreadPool?) -> [Float] {
-        [Float](unsafeUninitializedCapacity: t * conv.outChannels) { y, count in
-            x.withUnsafeBufferPointer {
-                snakeConv(snake, conv, $0.baseAddress!, frames: t, tail: &tail, buffer: buffer, into: y.baseAddress!, pool: pool)
-            }
-            count = t * conv.outChannels
-        }
-    }
-
     /// x += conv2(snake2(conv1(snake1(x)))), conv1's left context carried in `tail`. The
     /// intermediate rows (the decoder's largest: 18 MB per array for 25 frames in the last block)
     /// live in the state's reusable buffers, so a chunk maps no fresh pages, and snake1 writes
     /// straight after the context rows, so nothing is copied to join them.
-    private func residual(_ unit: ResidualUnit, _ x: inout [Float], frames t: Int, tail: inout [Float],
+    private func residual(_ unit: ResidualUnit, _ x: UnsafeMutablePointer<Float>, frames t: Int, tail: inout [Float],
                           state st: SpeechDecoderState, pool: ThreadPool?) {
         let middle = st.work.1.reserve(t * unit.conv1.outChannels)
-        x.withUnsafeBufferPointer {
-            snakeConv(unit.snake1, unit.conv1, $0.baseAddress!, frames: t, tail: &tail, buffer: st.work.0, into: middle, pool: pool)
-        }
+        snakeConv(unit.snake1, unit.conv1, x, frames: t, tail: &tail, buffer: st.work.0, into: middle, pool: pool)
         unit.snake2.run(middle, middle, frames: t, pool: pool)
         // k = 1: no context rows; the residual is added in place as each output is written.
-        x.withUnsafeMutableBufferPointer { xb in
-            unit.conv2.apply(context: middle, frames: t, into: xb.baseAddress!, adding: xb.baseAddress!, pool: pool)
-        }
+        unit.conv2.apply(context: middle, frames: t, into: x, adding: x, pool: pool)
     }
 
     /// Split RVQ decode: proj_first(codebook_0[c0]) + proj_rest(Σ codebook_q[c_q]) -> [T][codebookDim].
@@ -294,6 +291,8 @@ final class SpeechDecoderState {
     var residual: [[[Float]]]
     /// Reusable rows for the residual units (not part of the stream's state; never copied).
     let work = (ScratchBuffer(capacity: 1), ScratchBuffer(capacity: 1))
+    /// Reusable rows for the blocks' outputs, used alternately (not part of the stream's state).
+    let blockOutputs = (ScratchBuffer(capacity: 1), ScratchBuffer(capacity: 1))
     var outputConv: [Float]
     /// Frames decoded so far.
     var frames = 0
