@@ -80,6 +80,20 @@ import TTSRuntime
         }
     }
 
+    /// The bench's per-stage split decodes in the same chunks as decode(codes:): over several
+    /// chunks every stage is reported once, in pipeline order.
+    @Test func stageTimesCoverEveryChunkOnce() throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        let frames = Qwen3TTSModel.decodeChunkFrames * 2 + 3
+        let codes = (0..<frames).map { f in (0..<model.codeGroups).map { (f * 31 + $0 * 17) % model.speechDecoder.config.codebookSize } }
+        let stages = model.decoderStageTimes(codes: codes)
+        let blocks = model.speechDecoder.blocks.count
+        let expected = ["quantized", "pre_conv"] + model.speechDecoder.upsamplers.indices.map { "upsample_\($0)" }
+            + (0...blocks).map { "decoder_\($0)" } + ["output"]
+        #expect(stages.map(\.stage) == expected)
+        #expect(stages.allSatisfy { $0.seconds >= 0 })
+    }
+
     @Test func streamingMemoryStaysBounded() throws {
         let model = try Fixtures.model("tiny-cv-0b6")
         let decoder = model.makeStreamingDecoder()
