@@ -209,6 +209,57 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
+@Suite struct ActivationTwinTests {
+    typealias SiluMul = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
+    typealias RMSNorm = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Float) -> Void
+
+    static var paths: [(String, SiluMul, RMSNorm)] {
+        var list: [(String, SiluMul, RMSNorm)] = []
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { list.append(("avx2", tts_silu_mul_f32_avx2, tts_rmsnorm_f32_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { list.append(("avx512", tts_silu_mul_f32_avx512, tts_rmsnorm_f32_avx512)) }
+        #endif
+        return list
+    }
+
+    /// Gates over +-120 (past the exp clamp on both sides), every tail length; bound
+    /// |simd - ref| <= 1e-6 * max(1, |ref|) (polynomial exp and division against libm expf).
+    @Test(arguments: [1, 7, 16, 33, 100, 1024, 3072 + 5])
+    func siluMulMatchesRef(n: Int) {
+        var rng = TestRandom(state: UInt64(n) * 977)
+        let gate = rng.array(n).enumerated().map { $0.element * Float([1, 8, 30, 120][$0.offset % 4]) }, up = rng.array(n).map { $0 * 3 }
+        var ref = [Float](repeating: 0, count: n)
+        tts_silu_mul_f32_ref(gate, up, &ref, Int64(n))
+        for (name, silu, _) in Self.paths {
+            var y = [Float](repeating: .nan, count: n)
+            silu(gate, up, &y, Int64(n))
+            #expect(relativeError(y, ref) <= 1e-6, "\(name) silu_mul n=\(n): \(relativeError(y, ref))")
+            // In place over the gate, as the transformer calls it.
+            var g = gate
+            g.withUnsafeMutableBufferPointer { silu($0.baseAddress!, up, $0.baseAddress!, Int64(n)) }
+            #expect(g == y, "\(name) silu_mul in place")
+        }
+    }
+
+    /// Rows of 1 to 3077 values, magnitudes up to 50; bound 1e-6 relative (f32 lanes against a
+    /// double sum of squares).
+    @Test(arguments: [1, 5, 16, 63, 128, 1024, 2048 + 13, 3077])
+    func rmsNormMatchesRef(n: Int) {
+        var rng = TestRandom(state: UInt64(n) * 131)
+        let x = rng.array(n).enumerated().map { $0.element * Float(1 + $0.offset % 50) }, w = rng.array(n).map { 1 + $0 }
+        var ref = [Float](repeating: 0, count: n)
+        tts_rmsnorm_f32_ref(x, w, &ref, Int64(n), 1e-6)
+        for (name, _, norm) in Self.paths {
+            var y = [Float](repeating: .nan, count: n)
+            norm(x, w, &y, Int64(n), 1e-6)
+            #expect(relativeError(y, ref) <= 1e-6, "\(name) rmsnorm n=\(n): \(relativeError(y, ref))")
+            var inPlace = x
+            inPlace.withUnsafeMutableBufferPointer { norm($0.baseAddress!, w, $0.baseAddress!, Int64(n), 1e-6) }
+            #expect(inPlace == y, "\(name) rmsnorm in place")
+        }
+    }
+}
+
 /// Double-precision causal convolution from PyTorch-layout weights [cout][cin][k], each input
 /// and weight first passed through `value` (the bf16 tests round them as the kernel does).
 func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cout: Int, k: Int, dilation: Int, t: Int),

@@ -238,12 +238,22 @@ void tts_depthwise_conv_f32(const float *x, const float *w, const float *bias, f
                             int64_t channels, int64_t k, int64_t t0, int64_t t1);
 
 // ---- elementwise and normalisation --------------------------------------------------------
-// y = w * x / sqrt(mean(x^2) + eps) over n values (x and y may alias).
+// y = w * x / sqrt(mean(x^2) + eps) over n values (x and y may alias). Dispatching; the _ref
+// twin sums the squares in double, the SIMD paths in f32 lanes.
 void tts_rmsnorm_f32(const float *x, const float *w, float *y, int64_t n, float eps);
+void tts_rmsnorm_f32_ref(const float *x, const float *w, float *y, int64_t n, float eps);
 // y = (x - mean) / sqrt(var + eps) * w + b over n values (biased variance, as PyTorch).
 void tts_layernorm_f32(const float *x, const float *w, const float *b, float *y, int64_t n, float eps);
-// out[i] = silu(gate[i]) * up[i]
+// out[i] = silu(gate[i]) * up[i] (out may alias gate or up). Dispatching; the SIMD paths use a
+// polynomial exp (x86/activation_simd.c), the _ref twin libm's expf.
 void tts_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n);
+void tts_silu_mul_f32_ref(const float *gate, const float *up, float *out, int64_t n);
+#if defined(__x86_64__)
+void tts_rmsnorm_f32_avx2(const float *x, const float *w, float *y, int64_t n, float eps);
+void tts_rmsnorm_f32_avx512(const float *x, const float *w, float *y, int64_t n, float eps);
+void tts_silu_mul_f32_avx2(const float *gate, const float *up, float *out, int64_t n);
+void tts_silu_mul_f32_avx512(const float *gate, const float *up, float *out, int64_t n);
+#endif
 // x[i] = x[i] * sigmoid(x[i])
 void tts_silu_f32(float *x, int64_t n);
 // x[i] = 0.5 x (1 + erf(x / sqrt 2))   (exact GELU)

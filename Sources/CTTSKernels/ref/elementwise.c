@@ -2,7 +2,7 @@
 #include "tts_kernels.h"
 #include <math.h>
 
-void tts_rmsnorm_f32(const float *x, const float *w, float *y, int64_t n, float eps) {
+void tts_rmsnorm_f32_ref(const float *x, const float *w, float *y, int64_t n, float eps) {
     double ss = 0;
     for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
     float inv = 1.0f / sqrtf((float)(ss / (double)n) + eps);
@@ -21,7 +21,7 @@ void tts_layernorm_f32(const float *x, const float *w, const float *b, float *y,
     for (int64_t i = 0; i < n; i++) y[i] = (x[i] - m) * inv * w[i] + b[i];
 }
 
-void tts_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n) {
+void tts_silu_mul_f32_ref(const float *gate, const float *up, float *out, int64_t n) {
     for (int64_t i = 0; i < n; i++) {
         float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];
