@@ -22,6 +22,8 @@ typedef void (*rmsnorm_fn)(const float *, const float *, float *, int64_t, float
 static rmsnorm_fn g_rmsnorm = tts_rmsnorm_f32_ref;
 typedef void (*silu_mul_fn)(const float *, const float *, float *, int64_t);
 static silu_mul_fn g_silu_mul = tts_silu_mul_f32_ref;
+typedef void (*softmax_fn)(float *, int64_t);
+static softmax_fn g_softmax = tts_softmax_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
 
 int tts_cpu_supports(int isa) {
@@ -46,18 +48,20 @@ int tts_select_isa(int isa) {
         g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512;
         g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512;
         g_snake = tts_snake_tm_f32_avx512; g_conv_gemm = tts_conv_gemm_f32_avx512;
-        g_rmsnorm = tts_rmsnorm_f32_avx512; g_silu_mul = tts_silu_mul_f32_avx512; break;
+        g_rmsnorm = tts_rmsnorm_f32_avx512; g_silu_mul = tts_silu_mul_f32_avx512;
+        g_softmax = tts_softmax_f32_avx512; break;
     case TTS_ISA_AVX2:
         g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2;
         g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
         g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = tts_conv_gemm_f32_avx2;
-        g_rmsnorm = tts_rmsnorm_f32_avx2; g_silu_mul = tts_silu_mul_f32_avx2; break;
+        g_rmsnorm = tts_rmsnorm_f32_avx2; g_silu_mul = tts_silu_mul_f32_avx2;
+        g_softmax = tts_softmax_f32_avx2; break;
 #endif
     default:
         g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref;
         g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref; g_snake = tts_snake_tm_f32_ref;
         g_conv_gemm = tts_conv_gemm_f32_ref;
-        g_rmsnorm = tts_rmsnorm_f32_ref; g_silu_mul = tts_silu_mul_f32_ref;
+        g_rmsnorm = tts_rmsnorm_f32_ref; g_silu_mul = tts_silu_mul_f32_ref; g_softmax = tts_softmax_f32_ref;
         g_isa = TTS_ISA_SCALAR;
         break;
     }
@@ -162,6 +166,8 @@ void tts_snake_tm_f32(const float *x, float *y, const float *a, const float *inv
 void tts_rmsnorm_f32(const float *x, const float *w, float *y, int64_t n, float eps) { g_rmsnorm(x, w, y, n, eps); }
 
 void tts_silu_mul_f32(const float *gate, const float *up, float *out, int64_t n) { g_silu_mul(gate, up, out, n); }
+
+void tts_softmax_f32(float *x, int64_t n) { g_softmax(x, n); }
 
 void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, float *y, int64_t cin, int64_t cout,
                        int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add) {

@@ -212,12 +212,17 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
 @Suite struct ActivationTwinTests {
     typealias SiluMul = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
     typealias RMSNorm = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Float) -> Void
+    typealias Softmax = @convention(c) (UnsafeMutablePointer<Float>?, Int64) -> Void
 
-    static var paths: [(String, SiluMul, RMSNorm)] {
-        var list: [(String, SiluMul, RMSNorm)] = []
+    static var paths: [(String, SiluMul, RMSNorm, Softmax)] {
+        var list: [(String, SiluMul, RMSNorm, Softmax)] = []
         #if arch(x86_64)
-        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { list.append(("avx2", tts_silu_mul_f32_avx2, tts_rmsnorm_f32_avx2)) }
-        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { list.append(("avx512", tts_silu_mul_f32_avx512, tts_rmsnorm_f32_avx512)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 {
+            list.append(("avx2", tts_silu_mul_f32_avx2, tts_rmsnorm_f32_avx2, tts_softmax_f32_avx2))
+        }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
+            list.append(("avx512", tts_silu_mul_f32_avx512, tts_rmsnorm_f32_avx512, tts_softmax_f32_avx512))
+        }
         #endif
         return list
     }
@@ -230,7 +235,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let gate = rng.array(n).enumerated().map { $0.element * Float([1, 8, 30, 120][$0.offset % 4]) }, up = rng.array(n).map { $0 * 3 }
         var ref = [Float](repeating: 0, count: n)
         tts_silu_mul_f32_ref(gate, up, &ref, Int64(n))
-        for (name, silu, _) in Self.paths {
+        for (name, silu, _, _) in Self.paths {
             var y = [Float](repeating: .nan, count: n)
             silu(gate, up, &y, Int64(n))
             #expect(relativeError(y, ref) <= 1e-6, "\(name) silu_mul n=\(n): \(relativeError(y, ref))")
@@ -238,6 +243,22 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
             var g = gate
             g.withUnsafeMutableBufferPointer { silu($0.baseAddress!, up, $0.baseAddress!, Int64(n)) }
             #expect(g == y, "\(name) silu_mul in place")
+        }
+    }
+
+    /// Logits of 1 to 3077 values spread over +-60 with every fifth masked to -inf (as top-k
+    /// does); bound 1e-6 absolute on the probabilities, and masked entries exactly 0.
+    @Test(arguments: [1, 5, 16, 17, 200, 2048, 3077])
+    func softmaxMatchesRef(n: Int) {
+        var rng = TestRandom(state: UInt64(n) * 7)
+        let x = rng.array(n).enumerated().map { $0.offset % 5 == 3 ? -Float.infinity : $0.element * 60 }
+        var ref = x
+        tts_softmax_f32_ref(&ref, Int64(n))
+        for (name, _, _, softmax) in Self.paths {
+            var y = x
+            softmax(&y, Int64(n))
+            #expect(relativeError(y, ref) <= 1e-6, "\(name) softmax n=\(n): \(relativeError(y, ref))")
+            #expect(zip(x, y).allSatisfy { $0.0 != -.infinity || $0.1 == 0 }, "\(name) softmax: a masked logit got probability")
         }
     }
 
@@ -249,7 +270,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let x = rng.array(n).enumerated().map { $0.element * Float(1 + $0.offset % 50) }, w = rng.array(n).map { 1 + $0 }
         var ref = [Float](repeating: 0, count: n)
         tts_rmsnorm_f32_ref(x, w, &ref, Int64(n), 1e-6)
-        for (name, _, norm) in Self.paths {
+        for (name, _, norm, _) in Self.paths {
             var y = [Float](repeating: .nan, count: n)
             norm(x, w, &y, Int64(n), 1e-6)
             #expect(relativeError(y, ref) <= 1e-6, "\(name) rmsnorm n=\(n): \(relativeError(y, ref))")

@@ -260,8 +260,14 @@ void tts_silu_f32(float *x, int64_t n);
 void tts_gelu_erf_f32(float *x, int64_t n);
 // x[i] = x[i] > 0 ? x[i] : alpha (exp(x[i]) - 1)
 void tts_elu_f32(float *x, int64_t n, float alpha);
-// In place softmax over n values (max-subtracted, f32).
+// In place softmax over n values (max-subtracted, f32). Dispatching; the _ref twin uses expf and
+// a double sum.
 void tts_softmax_f32(float *x, int64_t n);
+void tts_softmax_f32_ref(float *x, int64_t n);
+#if defined(__x86_64__)
+void tts_softmax_f32_avx2(float *x, int64_t n);
+void tts_softmax_f32_avx512(float *x, int64_t n);
+#endif
 // SnakeBeta on a channel-major signal [channels][t]:
 //   y = x + sin(x * exp(log_alpha[c]))^2 / (exp(log_beta[c]) + 1e-9)
 void tts_snake_beta_f32(const float *x, float *y, const float *log_alpha, const float *log_beta,

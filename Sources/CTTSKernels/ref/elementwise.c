@@ -40,7 +40,7 @@ void tts_elu_f32(float *x, int64_t n, float alpha) {
     for (int64_t i = 0; i < n; i++) if (x[i] <= 0) x[i] = alpha * expm1f(x[i]);
 }
 
-void tts_softmax_f32(float *x, int64_t n) {
+void tts_softmax_f32_ref(float *x, int64_t n) {
     float mx = -INFINITY;
     for (int64_t i = 0; i < n; i++) if (x[i] > mx) mx = x[i];
     double sum = 0;
@@ -81,7 +81,7 @@ void tts_attention_head_f32_ref(const float *q, const float *k, const float *v, 
         for (int64_t d = 0; d < head_dim; d++) s += q[d] * kj[d];
         scores[j] = s * scale;
     }
-    tts_softmax_f32(scores, n_keys);
+    tts_softmax_f32_ref(scores, n_keys);
     for (int64_t d = 0; d < head_dim; d++) out[d] = 0;
     for (int64_t j = 0; j < n_keys; j++) {
         const float *vj = v + j * kv_stride;

@@ -1,6 +1,7 @@
-// SiLU-gated products and RMSNorm on AVX2 and AVX-512: the transformer's elementwise steps that
-// run on one thread between the parallel matrix products (per layer and token: one RMSNorm per
-// block, one per head for q and k, one SiLU product over the MLP's width).
+// SiLU-gated products, RMSNorm and softmax on AVX2 and AVX-512: the transformer's elementwise
+// steps that run on one thread between the parallel matrix products (per layer and token: one
+// RMSNorm per block, one per head for q and k, one SiLU product over the MLP's width; a softmax
+// per attention head and per sampled code).
 //
 // exp(x) = 2^k * e^r with k = round(x / ln 2) and r = x - k ln 2 from a two-part Cody-Waite
 // reduction (|r| <= ln2/2), e^r by a degree-7 Taylor polynomial in Horner form (truncation below
@@ -125,5 +126,56 @@ TTS_AVX2 void tts_rmsnorm_f32_avx2(const float *x, const float *w, float *y, int
     for (i = 0; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_loadu_ps(w + i), _mm256_mul_ps(_mm256_loadu_ps(x + i), iv)));
     for (; i < n; i++) y[i] = w[i] * (x[i] * inv);
+}
+
+// Softmax in place: max, exp(x - max) summed in f32 lanes, scale. Differences below -87 (the
+// exp clamp) give exactly 0, so -inf (masked logits) stays impossible to sample; the reference's
+// expf gives subnormals down to -103.
+TTS_AVX512 void tts_softmax_f32_avx512(float *x, int64_t n) {
+    __m512 mx = _mm512_set1_ps(-INFINITY);
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        mx = _mm512_max_ps(mx, _mm512_mask_loadu_ps(_mm512_set1_ps(-INFINITY), m, x + i));
+    }
+    __m512 top = _mm512_set1_ps(_mm512_reduce_max_ps(mx)), sum = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __m512 d = _mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), top);
+        __mmask16 live = _mm512_mask_cmp_ps_mask(m, d, _mm512_set1_ps(-87.0f), _CMP_GE_OQ);
+        __m512 e = _mm512_maskz_mov_ps(live, exp512(d));
+        _mm512_mask_storeu_ps(x + i, m, e);
+        sum = _mm512_add_ps(sum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(sum));
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
+    }
+}
+
+TTS_AVX2 void tts_softmax_f32_avx2(float *x, int64_t n) {
+    float top = -INFINITY;
+    for (int64_t i = 0; i < n; i++) top = x[i] > top ? x[i] : top;
+    __m256 tv = _mm256_set1_ps(top), sv = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), tv);
+        __m256 e = _mm256_and_ps(exp256(d), _mm256_cmp_ps(d, _mm256_set1_ps(-87.0f), _CMP_GE_OQ));
+        _mm256_storeu_ps(x + i, e);
+        sv = _mm256_add_ps(sv, e);
+    }
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(sv), _mm256_extractf128_ps(sv, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float sum = _mm_cvtss_f32(h);
+    for (; i < n; i++) {
+        float d = x[i] - top;
+        x[i] = d >= -87.0f ? expf(d) : 0.0f;
+        sum += x[i];
+    }
+    float inv = 1.0f / sum;
+    __m256 iv = _mm256_set1_ps(inv);
+    for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), iv));
+    for (; i < n; i++) x[i] *= inv;
 }
 #endif
