@@ -175,7 +175,7 @@ void tts_conv_gemm_f32(const float *x, const float *packed, const float *bias, f
                        int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
 void tts_conv_gemm_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                            int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
-// The same causal conv for kernel 7 by Winograd F(4,4) (ref/conv_winograd_internal.h): half the
+// The same causal conv for kernel 7 by Winograd F(4,4) (ref/conv_winograd_internal.h): 13/28 of the
 // products of the direct GEMM, f32 throughout; results differ from it by rounding only (~1e-5
 // relative). Weights: tts_conv7_wino_pack_f32 turns the PyTorch weight [cout][cin][7] into 7
 // transformed conv weights in tts_conv_pack_f32's layout, one after the other: six of kernel 2

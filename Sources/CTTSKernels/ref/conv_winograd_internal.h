@@ -7,7 +7,8 @@
 // 0, 1, -1, 1/2, -1/2, 2 and infinity. Tile t0 + 4d is the next tile of the same dilation class,
 // so group 1 of a tile is group 0's transformed input of the next tile: per point, the whole
 // conv is a 2-tap conv with dilation d over transformed rows, which the conv GEMM runs as is.
-// Products per output: 3.5 cin*cout instead of 7.
+// Products per output: 3.25 cin*cout instead of 7 (the point at infinity reads only a group's last
+// tap, which is zero for group 1, so that point is a 1-tap conv).
 //
 // The input transform B^T has integer rows; each row's scale is folded into the weight
 // transform G (done in double at load), so only the output transform's powers of two remain:
