@@ -5,7 +5,7 @@
 //
 // exp(x) = 2^k * e^r with k = round(x / ln 2) and r = x - k ln 2 from a two-part Cody-Waite
 // reduction (|r| <= ln2/2), e^r by a degree-7 Taylor polynomial in Horner form (truncation below
-// 6e-9 relative on that interval), 2^k built in the exponent bits. Arguments are clamped to
+// 1e-8 relative on that interval), 2^k built in the exponent bits. Arguments are clamped to
 // [-87, 88], where 2^k stays normal: exp(-g) for the SiLU of g < -88 is then 1.65e38 instead of
 // infinity, and g / (1 + that) is within a float of the true value (|g| e^g < 1e-36).
 #if defined(__x86_64__)

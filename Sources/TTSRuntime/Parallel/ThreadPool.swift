@@ -4,7 +4,7 @@ import Synchronization
 
 /// Runs `body(i)` for i in 0..<count on the calling thread plus `threadCount - 1` workers, and
 /// returns when all are done. Workers spin between loops (generation issues hundreds of short
-/// loops per frame) for up to a million checks, about a millisecond, and then sleep on a
+/// loops per frame) for up to a million checks, a millisecond or two, and then sleep on a
 /// condition: the code predictor's serial steps between loops (sampling, norms) can exceed the
 /// 50,000 checks spun before, and each wake-up from the condition then cost a context switch
 /// (22,000 in the bench's generation loop; 800 with the longer spin).
