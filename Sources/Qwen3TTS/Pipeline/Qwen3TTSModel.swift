@@ -130,13 +130,13 @@ public final class Qwen3TTSModel: Sendable {
         let state = speechDecoder.makeState()
         var audio: [Float] = []
         audio.reserveCapacity(codes.count * samplesPerFrame)
-        var start = 0
-        while start < codes.count {
-            let end = min(start + Self.decodeChunkFrames, codes.count)
-            audio += speechDecoder.decode(Array(codes[start..<end]), state: state, pool: pool)
-            start = end
-        }
+        for chunk in Self.decodeChunks(codes) { audio += speechDecoder.decode(chunk, state: state, pool: pool) }
         return audio
+    }
+
+    /// `codes` in the consecutive pieces of at most `decodeChunkFrames` that `decode(codes:)` runs.
+    static func decodeChunks(_ codes: [[Int]]) -> [[[Int]]] {
+        stride(from: 0, to: codes.count, by: decodeChunkFrames).map { Array(codes[$0..<min($0 + decodeChunkFrames, codes.count)]) }
     }
 
     /// Seconds spent in each decoder stage (in order) for `codes`, decoded as `decode(codes:)`
@@ -150,17 +150,14 @@ public final class Qwen3TTSModel: Sendable {
             seconds[name, default: 0] += s
         }
         let state = speechDecoder.makeState()
-        var start = 0
-        while start < codes.count {
-            let end = min(start + Self.decodeChunkFrames, codes.count)
+        for chunk in Self.decodeChunks(codes) {
             var last = ContinuousClock.now
-            _ = speechDecoder.decode(Array(codes[start..<end]), state: state, pool: pool) { name, _, _ in
+            _ = speechDecoder.decode(chunk, state: state, pool: pool) { name, _, _ in
                 let now = ContinuousClock.now
                 add(name, (now - last).seconds)
                 last = now
             }
             add("output", (ContinuousClock.now - last).seconds)
-            start = end
         }
         return names.map { ($0, seconds[$0] ?? 0) }
     }
