@@ -27,8 +27,8 @@ void tts_conv7_wino_pack_f32(const float *w, float *packed, int64_t cin, int64_t
     const int64_t per_point = tts_conv_packed_count(cin, cout, 2);
     // Layout of each point as tts_conv_pack_f32 with k = 2: [cout/32][2][cin][32] (point infinity
     // with k = 1: [cout/32][cin][32]). For each
-    // (block, input channel), the 32 lanes' taps are gathered once, then every point's two
-    // groups are computed across lanes (contiguous stores).
+    // (block, input channel), the 32 lanes' taps are gathered once, then every point's groups
+    // are computed across lanes (contiguous stores).
     double tap[8][32];
     for (int64_t ob = 0; ob < (cout + 31) / 32; ob++) {
         for (int64_t i = 0; i < cin; i++) {

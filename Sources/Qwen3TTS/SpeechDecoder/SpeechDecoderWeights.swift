@@ -59,7 +59,7 @@ struct ResidualUnit: Sendable {
 
     init(_ w: WeightStore, prefix: String, channels c: Int, dilation: Int, precision: ConvPrecision) throws {
         snake1 = try SnakeBeta(w, prefix: "\(prefix).act1", channels: c)
-        // Winograd halves the products of the decoder's dominant convolutions (f32 only).
+        // Winograd takes 13/28 of the products of the decoder's dominant convolutions (f32 only).
         let fast: ConvAlgorithm = precision == .f32 ? .winograd : .direct
         conv1 = try loadConv(w, "\(prefix).conv1.conv", in: c, out: c, kernel: 7, dilation: dilation, precision: precision,
                              algorithm: fast)

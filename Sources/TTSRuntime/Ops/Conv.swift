@@ -16,15 +16,15 @@ public enum ConvPrecision: String, Sendable, CaseIterable {
 public enum ConvAlgorithm: String, Sendable {
     /// One GEMM over all taps.
     case direct
-    /// Kernel 7 in f32 only: Winograd F(4,4) over two 4-tap groups (`tts_conv7_wino_f32`), half
-    /// the products of `direct`, equal to it up to rounding.
+    /// Kernel 7 in f32 only: Winograd F(4,4) over two 4-tap groups (`tts_conv7_wino_f32`), 13/28
+    /// of the products of `direct`, equal to it up to rounding.
     case winograd
 }
 
 /// A causal Conv1d (stride 1): output frame t sees input frames t - (k-1)*dilation ... t.
 /// Weights are packed in blocks of 32 output channels (`tts_conv_pack_f32`, or
 /// `tts_conv_pack_bf16` in bf16), so the conv GEMM streams each block's taps in order; with
-/// `.winograd`, as seven transformed kernel-2 convs packed the same way.
+/// `.winograd`, as seven transformed convs packed the same way (six of kernel 2, one of kernel 1).
 public struct CausalConv1d: Sendable {
     public let inChannels: Int
     public let outChannels: Int
