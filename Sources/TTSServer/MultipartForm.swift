@@ -37,10 +37,18 @@ struct MultipartForm {
         while true {
             position += delimiter.count
             // "--" after a delimiter closes the body.
-            if body.count >= position + 2, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") { break }
+            if body.count >= position + 2, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") {
+                if parts.isEmpty { throw MultipartError("the body has no parts") }
+                break
+            }
             guard let lineEnd = find(crlf, in: body, from: position) else { throw MultipartError("a boundary line is not terminated") }
+            // The blank line that ends the headers; it may follow the boundary line at once (no
+            // headers), in which case the CRLF found first is the boundary line's own.
             guard let headerEnd = find(crlf + crlf, in: body, from: lineEnd) else { throw MultipartError("a part's headers are not terminated") }
-            let headerText = String(decoding: body[(lineEnd + 2)..<headerEnd], as: UTF8.self)
+            let headerStart = min(lineEnd + 2, headerEnd)
+            guard headerEnd - headerStart <= maxHeaderBytes else { throw MultipartError("a part's headers are longer than \(maxHeaderBytes) bytes") }
+            guard parts.count < maxParts else { throw MultipartError("more than \(maxParts) parts") }
+            let headerText = String(decoding: body[headerStart..<headerEnd], as: UTF8.self)
             let contentStart = headerEnd + 4
             guard let next = find(crlf + delimiter, in: body, from: contentStart) else {
                 throw MultipartError("a part is not closed by the boundary (truncated upload?)")
@@ -52,6 +60,10 @@ struct MultipartForm {
     }
 
     private static let crlf: [UInt8] = [13, 10]
+    /// Bounds on what one body may declare: parts, and header bytes of one part. A voice upload
+    /// has five fields with one-line headers; these leave room for any client's extra headers.
+    static let maxParts = 64
+    static let maxHeaderBytes = 8192
 
     private static func part(headers: String, data: [UInt8]) throws -> Part {
         var name: String?, filename: String?, contentType: String?
