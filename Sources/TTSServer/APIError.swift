@@ -48,14 +48,19 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     init(_ error: SynthesisError) {
         let param: String?
         switch error {
-        case .emptyText, .textTooLong: param = "input"
+        case .emptyText: param = "input"
+        case .tooLong(let what, _, _, _): param = what == "instruction" ? "instructions" : what == "text" ? "input" : nil
         case .unknownLanguage: param = "language"
         case .unknownSpeaker, .speakerNotSupported, .voiceRequired: param = "voice"
         case .instructNotSupported: param = "instructions"
         case .invalidOption(let name, _): param = SpeechRequest.field(forOption: name)
         case .invalidCodes: param = nil
         }
-        let code = if case .unknownSpeaker = error { "voice_not_found" } else { "invalid_value" }
+        let code = switch error {
+        case .unknownSpeaker: "voice_not_found"
+        case .tooLong: "string_above_max_length"
+        default: "invalid_value"
+        }
         self.init(.badRequest, error.description, param: param, code: code)
     }
 }

@@ -267,7 +267,7 @@ import TTSRuntime
     @Test func hugeAndBlankTextAreRefused() throws {
         let model = try Fixtures.model("tiny-cv-0b6")
         let huge = String(repeating: "word ", count: 20_001)
-        #expect(throws: SynthesisError.textTooLong(characters: huge.count, limit: Qwen3TTSModel.maximumTextCharacters)) {
+        #expect(throws: SynthesisError.tooLong(what: "text", length: huge.count, unit: "characters", limit: Qwen3TTSModel.maximumTextCharacters)) {
             try model.synthesize(SynthesisRequest(text: huge))
         }
         #expect(throws: SynthesisError.emptyText) { try model.synthesize(SynthesisRequest(text: " \n\t ")) }

@@ -196,4 +196,23 @@ import Testing
         let s = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text-file", dir + "/big.txt", "--stream", "-o", dir + "/s.wav"])
         #expect(s.status != 0 && s.stderr.contains("the limit is 100000"))
     }
+
+    /// Issue #15's second reproduction: one "e" and 60,000 combining accents (120 KB, one
+    /// character) became one prefill with an n² score matrix ("failed to allocate 230424960352
+    /// bytes"). It is now cut into utterances of at most 1,000 bytes and spoken.
+    @Test func oneCharacterOfSixtyThousandMarksIsSpoken() throws {
+        let dir = try CLI.temporaryDirectory()
+        try ("e" + String(repeating: "\u{301}", count: 60_000)).write(toFile: dir + "/t.txt", atomically: true, encoding: .utf8)
+        let r = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text-file", dir + "/t.txt", "--speaker", "ryan",
+                             "--max-frames", "1", "--greedy", "-o", dir + "/o.wav"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("121 frames"), "\(r.stderr)")
+    }
+
+    @Test func aTextFileOverTheByteLimitIsRefusedUnread() throws {
+        let dir = try CLI.temporaryDirectory()
+        try Data(repeating: UInt8(ascii: "a"), count: 400_001).write(to: URL(fileURLWithPath: dir + "/big.txt"))
+        let r = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--text-file", dir + "/big.txt", "-o", dir + "/o.wav"])
+        #expect(r.status == 1 && r.stderr.contains("is over 400000 bytes"), "\(r.stderr)")
+    }
 }

@@ -98,7 +98,23 @@ public struct GenerationDefaults: Codable, Sendable, Equatable {
         subtalkerTopK = try c.decodeIfPresent(Int.self, forKey: .subtalkerTopK) ?? d.subtalkerTopK
         subtalkerTopP = try c.decodeIfPresent(Float.self, forKey: .subtalkerTopP) ?? d.subtalkerTopP
         maxNewTokens = try c.decodeIfPresent(Int.self, forKey: .maxNewTokens) ?? d.maxNewTokens
+        // The frame cap of every request comes from here: a file must not lift it past what a
+        // session can hold, nor make sampling divide by zero.
+        func check(_ ok: Bool, _ key: CodingKeys, _ why: String) throws {
+            if !ok { throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: why) }
+        }
+        try check((2...Self.maximumNewTokens).contains(maxNewTokens), .maxNewTokens, "must be in 2...\(Self.maximumNewTokens)")
+        try check(temperature > 0 && temperature.isFinite, .temperature, "must be a positive number")
+        try check(subtalkerTemperature > 0 && subtalkerTemperature.isFinite, .subtalkerTemperature, "must be a positive number")
+        try check(topK >= 0, .topK, "must be 0 or more")
+        try check(subtalkerTopK >= 0, .subtalkerTopK, "must be 0 or more")
+        try check(topP > 0 && topP <= 1, .topP, "must be in (0, 1]")
+        try check(subtalkerTopP > 0 && subtalkerTopP <= 1, .subtalkerTopP, "must be in (0, 1]")
+        try check(repetitionPenalty > 0 && repetitionPenalty.isFinite, .repetitionPenalty, "must be a positive number")
     }
+
+    /// The highest max_new_tokens a generation_config.json may set (8192 ships: 655 s of audio).
+    public static let maximumNewTokens = 65_536
 }
 
 enum JSONFile {

@@ -42,6 +42,15 @@ public struct GenerationOptions: Sendable, Equatable {
         if let m = maxFrames { try check(m >= 1, "max frames", "must be at least 1") }
     }
 
+    /// `validate()`, and the frame cap within the model's: at most max_new_tokens − 1 frames
+    /// (the official loop samples max_new_tokens codes and drops the last).
+    public func validate(for defaults: GenerationDefaults) throws {
+        try validate()
+        if let m = maxFrames, m > defaults.maxNewTokens - 1 {
+            throw SynthesisError.invalidOption(name: "max frames", reason: "must be at most \(defaults.maxNewTokens - 1) (the model's max_new_tokens − 1)")
+        }
+    }
+
     struct Resolved {
         var talker: SamplingParameters
         var predictor: SamplingParameters
@@ -58,7 +67,7 @@ public struct GenerationOptions: Sendable, Equatable {
                                           temperature: subtalkerTemperature ?? d.subtalkerTemperature,
                                           topK: subtalkerTopK ?? d.subtalkerTopK, topP: subtalkerTopP ?? d.subtalkerTopP),
             repetitionPenalty: repetitionPenalty ?? d.repetitionPenalty,
-            maxNewTokens: maxFrames.map { $0 + 1 } ?? min(d.maxNewTokens, Self.defaultFrameLimit(textTokens: textTokens) + 1),
+            maxNewTokens: min(d.maxNewTokens, maxFrames.map { $0 + 1 } ?? Self.defaultFrameLimit(textTokens: textTokens) + 1),
             stopAtEndOfSpeech: stopAtEndOfSpeech)
     }
 }

@@ -98,14 +98,14 @@ public final class Qwen3TTSModel: Sendable {
 
     /// Checks a request without running it.
     public func validate(_ request: SynthesisRequest, options: GenerationOptions = .init()) throws {
-        try options.validate()
+        try options.validate(for: generationDefaults)
         try promptBuilder.validate(request)
     }
 
     /// Generates the codes for a request (no audio).
     public func generateCodes(_ request: SynthesisRequest, options: GenerationOptions = .init(),
                               onFrame: ([Int]) throws -> Void = { _ in }) throws -> (codes: [[Int]], finished: Bool, seed: UInt64, timings: SynthesisTimings) {
-        try options.validate()
+        try options.validate(for: generationDefaults)
         let clock = ContinuousClock()
         let start = clock.now
         let prompt = try promptBuilder.build(request)
@@ -163,7 +163,7 @@ public final class Qwen3TTSModel: Sendable {
     }
 
     /// Most characters of text one request may hold (longer text is refused, not truncated).
-    public static let maximumTextCharacters = 100_000
+    public static let maximumTextCharacters = TextLimits.maximumTextCharacters
 
     /// The utterances a request is spoken as: its text split at sentence boundaries into pieces of
     /// at most `maxCharacters`, each with its own seed (the request's, then +1, +2, ...).
@@ -171,10 +171,10 @@ public final class Qwen3TTSModel: Sendable {
     func utterances(_ request: SynthesisRequest, options: GenerationOptions, maxCharacters: Int) throws
         -> (seed: UInt64, parts: [(request: SynthesisRequest, options: GenerationOptions)])
     {
-        guard request.text.count <= Self.maximumTextCharacters else {
-            throw SynthesisError.textTooLong(characters: request.text.count, limit: Self.maximumTextCharacters)
-        }
-        let texts = TextSplitter.split(request.text, maxCharacters: maxCharacters)
+        try TextLimits.check("text", request.text.utf8.count, "bytes", limit: TextLimits.maximumTextBytes)
+        try TextLimits.check("text", request.text.count, "characters", limit: TextLimits.maximumTextCharacters)
+        let texts = TextSplitter.split(request.text, maxCharacters: maxCharacters,
+                                       maxBytes: maxCharacters * TextLimits.segmentBytesPerCharacter)
         if texts.isEmpty { throw SynthesisError.emptyText }
         let first = options.seed ?? UInt64.random(in: 0...UInt64.max)
         let parts = texts.enumerated().map { i, text in

@@ -49,7 +49,9 @@ public struct VoiceReference: Sendable, Equatable, Codable {
 /// Errors in a request: each names what was wrong and, where it helps, what is valid.
 public enum SynthesisError: Error, Sendable, CustomStringConvertible, Equatable {
     case emptyText
-    case textTooLong(characters: Int, limit: Int)
+    /// `what` ("text", "instruction", "reference text", ...) is `length` `unit`s long (characters,
+    /// bytes, tokens, frames); the limit is `limit`.
+    case tooLong(what: String, length: Int, unit: String, limit: Int)
     case unknownLanguage(String, valid: [String])
     case unknownSpeaker(String, valid: [String])
     case speakerNotSupported(model: String)
@@ -62,8 +64,8 @@ public enum SynthesisError: Error, Sendable, CustomStringConvertible, Equatable 
         switch self {
         case .emptyText:
             return "the text is empty"
-        case .textTooLong(let characters, let limit):
-            return "the text is \(characters) characters long; the limit is \(limit)"
+        case .tooLong(let what, let length, let unit, let limit):
+            return "the \(what) is \(length) \(unit) long; the limit is \(limit) \(unit)"
         case .unknownLanguage(let l, let valid):
             return "unknown language \"\(l)\"; valid: \(valid.joined(separator: ", "))"
         case .unknownSpeaker(let s, let valid):

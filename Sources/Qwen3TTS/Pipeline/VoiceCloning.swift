@@ -7,6 +7,11 @@ import TTSRuntime
 extension Qwen3TTSModel {
     /// Longest reference audio accepted, in seconds (the official examples use 3-20 s).
     public static let maximumReferenceSeconds = 60.0
+    /// Most silence that may be appended to a reference, in seconds.
+    public static let maximumAppendedSilence = 5.0
+    /// Most reference frames an in-context voice may hold: the longest reference plus the most
+    /// appended silence, at 12.5 frames per second (813).
+    public static let maximumReferenceFrames = Int(((maximumReferenceSeconds + maximumAppendedSilence) * 12.5).rounded(.up))
 
     /// The x-vector of `audio` (any sample rate; resampled to 24 kHz). Throws for models without
     /// a speaker encoder (not Base) and for audio that is empty, silent, too long or too short.

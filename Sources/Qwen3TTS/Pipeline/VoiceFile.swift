@@ -72,7 +72,13 @@ public struct VoiceFile: Codable, Sendable, Equatable {
     }
 
     /// Parses a voice file; errors say what is wrong with it.
+    /// Largest voice file read: a 65 s in-context voice is about 300 KB of JSON.
+    public static let maximumFileBytes = 4 << 20
+
     public static func decode(_ data: Data, source: String) throws -> VoiceFile {
+        guard data.count <= maximumFileBytes else {
+            throw VoiceError.malformed(source, "it is \(data.count) bytes; a voice file is at most \(maximumFileBytes)")
+        }
         let v: VoiceFile
         do {
             v = try JSONDecoder().decode(VoiceFile.self, from: data)
@@ -93,6 +99,12 @@ public struct VoiceFile: Codable, Sendable, Equatable {
         case ("icl", let r?):
             if r.codes.isEmpty || r.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw VoiceError.malformed(source, "the reference needs codes and a transcript")
+            }
+            if r.codes.count > Qwen3TTSModel.maximumReferenceFrames {
+                throw VoiceError.malformed(source, "the reference has \(r.codes.count) frames; at most \(Qwen3TTSModel.maximumReferenceFrames) (65 s)")
+            }
+            if r.text.utf8.count > TextLimits.maximumTranscriptBytes {
+                throw VoiceError.malformed(source, "the transcript is \(r.text.utf8.count) bytes; at most \(TextLimits.maximumTranscriptBytes)")
             }
         default: break
         }
@@ -125,9 +137,10 @@ extension Qwen3TTSModel {
     /// `transcript` (what is said in the audio) is given. `appendSilence` seconds of silence are
     /// added to the end of the reference first (peers report ~0.5 s stops run-on endings).
     public func makeVoice(name: String, audio: AudioBuffer, transcript: String? = nil, appendSilence: Double = 0) throws -> VoiceFile {
-        guard (0...5).contains(appendSilence) else {
+        guard (0...Self.maximumAppendedSilence).contains(appendSilence) else {
             throw SynthesisError.invalidOption(name: "appended silence", reason: "must be 0 to 5 seconds, not \(appendSilence)")
         }
+        if let transcript { try TextLimits.checkTranscript(transcript, tokenizer: tokenizer) }
         // Both encoders take 24 kHz: check and resample once here, then neither has to.
         let checked = try audio.validatedForReference(maxSeconds: Self.maximumReferenceSeconds)
         let rate = MelSpectrogram.speakerEncoder.sampleRate
@@ -154,7 +167,12 @@ extension Qwen3TTSModel {
         func describe(_ m: VoiceFile.ModelIdentity) -> String { "\(m.kind) \(m.size), width \(m.hidden), speaker encoder \(m.speakerEncoder)" }
         guard voice.model == identity else { throw VoiceError.otherModel(source, made: describe(voice.model), loaded: describe(identity)) }
         if let reference = voice.reference {
-            do { try validateCodes(reference.codes) } catch let e as SynthesisError { throw VoiceError.malformed(source, "its reference: \(e)") }
+            do {
+                try validateCodes(reference.codes)
+                try TextLimits.checkTranscript(reference.text, tokenizer: tokenizer)
+            } catch let e as SynthesisError {
+                throw VoiceError.malformed(source, "its reference: \(e)")
+            }
         }
     }
 }

@@ -66,8 +66,11 @@ struct PromptBuilder {
                 throw SynthesisError.unknownSpeaker(speaker, valid: config.speakers)
             }
         }
-        if let instruct = request.instruct, !instruct.isEmpty, !config.supportsInstruct {
-            throw SynthesisError.instructNotSupported(model: "\(config.modelKind.rawValue) \(config.modelSize)")
+        if let instruct = request.instruct, !instruct.isEmpty {
+            guard config.supportsInstruct else {
+                throw SynthesisError.instructNotSupported(model: "\(config.modelKind.rawValue) \(config.modelSize)")
+            }
+            try TextLimits.checkInstruction(instruct, tokenizer: tokenizer)
         }
         if let xvector = request.speakerEmbedding {
             guard config.modelKind == .base else {
@@ -86,7 +89,9 @@ struct PromptBuilder {
             if reference.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 throw SynthesisError.invalidOption(name: "reference text", reason: "is empty; in-context cloning needs the transcript of the reference audio")
             }
+            try TextLimits.checkTranscript(reference.text, tokenizer: tokenizer)
             guard !reference.codes.isEmpty else { throw SynthesisError.invalidOption(name: "reference codes", reason: "are empty") }
+            try TextLimits.check("reference audio", reference.codes.count, "frames", limit: Qwen3TTSModel.maximumReferenceFrames)
             let groups = config.talker.stack.numCodeGroups, size = codePredictor.codebookSize
             for (f, frame) in reference.codes.enumerated() {
                 guard frame.count == groups, frame.allSatisfy({ (0..<size).contains($0) }) else {

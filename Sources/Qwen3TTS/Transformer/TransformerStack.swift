@@ -92,7 +92,15 @@ struct TransformerLayerWeights: Sendable {
 final class TransformerScratch {
     /// Threads for the matrix products (nil: the calling thread only).
     let pool: ThreadPool?
-    init(pool: ThreadPool? = nil) { self.pool = pool }
+    /// Most positions one pass runs at once: a longer prefill runs in consecutive chunks, so its
+    /// scratch (attention scores: rows × heads × keys) grows linearly with the prompt, not as n².
+    let maxRows: Int
+    init(pool: ThreadPool? = nil, maxRows: Int = TransformerScratch.defaultMaxRows) {
+        self.pool = pool
+        self.maxRows = max(maxRows, 1)
+    }
+    /// 256 rows: a whole ordinary prompt in one pass, and at most ~20 MB of talker scores at 1,300 keys.
+    static let defaultMaxRows = 256
 
     let normed = ScratchBuffer(capacity: 1), q = ScratchBuffer(capacity: 1), k = ScratchBuffer(capacity: 1)
     let v = ScratchBuffer(capacity: 1), attention = ScratchBuffer(capacity: 1), projected = ScratchBuffer(capacity: 1)
@@ -125,8 +133,22 @@ struct TransformerStack: Sendable {
 
     /// Runs every layer over n new positions (continuing `cache`), updating x [n][hidden] in place.
     /// `observe` sees the hidden state after each layer (for tests and diagnostics).
+    /// Positions beyond `scratch.maxRows` run in consecutive chunks, each continuing the cache
+    /// (each position attends to the same keys either way); `observe` needs one pass, so it is
+    /// only given for short inputs (tests).
     func forward(_ x: UnsafeMutablePointer<Float>, count n: Int, cache: KVCache, scratch: TransformerScratch,
                  observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
+        guard n > scratch.maxRows, observe == nil else { return forwardPass(x, count: n, cache: cache, scratch: scratch, observe: observe) }
+        var done = 0
+        while done < n {
+            let rows = min(scratch.maxRows, n - done)
+            forwardPass(x + done * shape.hidden, count: rows, cache: cache, scratch: scratch, observe: nil)
+            done += rows
+        }
+    }
+
+    private func forwardPass(_ x: UnsafeMutablePointer<Float>, count n: Int, cache: KVCache, scratch: TransformerScratch,
+                             observe: ((Int, UnsafePointer<Float>) -> Void)?) {
         let s = shape
         let start = cache.count            // index of the first new entry in the cache
         let position0 = cache.nextPosition // its absolute position (RoPE)
