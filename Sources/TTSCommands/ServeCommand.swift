@@ -48,6 +48,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-input"), help: "Longest input text in characters.")
     var maxInput = 4096
 
+    @Option(name: .customLong("max-input-bytes"), help: "Longest input text in UTF-8 bytes (default: 4 per --max-input character).")
+    var maxInputBytes: Int?
+
+    @Option(name: .customLong("max-input-tokens"), help: "Most text tokens in the input.")
+    var maxInputTokens = 4096
+
+    @Option(name: .customLong("max-voices"), help: "Most cloned voices kept in --voices (more are refused).")
+    var maxVoices = 1000
+
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes.")
     var maxBody = 256 * 1024
 
@@ -100,6 +109,9 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxQueued = queue
         c.timeout = timeout
         c.maxInputCharacters = maxInput
+        c.maxInputBytes = maxInputBytes
+        c.maxInputTokens = maxInputTokens
+        c.maxVoices = maxVoices
         c.maxBodyBytes = maxBody
         c.maxUploadBytes = maxUpload
         c.promptCacheBytes = promptCache << 20

@@ -82,9 +82,18 @@ public enum HTTPClient {
             head.headers.add(name: "Connection", value: "close")
             for (n, v) in headers { head.headers.add(name: n, value: v) }
             if let body { head.headers.add(name: "Content-Length", value: String(body.count)) }
-            try await outbound.write(.head(head))
-            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            // One write and flush for the whole request. A server may answer before it has read
+            // the body (401, 413, 415) and close: the write then fails, but its answer is already
+            // on the way, so it is read and returned rather than the write error.
+            var request: [HTTPPart<HTTPRequestHead, IOData>] = [.head(head)]
+            if let body { request.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            request.append(.end(nil))
+            var writeError: (any Error)?
+            do {
+                try await outbound.write(contentsOf: request)
+            } catch {
+                writeError = error
+            }
             var response: HTTPResponseHead?
             var parts = inbound.makeAsyncIterator()
             while true {
@@ -94,7 +103,8 @@ public enum HTTPClient {
                 do {
                     next = try await parts.next()
                 } catch {
-                    throw ClientError.incompleteResponse
+                    next = nil
+                    if response != nil { throw ClientError.incompleteResponse }
                 }
                 guard let part = next else { break }
                 switch part {
@@ -109,6 +119,7 @@ public enum HTTPClient {
                     return response
                 }
             }
+            if response == nil, let writeError { throw ClientError.cannotConnect(address, "the request could not be sent: \(writeError)") }
             throw ClientError.incompleteResponse
         }
     }

@@ -25,6 +25,15 @@ public struct ServerConfiguration: Sendable {
     public var timeout: Double = 300
     /// Longest `input` in characters (OpenAI's limit) and largest request body in bytes.
     public var maxInputCharacters = 4096
+    /// `input` is also bounded in UTF-8 bytes (default: 4 per character, so any ordinary text within
+    /// the character limit fits) and in tokens (default 4096: in all ten languages ordinary text
+    /// is at most about one token per character, so only text built to expand, such as a letter
+    /// with thousands of combining marks, is refused). Tokens are what prefill and frames cost.
+    public var maxInputBytes: Int?
+    public var maxInputTokens = 4096
+    public var inputByteLimit: Int { maxInputBytes ?? maxInputCharacters * TextLimits.segmentBytesPerCharacter }
+    /// Most cloned voices the server keeps (each is a file and up to ~300 KB in memory).
+    public var maxVoices = 1000
     public var maxBodyBytes = 256 * 1024
     /// Largest voice upload (POST /v1/audio/voices) in bytes: 60 s of 48 kHz stereo float is 23 MB.
     public var maxUploadBytes = 32 * 1024 * 1024
@@ -60,9 +69,16 @@ public struct ServerConfiguration: Sendable {
         if let port { try check((0...65535).contains(port), "--port must be in 0...65535") }
         try check(maxConcurrent >= 1, "--max-concurrent must be at least 1")
         try check(maxQueued >= 0, "--queue must be 0 or more")
-        try check(timeout > 0 && timeout.isFinite, "--timeout must be a positive number of seconds")
+        // Durations become Duration and Task.sleep arguments: a day at most, so none overflows.
+        try check(timeout > 0 && timeout <= 86_400, "--timeout must be a number of seconds in (0, 86400]")
+        try check(shutdownGrace >= 0 && shutdownGrace <= 86_400, "--shutdown-grace must be a number of seconds in [0, 86400]")
         try check(maxInputCharacters >= 1 && maxInputCharacters <= Qwen3TTSModel.maximumTextCharacters,
                   "--max-input must be in 1...\(Qwen3TTSModel.maximumTextCharacters)")
+        if let maxInputBytes {
+            try check(maxInputBytes >= 1 && maxInputBytes <= TextLimits.maximumTextBytes, "--max-input-bytes must be in 1...\(TextLimits.maximumTextBytes)")
+        }
+        try check(maxInputTokens >= 1 && maxInputTokens <= TextLimits.maximumTextBytes, "--max-input-tokens must be in 1...\(TextLimits.maximumTextBytes)")
+        try check(maxVoices >= 0, "--max-voices must be 0 or more")
         try check(maxBodyBytes >= 1024, "--max-body must be at least 1024 bytes")
         try check(maxUploadBytes >= 1024, "--max-upload must be at least 1024 bytes")
         try check(promptCacheBytes >= 0, "--prompt-cache must be 0 or more")

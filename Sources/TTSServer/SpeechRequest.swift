@@ -53,8 +53,9 @@ public struct SpeechRequest: Sendable, Equatable {
         }
     }
 
-    /// Parses and range-checks a JSON body. `maxInputCharacters` bounds `input`.
-    public static func parse(_ body: Data, maxInputCharacters: Int) throws -> SpeechRequest {
+    /// Parses and range-checks a JSON body. `input` is bounded in characters and UTF-8 bytes
+    /// (tokens are counted later, with the model's tokenizer), `instructions` in bytes.
+    public static func parse(_ body: Data, maxInputCharacters: Int, maxInputBytes: Int = .max) throws -> SpeechRequest {
         guard let object = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
             throw APIError.invalid("the request body is not valid JSON", code: "invalid_json")
         }
@@ -70,6 +71,11 @@ public struct SpeechRequest: Sendable, Equatable {
         guard let input = try values.string("input") else { throw APIError.invalid("'input' is required", param: "input", code: "missing_required_parameter") }
         if input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw APIError.invalid("'input' is empty", param: "input", code: "invalid_value")
+        }
+        // Bytes first: counting characters walks grapheme clusters, bytes are known.
+        if input.utf8.count > maxInputBytes {
+            throw APIError.invalid("'input' is \(input.utf8.count) bytes long; the limit is \(maxInputBytes) bytes",
+                                   param: "input", code: "string_above_max_length")
         }
         if input.count > maxInputCharacters {
             throw APIError.invalid("'input' is \(input.count) characters long; the limit is \(maxInputCharacters)",
@@ -100,6 +106,10 @@ public struct SpeechRequest: Sendable, Equatable {
             }
         }
         r.instructions = try values.string("instructions")
+        if let i = r.instructions, i.utf8.count > TextLimits.maximumInstructBytes {
+            throw APIError.invalid("'instructions' is \(i.utf8.count) bytes long; the limit is \(TextLimits.maximumInstructBytes) bytes",
+                                   param: "instructions", code: "string_above_max_length")
+        }
         if let language = try values.string("language") { r.language = language }
         if let seed = try values.integer("seed") {
             guard seed >= 0 else { throw APIError.invalid("'seed' must be a non-negative integer", param: "seed", code: "invalid_value") }

@@ -96,8 +96,14 @@ struct SpeechRoutes: Sendable {
                            code: "unsupported_media_type")
         }
         let body = try await collectBody(request, limit: configuration.maxBodyBytes, what: "the request body")
-        let parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters)
+        let parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters,
+                                             maxInputBytes: configuration.inputByteLimit)
         let model = try readyModel()
+        let tokens = model.tokenizer.encode(parsed.input).count
+        if tokens > configuration.maxInputTokens {
+            throw APIError.invalid("'input' is \(tokens) tokens long; the limit is \(configuration.maxInputTokens) tokens",
+                                   param: "input", code: "string_above_max_length")
+        }
         guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
         let synthesis = try synthesisRequest(parsed, model: model)
         var options = parsed.generationOptions()

@@ -133,7 +133,7 @@ public final class SpeechServer: Sendable {
                 let model = try await server.host.load { [server] in try server.loader(server.configuration) }
                 model.promptCache.capacityBytes = server.configuration.promptCacheBytes
                 if let dir = server.configuration.voicesDirectory {
-                    for problem in try server.host.voices.load(from: dir, for: model) { server.logger.warning("skipped a voice: \(problem)") }
+                    for problem in try server.host.voices.load(from: dir, for: model, limit: server.configuration.maxVoices) { server.logger.warning("skipped a voice: \(problem)") }
                     server.logger.info("\(server.host.voices.count) cloned voices from \(dir)")
                 }
             } catch let e as ServerError {

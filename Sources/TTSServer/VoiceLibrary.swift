@@ -24,9 +24,10 @@ public final class VoiceLibrary: Sendable {
 
     public func entry(named name: String) -> Entry? { entries.withLock { $0[name.lowercased()] } }
 
-    /// Loads every `*.voice` file in `directory` made by `model`; returns the problems with the
-    /// others (each is skipped, not fatal: one stale file must not keep the daemon down).
-    func load(from directory: String, for model: Qwen3TTSModel) throws -> [String] {
+    /// Loads every `*.voice` file in `directory` made by `model`, up to `limit` voices; returns
+    /// the problems with the others (each is skipped, not fatal: one stale file must not keep the
+    /// daemon down).
+    func load(from directory: String, for model: Qwen3TTSModel, limit: Int = .max) throws -> [String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".voice") }.sorted()
@@ -37,6 +38,11 @@ public final class VoiceLibrary: Sendable {
         for file in names {
             let path = (directory as NSString).appendingPathComponent(file)
             do {
+                guard loaded.count < limit else { throw VoiceError.malformed(path, "the server keeps at most \(limit) voices (--max-voices)") }
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                guard size <= VoiceFile.maximumFileBytes else {
+                    throw VoiceError.malformed(path, "it is \(size) bytes; a voice file is at most \(VoiceFile.maximumFileBytes)")
+                }
                 guard let data = FileManager.default.contents(atPath: path) else { throw VoiceError.malformed(path, "unreadable") }
                 let voice = try VoiceFile.decode(data, source: path)
                 try model.check(voice, source: path)
@@ -62,13 +68,15 @@ public final class VoiceLibrary: Sendable {
 
     /// Writes `voice` to `directory`/NAME.voice and serves it. Throws `VoiceLibraryError.exists`
     /// when the name is taken (names are case-insensitive).
-    func add(_ voice: VoiceFile, directory: String) throws -> Entry {
+    /// `limit`: most voices served (`VoiceLibraryError.full` beyond).
+    func add(_ voice: VoiceFile, directory: String, limit: Int = .max) throws -> Entry {
         let data = try voice.encoded()
         let path = (directory as NSString).appendingPathComponent("\(voice.name).voice")
         return try entries.withLock { table in
             if table[voice.name.lowercased()] != nil || FileManager.default.fileExists(atPath: path) {
                 throw VoiceLibraryError.exists(voice.name)
             }
+            guard table.count < limit else { throw VoiceLibraryError.full(limit) }
             let temporary = (directory as NSString).appendingPathComponent(".\(voice.name).voice.\(UUID().uuidString).tmp")
             guard FileManager.default.createFile(atPath: temporary, contents: data) else {
                 throw VoiceLibraryError.storage("cannot write \(temporary)")
@@ -100,5 +108,6 @@ public final class VoiceLibrary: Sendable {
 enum VoiceLibraryError: Error, Equatable {
     case exists(String)
     case notFound(String)
+    case full(Int)
     case storage(String)
 }

@@ -97,6 +97,14 @@ extension SpeechRoutes {
         }
         let upload = try VoiceUpload(form)
         if host.voices.entry(named: upload.name) != nil { throw voiceExists(upload.name) }
+        if host.voices.count >= configuration.maxVoices { throw voiceLimit(configuration.maxVoices) }
+        if let transcript = upload.transcript {
+            do {
+                try TextLimits.checkTranscript(transcript, tokenizer: model.tokenizer)
+            } catch let e as SynthesisError {
+                throw APIError.invalid("'text' (the transcript): \(e)", param: "text", code: "string_above_max_length")
+            }
+        }
         let audio: AudioBuffer
         do {
             audio = try WAVReader.read(Data(upload.audio))
@@ -122,13 +130,19 @@ extension SpeechRoutes {
             throw APIError(e)
         }
         do {
-            let entry = try host.voices.add(voice, directory: directory)
+            let entry = try host.voices.add(voice, directory: directory, limit: configuration.maxVoices)
             return json(voiceObject(entry), status: .created)
         } catch VoiceLibraryError.exists(let name) {
             throw voiceExists(name)
+        } catch VoiceLibraryError.full(let limit) {
+            throw voiceLimit(limit)
         } catch VoiceLibraryError.storage(let why) {
             throw APIError(.internalServerError, why, type: "server_error", code: "storage_error")
         }
+    }
+
+    private func voiceLimit(_ limit: Int) -> APIError {
+        APIError(.conflict, "the server keeps at most \(limit) voices (--max-voices); delete one first", code: "voice_limit_reached")
     }
 
     private func voiceExists(_ name: String) -> APIError {
