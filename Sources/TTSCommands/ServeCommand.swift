@@ -69,6 +69,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-upload"), help: "Largest voice upload (POST /v1/audio/voices) in bytes.")
     var maxUpload = 32 * 1024 * 1024
 
+    @Option(name: .customLong("upload-budget"), help: "Bytes of voice uploads buffered at once over all connections (default: twice --max-upload).")
+    var uploadBudget: Int?
+
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; more wait to be accepted.")
+    var maxConnections = 128
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may go without a complete request part (slow headers, idle keep-alive).")
+    var idleTimeout: Double = 30
+
+    @Option(name: .customLong("read-timeout"), help: "Seconds a request body may take to arrive.")
+    var readTimeout: Double = 60
+
+    @Option(name: .customLong("write-timeout"), help: "Seconds a response write may stall (a client that stopped reading) before the connection is closed.")
+    var writeTimeout: Double = 30
+
+    @Option(name: .customLong("allow-origin"), help: "A browser origin allowed to call the API (repeatable; * allows any). Requests with any other Origin header are refused.")
+    var allowOrigin: [String] = []
+
     @Option(name: .long, help: "Base models: serve the .voice files of this directory (from `voice create`) as voices; voices created with POST /v1/audio/voices are saved there.")
     var voices: String?
 
@@ -114,6 +132,12 @@ struct ServeCommand: AsyncParsableCommand {
         c.maxVoices = maxVoices
         c.maxBodyBytes = maxBody
         c.maxUploadBytes = maxUpload
+        c.uploadBudgetBytes = uploadBudget
+        c.maxConnections = maxConnections
+        c.idleTimeout = idleTimeout
+        c.readTimeout = readTimeout
+        c.writeTimeout = writeTimeout
+        c.allowedOrigins = allowOrigin
         c.promptCacheBytes = promptCache << 20
         c.shutdownGrace = shutdownGrace
         c.modelID = modelID

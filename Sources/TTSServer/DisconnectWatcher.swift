@@ -43,7 +43,7 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
 
     var clientGone: Bool { state.withLock { $0.closed } }
 
-    private func markClosed() {
+    fileprivate func markClosed() {
         let job = state.withLock { s in
             s.closed = true
             return s.job
@@ -61,15 +61,34 @@ final class DisconnectWatcher: ChannelInboundHandler, RemovableChannelHandler, S
         context.fireChannelInactive()
     }
 
-    /// Adds a watcher at the front of `channel`'s pipeline.
+    /// Adds a watcher at the front of `channel`'s pipeline. A client that half-closed right
+    /// after its request did so before the watcher existed: the connection's InputClosedRecorder
+    /// remembers it.
     static func install(on channel: any Channel) async throws -> DisconnectWatcher {
         let watcher = DisconnectWatcher()
         try await channel.pipeline.addHandler(watcher, position: .first).get()
+        if let recorder = try? await channel.pipeline.handler(type: InputClosedRecorder.self).get(), recorder.inputClosed {
+            watcher.markClosed()
+        }
         return watcher
     }
 
     /// Takes it out again (the connection may serve further requests).
     func remove(from channel: any Channel) async {
         try? await channel.pipeline.removeHandler(self).get()
+    }
+}
+
+/// Stays in every connection's pipeline and remembers whether the client has closed its sending
+/// half, for a DisconnectWatcher installed after that happened.
+final class InputClosedRecorder: ChannelInboundHandler, RemovableChannelHandler, Sendable {
+    typealias InboundIn = Any
+    private let closed = Atomic(false)
+
+    var inputClosed: Bool { closed.load(ordering: .acquiring) }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let e = event as? ChannelEvent, e == .inputClosed { closed.store(true, ordering: .releasing) }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -37,6 +37,25 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 256 * 1024
     /// Largest voice upload (POST /v1/audio/voices) in bytes: 60 s of 48 kHz stereo float is 23 MB.
     public var maxUploadBytes = 32 * 1024 * 1024
+    /// Bytes of voice uploads buffered at once, over all connections (default: two maximum-size
+    /// uploads); an upload that does not fit is refused with 503 at once, before it is read.
+    public var uploadBudgetBytes: Int?
+    public var uploadBudget: Int { uploadBudgetBytes ?? 2 * maxUploadBytes }
+    /// Connections: at most `maxConnections` open (more wait in the listen backlog); one with no
+    /// complete request part for `idleTimeout` seconds is closed (slow headers, idle keep-alive);
+    /// a request body must arrive within `readTimeout` seconds of its head (408 otherwise); a
+    /// response write that cannot progress for `writeTimeout` seconds (a client that stopped
+    /// reading) closes the connection and stops its work.
+    public var maxConnections = 128
+    public var idleTimeout: Double = 30
+    public var readTimeout: Double = 60
+    public var writeTimeout: Double = 30
+    /// Browser origins allowed to call the API (`Origin` header, e.g. "http://localhost:3000";
+    /// "*" allows any). A request from any other origin is refused with 403, so a web page cannot
+    /// drive the daemon; clients that are not browsers send no Origin. When the server listens
+    /// on a loopback address, the Host header must name a loopback host too (DNS rebinding).
+    public var allowedOrigins: [String] = []
+
     /// At shutdown, running requests get this many seconds to finish before they are stopped.
     public var shutdownGrace: Double = 10
     /// Chunking of streamed audio (first chunk small for latency).
@@ -82,6 +101,11 @@ public struct ServerConfiguration: Sendable {
         try check(maxBodyBytes >= 1024, "--max-body must be at least 1024 bytes")
         try check(maxUploadBytes >= 1024, "--max-upload must be at least 1024 bytes")
         try check(promptCacheBytes >= 0, "--prompt-cache must be 0 or more")
+        try check(uploadBudget >= maxUploadBytes, "--upload-budget must be at least --max-upload")
+        try check(maxConnections >= 1, "--max-connections must be at least 1")
+        for (name, value) in [("--idle-timeout", idleTimeout), ("--read-timeout", readTimeout), ("--write-timeout", writeTimeout)] {
+            try check(value > 0 && value <= 86_400, "\(name) must be a number of seconds in (0, 86400]")
+        }
         if let apiKey { try check(!apiKey.isEmpty, "the API key is empty") }
         if let threads { try check(threads >= 1, "--threads must be at least 1") }
     }

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Qwen3TTS
 import TTSRuntime
 
@@ -12,13 +13,22 @@ struct SpeechRoutes: Sendable {
     let configuration: ServerConfiguration
     let host: ModelHost
     let scheduler: SynthesisScheduler
+    /// Bytes of voice uploads being buffered or cloned, over all connections.
+    let uploads: ByteBudget
+
+    init(configuration: ServerConfiguration, host: ModelHost, scheduler: SynthesisScheduler) {
+        self.configuration = configuration
+        self.host = host
+        self.scheduler = scheduler
+        uploads = ByteBudget(capacity: configuration.uploadBudget)
+    }
 
     func router() -> Router<SpeechRequestContext> {
         let router = Router(context: SpeechRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
+        router.add(middleware: RequestGateMiddleware(gate: RequestGate(configuration: configuration)))
         router.get("health") { _, _ in try await health() }
         let v1 = router.group("v1")
-        if let key = configuration.apiKey { v1.add(middleware: APIKeyMiddleware(key: key)) }
         v1.get("models") { _, _ in try models() }
         v1.get("models/{id}") { _, context in try model(id: context.parameters.require("id")) }
         addVoiceRoutes(to: v1)
@@ -95,7 +105,7 @@ struct SpeechRoutes: Sendable {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json (got \(contentType.isEmpty ? "none" : contentType))",
                            code: "unsupported_media_type")
         }
-        let body = try await collectBody(request, limit: configuration.maxBodyBytes, what: "the request body")
+        let body = try await collectBody(request, channel: channel, limit: configuration.maxBodyBytes, what: "the request body")
         let parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters,
                                              maxInputBytes: configuration.inputByteLimit)
         let model = try readyModel()
@@ -157,18 +167,24 @@ struct SpeechRoutes: Sendable {
             var encoder = encoder
             do {
                 var next = first
+                // A client that stops reading stalls a write; past the write timeout its
+                // connection is closed and the work stops (DeadlinePassed, below).
+                let limit = configuration.writeTimeout
                 while let chunk = next {
                     frames += chunk.frames
-                    try await writer.write(encoder.encode(chunk.samples))
+                    try await withDeadline(limit, closing: channel) { try await writer.write(encoder.encode(chunk.samples)) }
                     next = try await chunks.next()
                 }
-                if let done = encoder.finish(inputCharacters: inputCharacters, frames: frames) { try await writer.write(done) }
+                if let done = encoder.finish(inputCharacters: inputCharacters, frames: frames) {
+                    try await withDeadline(limit, closing: channel) { try await writer.write(done) }
+                }
                 watcher.unwatch()
                 try await writer.finish(nil)
                 await watcher.remove(from: channel)
             } catch {
                 // Headers are gone: the only way to report a failure now is to end the stream early.
-                job.stop(watcher.clientGone || error is ChannelError || error is IOError || error is CancellationError ? .clientGone : .failed)
+                job.stop(watcher.clientGone || error is ChannelError || error is IOError || error is CancellationError || error is DeadlinePassed
+                         ? .clientGone : .failed)
                 await watcher.remove(from: channel)
                 logger.notice("speech stopped after \(frames) frames (\(job.stopReason)): \(error) \(summary)")
                 throw error
@@ -178,10 +194,15 @@ struct SpeechRoutes: Sendable {
         })
     }
 
-    /// The whole body, at most `limit` bytes (413 `body_too_large` beyond, naming `what`).
-    func collectBody(_ request: Request, limit: Int, what: String) async throws -> ByteBuffer {
+    /// The whole body, at most `limit` bytes (413 `body_too_large` beyond, naming `what`),
+    /// within the read timeout (a body trickling in closes the connection: 408).
+    func collectBody(_ request: Request, channel: any Channel, limit: Int, what: String) async throws -> ByteBuffer {
         do {
-            return try await request.body.collect(upTo: limit)
+            return try await withDeadline(configuration.readTimeout, closing: channel) { try await request.body.collect(upTo: limit) }
+        } catch is DeadlinePassed {
+            throw APIError(.requestTimeout, "\(what) did not arrive within \(configuration.readTimeout) s", code: "request_timeout")
+        } catch let e as HTTPParserError {
+            throw APIError.invalid("\(what) is malformed or ended early (\(e.debugDescription))", code: "invalid_body")
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "\(what) is larger than \(limit) bytes", code: "body_too_large")
         } catch let e as HTTPError where e.status == .contentTooLarge {
@@ -248,27 +269,4 @@ final class ChunkSource: @unchecked Sendable {
     init(_ stream: AsyncThrowingStream<AudioChunk, Error>) { iterator = stream.makeAsyncIterator() }
 
     func next() async throws -> AudioChunk? { try await iterator.next() }
-}
-
-/// `Authorization: Bearer <key>` on every /v1 route; compared in constant time.
-struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-    let key: String
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization] else {
-            throw APIError(.unauthorized, "missing API key: send 'Authorization: Bearer <key>'", type: "authentication_error", code: "invalid_api_key")
-        }
-        let prefix = "Bearer "
-        let given = header.hasPrefix(prefix) ? String(header.dropFirst(prefix.count)) : ""
-        guard Self.equal(Array(given.utf8), Array(key.utf8)) else {
-            throw APIError(.unauthorized, "incorrect API key", type: "authentication_error", code: "invalid_api_key")
-        }
-        return try await next(request, context)
-    }
-
-    private static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var diff = UInt8(a.count == b.count ? 0 : 1)
-        for i in 0..<max(a.count, b.count) { diff |= (i < a.count ? a[i] : 0) ^ (i < b.count ? b[i] : 0) }
-        return diff == 0
-    }
 }

@@ -1,6 +1,7 @@
 // `qwen3-tts serve`: listeners, model loading, signals and orderly shutdown.
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -88,10 +89,13 @@ public final class SpeechServer: Sendable {
     }
 
     private func application(_ routes: SpeechRoutes, address: BindAddress, describe: @escaping @Sendable (any Channel) -> String) -> some Service {
-        Application(
+        let gate = RequestGate(configuration: configuration)
+        return Application(
             router: routes.router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
-            configuration: .init(address: address, serverName: "qwen3-tts"),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(gate: gate), InputClosedRecorder()],
+                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+            configuration: .init(address: address, serverName: "qwen3-tts",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             onServerRunning: { channel in
                 let where_ = describe(channel)
                 self.announce(.listening(where_))

@@ -10,7 +10,7 @@ extension SpeechRoutes {
     func addVoiceRoutes(to v1: RouterGroup<SpeechRequestContext>) {
         v1.get("audio/voices") { _, _ in try listVoices() }
         v1.get("audio/voices/{id}") { _, context in try showVoice(context.parameters.require("id")) }
-        v1.post("audio/voices") { request, _ in try await createVoice(request) }
+        v1.post("audio/voices") { request, context in try await createVoice(request, channel: context.channel) }
         v1.delete("audio/voices/{id}") { _, context in try deleteVoice(context.parameters.require("id")) }
     }
 
@@ -79,16 +79,29 @@ extension SpeechRoutes {
     /// POST /v1/audio/voices, multipart/form-data: name, audio (a WAV file), optional text (the
     /// transcript: in-context cloning), xvector_only, append_silence (seconds). Runs in a
     /// synthesis slot, since cloning is CPU work like synthesis.
-    private func createVoice(_ request: Request) async throws -> Response {
+    private func createVoice(_ request: Request, channel: any Channel) async throws -> Response {
         let model = try readyModel()
         try requireCloning(model)
-        let directory = configuration.voicesDirectory!
         let contentType = request.headers[.contentType] ?? ""
         guard let boundary = MultipartForm.boundary(contentType: contentType) else {
             throw APIError(.unsupportedMediaType, "Content-Type must be multipart/form-data with a boundary (got \(contentType.isEmpty ? "none" : contentType))",
                            code: "unsupported_media_type")
         }
-        let body = try await collectBody(request, limit: configuration.maxUploadBytes, what: "the upload")
+        // The declared size (or the most an upload may be) is held in the shared budget from
+        // before the body is read until the voice is made, so N concurrent uploads never
+        // buffer more than the budget.
+        let reserved = request.headers[.contentLength].flatMap(Int.init).map { min($0, configuration.maxUploadBytes) } ?? configuration.maxUploadBytes
+        guard uploads.reserve(reserved) else {
+            throw APIError(.serviceUnavailable, "the server is receiving other uploads (\(configuration.uploadBudget) bytes at once); retry shortly",
+                           type: "server_error", code: "upload_capacity")
+        }
+        defer { uploads.release(reserved) }
+        return try await createVoice(request, boundary: boundary, model: model, channel: channel)
+    }
+
+    private func createVoice(_ request: Request, boundary: String, model: Qwen3TTSModel, channel: any Channel) async throws -> Response {
+        let directory = configuration.voicesDirectory!
+        let body = try await collectBody(request, channel: channel, limit: configuration.maxUploadBytes, what: "the upload")
         let form: MultipartForm
         do {
             form = try MultipartForm.parse(Array(buffer: body), boundary: boundary)
