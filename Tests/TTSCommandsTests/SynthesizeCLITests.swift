@@ -185,6 +185,27 @@ import Testing
         let bad = try CLI.run(["inspect", "--model", "/nonexistent"])
         #expect(bad.status != 0 && bad.stderr.contains("/nonexistent is missing"))
     }
+
+    /// Crafted weight files (issue #15) end with exit status 1 and a message, never a trap.
+    @Test func craftedWeightFilesAreRefusedWithAMessage() throws {
+        let dir = try CLI.temporaryDirectory()
+        func le(_ v: UInt64) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }
+        func le(_ v: UInt32) -> Data { withUnsafeBytes(of: v.littleEndian) { Data($0) } }
+        // GGUF: one tensor of 2^16 x 2^16 x 2^16 x 2^16 values.
+        var gguf = le(UInt32(0x4655_4747)) + le(UInt32(3)) + le(UInt64(1)) + le(UInt64(0))
+        gguf += le(UInt64(1)) + Data("w".utf8) + le(UInt32(4))
+        for _ in 0..<4 { gguf += le(UInt64(1 << 16)) }
+        gguf += le(UInt32(0)) + le(UInt64(0)) + Data(count: 4096)
+        try gguf.write(to: URL(fileURLWithPath: dir + "/huge.gguf"))
+        let r = try CLI.run(["inspect", "--model", dir + "/huge.gguf"])
+        #expect(r.status == 1 && r.stderr.contains("huge.gguf is not a valid GGUF file"), "\(r.stderr)")
+        // safetensors: a shape of 2^62 values in the checkpoint's model file.
+        let header = #"{"w": {"dtype": "F32", "shape": [4611686018427387904], "data_offsets": [0, 16]}}"#
+        let safetensors = le(UInt64(header.utf8.count)) + Data(header.utf8) + Data(count: 16)
+        let checkpoint = try CLI.modifiedCheckpoint("tiny-cv-0b6", replace: ["model.safetensors": safetensors])
+        let s = try CLI.run(["synthesize", "--model", checkpoint, "--text", "Hi.", "-o", dir + "/o.wav"])
+        #expect(s.status == 1 && s.stderr.contains("model.safetensors is not a valid safetensors file"), "\(s.stderr)")
+    }
 }
 
 @Suite struct HugeTextCLITests {

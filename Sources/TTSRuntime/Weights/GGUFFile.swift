@@ -68,8 +68,8 @@ public final class GGUFFile: TensorFile {
         }
         var alignment = 32
         if case .uint32(let a)? = metadata["general.alignment"] { alignment = Int(a) }
-        guard alignment > 0, alignment & (alignment - 1) == 0 else {
-            throw WeightsError.corrupt(path: file.path, reason: "general.alignment \(alignment) is not a power of two")
+        guard alignment > 0, alignment & (alignment - 1) == 0, alignment <= 1 << 16 else {
+            throw WeightsError.corrupt(path: file.path, reason: "general.alignment \(alignment) is not a power of two up to 65536")
         }
         var raw: [(String, [Int], GGMLType, Int)] = []
         for _ in 0..<tensorCount {
@@ -88,14 +88,24 @@ public final class GGUFFile: TensorFile {
         let dataStart = (r.position + alignment - 1) / alignment * alignment
         var table: [String: TensorInfo] = [:]
         for (name, shape, type, offset) in raw {
-            let elements = shape.reduce(1, *)
+            // Every type here takes at least 4.5 bits per value, so a tensor of more than twice
+            // the file's bytes in values cannot lie inside it; checking that first keeps the
+            // products below from overflowing, whatever the dimensions claim.
+            var elements = 1
+            for d in shape {
+                let (product, overflow) = elements.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= 2 * file.count else {
+                    throw WeightsError.corrupt(path: file.path, reason: "tensor \(name) of shape \(shape) cannot lie inside a file of \(file.count) bytes")
+                }
+                elements = product
+            }
             let block = type.dtype.blockSize
             if shape.last! % block != 0 {
                 throw WeightsError.corrupt(path: file.path, reason: "\(type.dtype.rawValue) tensor \(name) has rows of \(shape.last!) values, not a multiple of \(block)")
             }
             let bytes = type.dtype.byteCount(elements: elements)
             let start = dataStart + offset
-            guard offset % alignment == 0, start + bytes <= file.count else {
+            guard offset % alignment == 0, start <= file.count, bytes <= file.count - start else {
                 throw WeightsError.corrupt(path: file.path, reason: "tensor \(name) lies outside the file (truncated?)")
             }
             if table[name] != nil { throw WeightsError.duplicateTensor(name: name, files: [file.path]) }
@@ -133,7 +143,10 @@ public final class GGUFFile: TensorFile {
             return String(decoding: UnsafeRawBufferPointer(start: p, count: n), as: UTF8.self)
         }
 
-        mutating func value(type: UInt32) throws -> GGUFValue {
+        /// Arrays may hold arrays; deeper than this is refused rather than recursed into.
+        static let maxArrayDepth = 4
+
+        mutating func value(type: UInt32, depth: Int = 0) throws -> GGUFValue {
             switch type {
             case 0, 1: _ = try bytes(1); return .other(type: type)
             case 2, 3: _ = try bytes(2); return .other(type: type)
@@ -143,9 +156,12 @@ public final class GGUFFile: TensorFile {
             case 7: return .bool(try bytes(1).load(as: UInt8.self) != 0)
             case 8: return .string(try string())
             case 9:
+                guard depth < Self.maxArrayDepth else {
+                    throw WeightsError.corrupt(path: path, reason: "metadata arrays are nested more than \(Self.maxArrayDepth) deep")
+                }
                 let elementType = try u32()
                 let n = try count("array length")
-                for _ in 0..<n { _ = try value(type: elementType) }
+                for _ in 0..<n { _ = try value(type: elementType, depth: depth + 1) }
                 return .other(type: 9)
             case 10: return .uint64(try u64())
             case 11, 12: _ = try bytes(8); return .other(type: type)

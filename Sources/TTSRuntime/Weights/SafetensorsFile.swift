@@ -34,6 +34,9 @@ public final class SafetensorsFile: TensorFile {
         guard headerLength > 0, headerLength <= UInt64(file.count - 8) else {
             throw WeightsError.corrupt(path: path, reason: "header length \(headerLength) does not fit in a file of \(file.count) bytes (truncated?)")
         }
+        guard headerLength <= UInt64(Self.maxHeaderBytes) else {
+            throw WeightsError.corrupt(path: path, reason: "header length \(headerLength) is over \(Self.maxHeaderBytes) bytes")
+        }
         let headerData = Data(bytes: file.base + 8, count: Int(headerLength))
         let json: Any
         do {
@@ -64,13 +67,10 @@ public final class SafetensorsFile: TensorFile {
                 throw WeightsError.unsupportedDType(name: name, file: path, dtype: dtypeName)
             }
             let shape = try shapeAny.map { any -> Int in
-                guard let n = (any as? NSNumber)?.intValue, n >= 0 else {
-                    throw WeightsError.corrupt(path: path, reason: "tensor \(name) has a bad shape")
-                }
+                guard let n = Self.integer(any) else { throw WeightsError.corrupt(path: path, reason: "tensor \(name) has a bad shape") }
                 return n
             }
-            guard let begin = (offsetsAny[0] as? NSNumber)?.intValue, let end = (offsetsAny[1] as? NSNumber)?.intValue,
-                  begin >= 0, begin <= end
+            guard let begin = Self.integer(offsetsAny[0]), let end = Self.integer(offsetsAny[1]), begin <= end
             else { throw WeightsError.corrupt(path: path, reason: "tensor \(name) has bad data_offsets") }
             guard end <= dataSize else {
                 throw WeightsError.corrupt(path: path, reason: "tensor \(name) ends at byte \(end) but the data section has \(dataSize) bytes (truncated?)")
@@ -79,12 +79,26 @@ public final class SafetensorsFile: TensorFile {
                 let (m, o) = acc.0.multipliedReportingOverflow(by: d)
                 return (m, acc.1 || o)
             }
-            guard !overflow, count * dtype.byteSize == end - begin else {
-                throw WeightsError.corrupt(path: path, reason: "tensor \(name) has \(end - begin) bytes, but shape \(shape) of \(dtypeName) needs \(overflow ? -1 : count * dtype.byteSize)")
+            let (bytes, bytesOverflow) = count.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow, !bytesOverflow, bytes == end - begin else {
+                let needs = overflow || bytesOverflow ? "more than \(Int.max)" : "\(bytes)"
+                throw WeightsError.corrupt(path: path, reason: "tensor \(name) has \(end - begin) bytes, but shape \(shape) of \(dtypeName) needs \(needs)")
             }
             tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, offset: dataStart + begin, byteCount: end - begin)
         }
         self.tensors = tensors
         self.metadata = metadata
+    }
+
+    /// The format's own bound on the JSON header (the reference implementation refuses more).
+    static let maxHeaderBytes = 100_000_000
+
+    /// A non-negative whole JSON number that fits an Int, or nil (fractions, negatives, 1e30,
+    /// booleans and strings are refused rather than converted).
+    static func integer(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber, String(cString: n.objCType) != "c" else { return nil }
+        let d = n.doubleValue
+        guard d >= 0, d < 9.0e18, d == d.rounded() else { return nil }
+        return Int(n.int64Value)
     }
 }

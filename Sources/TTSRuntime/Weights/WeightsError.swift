@@ -16,7 +16,7 @@ public enum WeightsError: Error, Sendable, CustomStringConvertible, Equatable {
         case .cannotOpen(let path, let reason):
             return "cannot open \(path): \(reason)"
         case .corrupt(let path, let reason):
-            return "\(path) is not a valid safetensors file: \(reason)"
+            return "\(path) is not a valid \(path.lowercased().hasSuffix(".gguf") ? "GGUF" : "safetensors") file: \(reason)"
         case .missingTensor(let name, let files):
             return "tensor \(name) is missing from \(files.joined(separator: ", "))"
         case .shapeMismatch(let name, let file, let expected, let actual):
