@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Qwen3TTS", targets: ["Qwen3TTS"]),
+        // The daemon as a library (embedding, and the fuzz harnesses in Fuzz/).
+        .library(name: "TTSServer", targets: ["TTSServer"]),
         .executable(name: "qwen3-tts", targets: ["qwen3-tts"]),
     ],
     dependencies: [
