@@ -134,7 +134,16 @@ public final class SpeechServer: Sendable {
 
         func run() async throws {
             do {
-                let model = try await server.host.load { [server] in try server.loader(server.configuration) }
+                // SIGTERM while loading ends the service at once; the loading thread is dropped.
+                let model: Qwen3TTSModel
+                do {
+                    model = try await cancelWhenGracefulShutdown { [server] in
+                        try await server.host.load { try server.loader(server.configuration) }
+                    }
+                } catch is CancellationError where Task.isShuttingDownGracefully {
+                    server.logger.info("shutting down before the model finished loading")
+                    return
+                }
                 model.promptCache.capacityBytes = server.configuration.promptCacheBytes
                 if let dir = server.configuration.voicesDirectory {
                     for problem in try server.host.voices.load(from: dir, for: model, limit: server.configuration.maxVoices) { server.logger.warning("skipped a voice: \(problem)") }
@@ -149,7 +158,11 @@ public final class SpeechServer: Sendable {
             try? await gracefulShutdown()
             server.logger.info("shutting down: refusing new requests, \(Int(server.configuration.shutdownGrace)) s for running ones")
             await server.scheduler.drain(grace: server.configuration.shutdownGrace)
-            await server.scheduler.waitUntilIdle()
+            // Stopped jobs end within a frame; work that cannot be interrupted (a clone in
+            // progress) gets a few seconds more, then the server exits without it.
+            if !(await server.scheduler.waitUntilIdle(seconds: 5)) {
+                server.logger.warning("shutting down with work still running after the grace period")
+            }
         }
     }
 }

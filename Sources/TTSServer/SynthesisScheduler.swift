@@ -143,6 +143,15 @@ public actor SynthesisScheduler {
         await withCheckedContinuation { idleWaiters.append($0) }
     }
 
+    /// Waits at most `seconds` for no job to hold a slot; returns whether that happened.
+    public func waitUntilIdle(seconds: Double) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while taken > 0 && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return taken == 0
+    }
+
     func finished(_ id: UInt64, reason: StopReason, frames: Int) {
         guard running.removeValue(forKey: id) != nil else { return }
         taken -= 1

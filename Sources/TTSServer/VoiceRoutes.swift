@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import Qwen3TTS
 import TTSRuntime
+import Synchronization
 
 extension SpeechRoutes {
     func addVoiceRoutes(to v1: RouterGroup<SpeechRequestContext>) {
@@ -214,12 +215,54 @@ struct VoiceUpload {
     }
 }
 
-/// Runs blocking work on a thread of its own, off the threads that serve requests.
+/// Runs blocking work on a thread of its own, off the threads that serve requests. Cancelling
+/// the calling task returns at once with CancellationError; the thread runs on and its result is
+/// dropped (blocking work cannot be interrupted, but nobody has to wait for it).
 func runOnThread<T: Sendable>(named name: String, _ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
-        let t = Thread { c.resume(with: Result { try body() }) }
-        t.name = name
-        t.stackSize = 8 << 20
-        t.start()
+    let once = ResumeOnce<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
+            once.set(c)
+            let t = Thread { once.resume(with: Result { try body() }) }
+            t.name = name
+            t.stackSize = 8 << 20
+            t.start()
+        }
+    } onCancel: {
+        once.resume(with: .failure(CancellationError()))
+    }
+}
+
+/// A continuation resumed by whichever comes first, the result or a cancellation (which may come
+/// before the continuation exists).
+private final class ResumeOnce<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, Error>?
+        var pending: Result<T, Error>?
+        var done = false
+    }
+    private let state = Mutex(State())
+
+    func set(_ c: CheckedContinuation<T, Error>) {
+        let early: Result<T, Error>? = state.withLock { s in
+            if let p = s.pending, !s.done { s.done = true; return p }
+            s.continuation = c
+            return nil
+        }
+        if let early { c.resume(with: early) }
+    }
+
+    func resume(with result: Result<T, Error>) {
+        let c: CheckedContinuation<T, Error>? = state.withLock { s in
+            guard !s.done else { return nil }
+            guard let c = s.continuation else {
+                if s.pending == nil { s.pending = result }
+                return nil
+            }
+            s.done = true
+            s.continuation = nil
+            return c
+        }
+        c?.resume(with: result)
     }
 }

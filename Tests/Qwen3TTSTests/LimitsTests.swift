@@ -105,6 +105,34 @@ import TTSRuntime
         #expect(zip(wholeKeys, chunkedKeys).map { abs($0 - $1) }.max()! <= 1e-5 * (wholeKeys.map(abs).max() ?? 1))
     }
 
+    /// Cancellation is asked between prefill chunks: a stop leaves only the rows done, and a
+    /// prompt prefix cut short is not cached.
+    @Test func aCancelledPrefillStopsBetweenChunks() throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        let stack = model.talker.stack
+        let d = stack.shape.hidden, n = 41
+        let cache = stack.makeCache(capacity: n)
+        let scratch = TransformerScratch(pool: model.pool, maxRows: 8)
+        var asked = 0
+        scratch.shouldStop = {
+            asked += 1
+            return asked >= 2
+        }
+        var x = [Float](repeating: 0.01, count: n * d)
+        x.withUnsafeMutableBufferPointer { stack.forward($0.baseAddress!, count: n, cache: cache, scratch: scratch) }
+        #expect(cache.count == 16)
+
+        let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Hello there.", language: "english", speaker: "ryan"))
+        #expect(prompt.sharedPrefixCount > 2)
+        let entries = model.promptCache.statistics.entries
+        let cut = SynthesisSession(model: model, seed: 1, capacity: 256)
+        cut.talkerScratch.maxRows = 2
+        cut.talkerScratch.shouldStop = { true }
+        cut.prefill(prompt)
+        #expect(cut.talkerCache.count < prompt.prefillCount)
+        #expect(model.promptCache.statistics.entries == entries, "a prefix cut short was cached")
+    }
+
     @Test func voiceFilesThatClaimTooMuchAreRefused() throws {
         let model = try Fixtures.model("tiny-base-0b6")
         let audio = AudioBuffer(samples: (0..<24000).map { Float(0.3 * sin(Double($0) * 0.05)) }, sampleRate: 24000)

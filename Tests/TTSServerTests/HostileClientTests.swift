@@ -93,6 +93,30 @@ final class HostileClientTests: XCTestCase {
         try await server.stop()
     }
 
+    /// SIGTERM while the model loads ends the server at once, whatever the loader is doing.
+    func testShutdownDuringLoadIsPrompt() async throws {
+        let gate = DispatchSemaphore(value: 0)
+        defer { gate.signal() }
+        let server = try await TestServer.start(waitForModel: false, loader: { _ in
+            gate.wait()
+            return try Fixture.model("tiny-cv-0b6")
+        })
+        let start = Date()
+        try await server.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+    }
+
+    /// Work that ignores its stop (a clone in progress) holds shutdown only for the grace period
+    /// and a few seconds more.
+    func testShutdownEndsWhenWorkHangs() async throws {
+        let server = try await TestServer.start { $0.shutdownGrace = 0.5 }
+        let hung = try await server.server.scheduler.admit(timeout: 5)
+        let start = Date()
+        try await server.stop()
+        XCTAssertLessThan(Date().timeIntervalSince(start), 8)
+        XCTAssertEqual(hung.stopReason, .shuttingDown)
+    }
+
     func testSettingsThatWouldTrapLaterAreRefusedAtStart() {
         var c = ServerConfiguration(modelPath: "/nonexistent")
         for (name, change) in [("shutdown-grace", { (c: inout ServerConfiguration) in c.shutdownGrace = .nan }),

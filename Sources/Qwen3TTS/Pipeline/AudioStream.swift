@@ -92,7 +92,10 @@ extension Qwen3TTSModel {
         let utterances = try utterances(request, options: options, maxCharacters: streaming.maxSegmentCharacters).parts
         let decoder = makeStreamingDecoder()
         // In-context cloning continues the reference: its frames prime the decoder, unheard.
-        if let reference = request.reference { try decoder.prime(reference.codes) }
+        if let reference = request.reference {
+            if progress.isCancelled { throw CancellationError() }
+            try decoder.prime(reference.codes)
+        }
         var pending: [[Int]] = []
         var emittedFrames = 0
         var target = streaming.firstChunkFrames
@@ -106,7 +109,9 @@ extension Qwen3TTSModel {
             target = streaming.chunkFrames
         }
         for (index, (segmentRequest, segmentOptions)) in utterances.enumerated() {
-            _ = try generateCodes(segmentRequest, options: segmentOptions) { codes in
+            // Checked before each utterance's prompt and between the chunks of its prefill too.
+            if progress.isCancelled { throw CancellationError() }
+            _ = try generateCodes(segmentRequest, options: segmentOptions, isCancelled: { progress.isCancelled }) { codes in
                 if progress.isCancelled { throw CancellationError() }
                 progress.framesGenerated.add(1, ordering: .releasing)
                 pending.append(codes)

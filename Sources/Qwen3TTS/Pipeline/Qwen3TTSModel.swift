@@ -102,8 +102,10 @@ public final class Qwen3TTSModel: Sendable {
         try promptBuilder.validate(request)
     }
 
-    /// Generates the codes for a request (no audio).
+    /// Generates the codes for a request (no audio). `isCancelled` is asked between the chunks of
+    /// a long prefill (a stop there leaves the rest to `onFrame`, which should throw).
     public func generateCodes(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                              isCancelled: (() -> Bool)? = nil,
                               onFrame: ([Int]) throws -> Void = { _ in }) throws -> (codes: [[Int]], finished: Bool, seed: UInt64, timings: SynthesisTimings) {
         try options.validate(for: generationDefaults)
         let clock = ContinuousClock()
@@ -113,6 +115,7 @@ public final class Qwen3TTSModel: Sendable {
         let seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
         let session = SynthesisSession(model: self, seed: seed,
                                        capacity: prompt.prefillCount + min(resolved.maxNewTokens, 4096) + 1)
+        session.talkerScratch.shouldStop = isCancelled
         session.timings.prompt = (clock.now - start).seconds
         let (codes, finished) = try session.generate(prompt: prompt, options: resolved, onFrame: onFrame)
         session.timings.total = (clock.now - start).seconds

@@ -69,7 +69,8 @@ final class SynthesisSession {
         } else {
             var x = Array(prefix)
             x.withUnsafeMutableBufferPointer { model.talker.stack.forward($0.baseAddress!, count: p, cache: talkerCache, scratch: talkerScratch) }
-            cache.store(key, talkerCache.snapshot())
+            // A cancelled prefill stops between chunks: only a whole prefix is worth keeping.
+            if talkerCache.count == p { cache.store(key, talkerCache.snapshot()) }
         }
         var rest = Array(prompt.prefill[(p * d)...])
         rest.withUnsafeMutableBufferPointer { xb in

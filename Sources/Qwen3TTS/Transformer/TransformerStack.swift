@@ -94,13 +94,16 @@ final class TransformerScratch {
     let pool: ThreadPool?
     /// Most positions one pass runs at once: a longer prefill runs in consecutive chunks, so its
     /// scratch (attention scores: rows × heads × keys) grows linearly with the prompt, not as n².
-    let maxRows: Int
+    var maxRows: Int
     init(pool: ThreadPool? = nil, maxRows: Int = TransformerScratch.defaultMaxRows) {
         self.pool = pool
         self.maxRows = max(maxRows, 1)
     }
     /// 256 rows: a whole ordinary prompt in one pass, and at most ~20 MB of talker scores at 1,300 keys.
     static let defaultMaxRows = 256
+    /// Asked between the chunks of a long pass: true stops it there (the request was cancelled;
+    /// the cache then holds only the rows done, and the caller discards the session).
+    var shouldStop: (() -> Bool)?
 
     let normed = ScratchBuffer(capacity: 1), q = ScratchBuffer(capacity: 1), k = ScratchBuffer(capacity: 1)
     let v = ScratchBuffer(capacity: 1), attention = ScratchBuffer(capacity: 1), projected = ScratchBuffer(capacity: 1)
@@ -141,6 +144,7 @@ struct TransformerStack: Sendable {
         guard n > scratch.maxRows, observe == nil else { return forwardPass(x, count: n, cache: cache, scratch: scratch, observe: observe) }
         var done = 0
         while done < n {
+            if done > 0, scratch.shouldStop?() == true { return }
             let rows = min(scratch.maxRows, n - done)
             forwardPass(x + done * shape.hidden, count: rows, cache: cache, scratch: scratch, observe: nil)
             done += rows
