@@ -50,10 +50,19 @@ struct SpeechRoutes: Sendable {
             "max_concurrent": scheduler.maxConcurrent, "max_queued": scheduler.maxQueued,
         ]
         if let rss = SystemMetrics.currentResidentBytes() { body["resident_bytes"] = rss }
+        if let heap = SystemMetrics.heapInUseBytes() { body["heap_in_use_bytes"] = heap }
         if let cache = host.model?.promptCache.statistics {
             body["prompt_cache"] = ["entries": cache.entries, "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses]
         }
         return json(body)
+    }
+
+    /// Returns freed memory to the system once nothing runs and nothing is being uploaded: glibc
+    /// keeps what it frees here (SystemMetrics.retainFreedMemory), so without this a burst of
+    /// concurrent requests would raise RSS for good.
+    func releaseMemoryIfIdle() async {
+        guard uploads.inUse == 0, await scheduler.stats.active == 0 else { return }
+        SystemMetrics.releaseFreedMemory()
     }
 
     func readyModel() throws -> Qwen3TTSModel {
@@ -134,10 +143,8 @@ struct SpeechRoutes: Sendable {
             job.release()
             throw Self.error(for: .timedOut(seconds: configuration.timeout))
         }
-        let timer = Task {
-            try await Task.sleep(for: .seconds(max(remaining, 0)))
-            job.stop(.timedOut)
-        }
+        // An event-loop timer: cancelled when the producer exits, it is freed at once.
+        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(max(remaining, 0) * 1e9))) { job.stop(.timedOut) }
         let chunks = ChunkSource(model.stream(synthesis, options: options, streaming: configuration.streaming, progress: job.progress) {
             timer.cancel()
             job.release()

@@ -59,6 +59,7 @@ public final class SpeechServer: Sendable {
             events.finish()
         }
         let routes = SpeechRoutes(configuration: configuration, host: host, scheduler: scheduler)
+        await scheduler.whenIdle { await routes.releaseMemoryIfIdle() }
         var services: [any Service] = []
         if let port = configuration.port {
             services.append(application(routes, address: .hostname(configuration.host, port: port)) { channel in

@@ -78,6 +78,8 @@ public actor SynthesisScheduler {
     /// Slots taken: running jobs plus jobs handed a slot whose release is still in flight.
     private var taken = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Run (in a task of its own) each time the last running job finishes.
+    private var onIdle: (@Sendable () async -> Void)?
 
     public init(maxConcurrent: Int, maxQueued: Int) {
         self.maxConcurrent = max(1, maxConcurrent)
@@ -134,6 +136,9 @@ public actor SynthesisScheduler {
         for job in running.values { job.stop(.shuttingDown) }
     }
 
+    /// Sets what runs each time the last running job finishes (the server returns memory then).
+    public func whenIdle(_ action: @escaping @Sendable () async -> Void) { onIdle = action }
+
     /// The running job with this id, if any.
     func runningJob(_ id: UInt64) -> SynthesisJob? { running[id] }
 
@@ -169,6 +174,7 @@ public actor SynthesisScheduler {
             let waiters = idleWaiters
             idleWaiters.removeAll()
             for w in waiters { w.resume() }
+            if let onIdle { Task { await onIdle() } }
         }
     }
 

@@ -3,6 +3,7 @@
 // request, Expect: 100-continue, concurrent maximum-size uploads, refusals under load.
 import Foundation
 import TTSRuntime
+import TTSTestSupport
 import XCTest
 @testable import TTSServer
 
@@ -67,7 +68,7 @@ final class ConnectionHardeningTests: XCTestCase {
     func testAClientThatNeverReadsIsDropped() async throws {
         let server = try await TestServer.start { $0.writeTimeout = 1 }
         let silent = try RawConnection(port: port(server), receiveBuffer: 4096)
-        let body = #"{"model": "tts-1", "input": "A long one.", "voice": "ryan", "max_frames": 8000, "response_format": "pcm"}"#
+        let body = #"{"model": "tts-1", "input": "A long one.", "voice": "ryan", "max_frames": 8000, "seed": 3, "response_format": "pcm"}"#
         silent.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         let health = try await server.waitForHealth(seconds: 60) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
         XCTAssertEqual(health["cancelled"] as? Int, 1, "\(health)")
@@ -81,7 +82,7 @@ final class ConnectionHardeningTests: XCTestCase {
     func testAHalfClosedClientStopsItsWork() async throws {
         let server = try await TestServer.start()
         let client = try RawConnection(port: port(server))
-        let body = #"{"model": "tts-1", "input": "Going.", "voice": "ryan", "max_frames": 8000}"#
+        let body = #"{"model": "tts-1", "input": "Going.", "voice": "ryan", "max_frames": 8000, "seed": 3}"#
         client.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         client.shutdownWrite()
         let health = try await server.waitForHealth(seconds: 60) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }

@@ -26,6 +26,12 @@ extern "C" {
 // Keeps freed large allocations in the process (glibc), so the decoder's per-stage buffers are
 // reused rather than faulted in and zeroed by the kernel on every call. No-op elsewhere.
 void tts_retain_freed_memory(void);
+// Returns the freed memory that tts_retain_freed_memory keeps to the system (glibc malloc_trim);
+// a daemon calls it when it goes idle, so RSS falls back between bursts of requests.
+void tts_release_freed_memory(void);
+// Bytes the allocator has handed out and not had back (glibc mallinfo2: arenas plus mmapped
+// blocks), or -1 where unknown: what a leak raises, unlike RSS, which also holds freed memory.
+long long tts_heap_in_use_bytes(void);
 
 // ---- dtype conversion -------------------------------------------------------------------
 float tts_bf16_to_f32(uint16_t v);

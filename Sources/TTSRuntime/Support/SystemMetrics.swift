@@ -14,6 +14,17 @@ public enum SystemMetrics {
     /// kernel on every call. Peak memory is unchanged; it is just not returned after a request.
     public static func retainFreedMemory() { tts_retain_freed_memory() }
 
+    /// Hands what `retainFreedMemory` keeps back to the system (glibc: every arena's free pages).
+    /// A daemon calls it when no request is running, so a burst does not raise RSS for good.
+    public static func releaseFreedMemory() { tts_release_freed_memory() }
+
+    /// Bytes allocated and not yet freed (glibc), or nil where the allocator does not say. Unlike
+    /// RSS this does not count freed memory the allocator keeps, so it is what a leak would raise.
+    public static func heapInUseBytes() -> Int? {
+        let n = tts_heap_in_use_bytes()
+        return n >= 0 ? Int(n) : nil
+    }
+
     /// Peak resident set size of this process, in bytes.
     public static func peakResidentBytes() -> Int {
         var usage = rusage()
