@@ -31,6 +31,11 @@ struct MultipartForm {
 
     /// Parses `body`; throws MultipartError naming what is malformed.
     static func parse(_ body: [UInt8], boundary: String) throws -> MultipartForm {
+        try body.withUnsafeBytes { try parse($0, boundary: boundary) }
+    }
+
+    /// Parses bytes in place (a request body as received): each part's data is the only copy.
+    static func parse(_ body: UnsafeRawBufferPointer, boundary: String) throws -> MultipartForm {
         let delimiter = Array("--\(boundary)".utf8)
         guard var position = find(delimiter, in: body, from: 0) else { throw MultipartError("no part starts with the boundary") }
         var parts: [Part] = []
@@ -90,19 +95,17 @@ struct MultipartForm {
     }
 
     /// First index of `needle` in `haystack` at or after `start`.
-    private static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+    private static func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count, let h = haystack.baseAddress else { return nil }
         let first = needle[0]
         var i = start
         let last = haystack.count - needle.count
-        return haystack.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { n in
-                while i <= last {
-                    if h[i] == first && memcmp(h.baseAddress! + i, n.baseAddress!, n.count) == 0 { return i }
-                    i += 1
-                }
-                return nil
+        return needle.withUnsafeBufferPointer { n in
+            while i <= last {
+                if haystack[i] == first && memcmp(h + i, n.baseAddress!, n.count) == 0 { return i }
+                i += 1
             }
+            return nil
         }
     }
 }

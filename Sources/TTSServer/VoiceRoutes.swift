@@ -96,20 +96,23 @@ extension SpeechRoutes {
             throw APIError(.serviceUnavailable, "the server is receiving other uploads (\(configuration.uploadBudget) bytes at once); retry shortly",
                            type: "server_error", code: "upload_capacity")
         }
-        defer { uploads.release(reserved) }
+        defer {
+            uploads.release(reserved)
+            Task { await releaseMemoryIfIdle() }
+        }
         return try await createVoice(request, boundary: boundary, model: model, channel: channel)
     }
 
     private func createVoice(_ request: Request, boundary: String, model: Qwen3TTSModel, channel: any Channel) async throws -> Response {
         let directory = configuration.voicesDirectory!
-        let body = try await collectBody(request, channel: channel, limit: configuration.maxUploadBytes, what: "the upload")
-        let form: MultipartForm
+        // The body is parsed where it was received and dropped once the parts are copied out.
+        let upload: VoiceUpload
         do {
-            form = try MultipartForm.parse(Array(buffer: body), boundary: boundary)
+            let body = try await collectBody(request, channel: channel, limit: configuration.maxUploadBytes, what: "the upload")
+            upload = try VoiceUpload(try body.withUnsafeReadableBytes { try MultipartForm.parse($0, boundary: boundary) })
         } catch let e as MultipartError {
             throw APIError.invalid("malformed multipart body: \(e)", code: "invalid_multipart")
         }
-        let upload = try VoiceUpload(form)
         if host.voices.entry(named: upload.name) != nil { throw voiceExists(upload.name) }
         if host.voices.count >= configuration.maxVoices { throw voiceLimit(configuration.maxVoices) }
         if let transcript = upload.transcript {
@@ -121,7 +124,7 @@ extension SpeechRoutes {
         }
         let audio: AudioBuffer
         do {
-            audio = try WAVReader.read(Data(upload.audio))
+            audio = try WAVReader.read(bytes: upload.audio)
         } catch let e as AudioInputError {
             throw APIError.invalid("the audio is not usable: \(e)", param: "audio", code: "invalid_audio")
         }

@@ -61,8 +61,10 @@ public enum WAVReader {
     /// Reads a WAV file's bytes. A data chunk whose size says "unknown" (0 or 0xFFFFFFFF, as
     /// streaming writers leave it) runs to the end of the file; any other size larger than the
     /// file is an error.
-    public static func read(_ data: Data) throws -> AudioBuffer {
-        let bytes = [UInt8](data)
+    public static func read(_ data: Data) throws -> AudioBuffer { try read(bytes: [UInt8](data)) }
+
+    /// `read(_:)` for bytes already in an array (no copy).
+    public static func read(bytes: [UInt8]) throws -> AudioBuffer {
         func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
         func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
         func tag(_ o: Int) -> String { String(decoding: bytes[o..<(o + 4)], as: UTF8.self) }
