@@ -59,8 +59,10 @@ let package = Package(
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"], exclude: ["Resources"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
-        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts"]),
+        // Helpers shared by the server and daemon tests (raw sockets for hostile clients).
+        .target(name: "TTSTestSupport", path: "Tests/TTSTestSupport"),
+        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", "TTSTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts", "TTSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

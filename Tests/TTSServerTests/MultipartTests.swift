@@ -1,6 +1,7 @@
 // multipart/form-data as a hostile client writes it: every malformed body is refused with a
 // MultipartError, never a trap.
 import Foundation
+import TTSTestSupport
 import XCTest
 @testable import TTSServer
 

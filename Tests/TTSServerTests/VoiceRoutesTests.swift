@@ -3,22 +3,9 @@
 import Foundation
 import Qwen3TTS
 import TTSRuntime
+import TTSTestSupport
 import XCTest
 @testable import TTSServer
-
-/// A multipart/form-data body: (name, filename?, bytes) parts.
-func multipart(_ parts: [(String, String?, Data)], boundary: String = "qwen3-test-boundary") -> (Data, String) {
-    var body = Data()
-    for (name, filename, data) in parts {
-        body += Data("--\(boundary)\r\n".utf8)
-        let file = filename.map { "; filename=\"\($0)\"" } ?? ""
-        body += Data("Content-Disposition: form-data; name=\"\(name)\"\(file)\r\n".utf8)
-        if filename != nil { body += Data("Content-Type: audio/wav\r\n".utf8) }
-        body += Data("\r\n".utf8) + data + Data("\r\n".utf8)
-    }
-    body += Data("--\(boundary)--\r\n".utf8)
-    return (body, "multipart/form-data; boundary=\(boundary)")
-}
 
 final class VoiceRoutesTests: XCTestCase {
     static let referenceAudio = AudioBuffer(samples: (0..<30000).map { Float(0.3 * sin(Double($0) * 0.05) + 0.1 * sin(Double($0) * 0.23)) },

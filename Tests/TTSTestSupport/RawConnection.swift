@@ -1,16 +1,16 @@
-// A plain TCP socket for tests that act as clients no HTTP library would be: slow, silent,
+// Shared by the server and daemon tests: a plain TCP socket for tests that act as clients no HTTP library would be: slow, silent,
 // half-closed, or never reading.
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-final class RawConnection {
+public final class RawConnection {
     private let fd: Int32
 
     /// Connects to 127.0.0.1:`port`; `receiveBuffer` shrinks the socket's receive buffer first
     /// (a client that stops reading then stalls the server's writes sooner).
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
+    public init(port: Int, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EMFILE) }
         if var size = receiveBuffer {
@@ -33,7 +33,7 @@ final class RawConnection {
 
     /// Sends all of `bytes`; false when the peer has closed.
     @discardableResult
-    func send(_ bytes: Data) -> Bool {
+    public func send(_ bytes: Data) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -46,14 +46,14 @@ final class RawConnection {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Data(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Data(text.utf8)) }
 
     /// Closes the sending half (the server sees end of input).
-    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+    public func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads what arrives until the peer closes or `seconds` pass without data; returns the bytes
     /// and whether the peer closed (end of stream or reset).
-    func receive(seconds: Double) -> (data: Data, closed: Bool) {
+    public func receive(seconds: Double) -> (data: Data, closed: Bool) {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -67,7 +67,7 @@ final class RawConnection {
     }
 
     /// Waits up to `seconds` for the peer to close, discarding what it sends meanwhile.
-    func waitForClose(seconds: Double) -> Bool {
+    public func waitForClose(seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if receive(seconds: min(0.2, max(deadline.timeIntervalSinceNow, 0.01))).closed { return true }
