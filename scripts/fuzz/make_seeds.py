@@ -7,6 +7,9 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+from byte_level import bytes_to_unicode  # noqa: E402
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Fuzz", "corpus")
 
 
@@ -82,18 +85,6 @@ def safetensors(tensors):
     return struct.pack("<Q", len(h)) + h + b"\x00" * offset
 
 
-def byte_symbols():
-    """GPT-2's byte-to-unicode table, which byte-level BPE vocabularies use."""
-    printable = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
-    chars, n = printable[:], 0
-    for b in range(256):
-        if b not in printable:
-            printable.append(b)
-            chars.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(printable, chars)}
-
-
 def main():
     wav_bytes = wav([0.3 * math.sin(i * 0.05) for i in range(64)])
     put("multipart", "voice-upload", multipart([("name", None, b"Anna"), ("audio", "a.wav", wav_bytes), ("text", None, b"A hum.")]))
@@ -127,7 +118,7 @@ def main():
                              [("w", [8, 2], 0), ("b", [8], 0)]))
     put("safetensors", "tiny", safetensors([("w", "F32", [2, 8], 64), ("b", "BF16", [8], 16)]))
 
-    symbols = byte_symbols()
+    symbols = bytes_to_unicode()
     vocab = {symbols[b]: b for b in range(256)}
     merges = [("h", "e"), ("l", "l"), ("he", "ll"), ("hell", "o")]
     for a, b in merges:

@@ -24,6 +24,7 @@ import tiktoken
 from faker import Faker
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from byte_level import bytes_to_unicode  # noqa: E402
 from tiny_vocab import QWEN2_PATTERN, SPECIAL_TOKENS  # noqa: E402
 from tokenizer_goldens import EDGE_CASES, pieces  # noqa: E402
 
@@ -43,18 +44,6 @@ SAMPLES = {
     "spanish": "¿Dónde está la estación? Mañana vamos a Barcelona; ¡qué ilusión!",
     "italian": "Buongiorno! Perché non andiamo al mare domani? È una bellissima giornata.",
 }
-
-
-def bytes_to_unicode():
-    bs = list(range(33, 127)) + list(range(161, 173)) + list(range(174, 256))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return {b: chr(c) for b, c in zip(bs, cs)}
 
 
 def load_ranks():
