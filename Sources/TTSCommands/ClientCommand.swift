@@ -117,8 +117,7 @@ struct ClientCommand: AsyncParsableCommand {
     }
 
     private func readStandardInput() throws -> String {
-        let data = FileHandle.standardInput.readDataToEndOfFile()
-        guard let s = String(data: data, encoding: .utf8) else { throw CommandError("standard input is not UTF-8 text") }
+        let s = try CommandSupport.text(of: try CommandSupport.readStandardInput(), source: "standard input")
         let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !t.isEmpty else { throw CommandError("no text: give it as an argument or on standard input") }
         return t

@@ -13,6 +13,38 @@ struct CommandError: Error, CustomStringConvertible {
 }
 
 enum CommandSupport {
+    /// Largest reference recording read: 60 s of 48 kHz stereo 64-bit float is 46 MB.
+    static let maximumReferenceFileBytes = 64 << 20
+
+    /// The bytes of `path`, at most `limit` of them: a larger file is refused after reading one
+    /// byte past the limit, never loaded whole.
+    static func read(_ path: String, limit: Int, what: String) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CommandError("cannot read \(what) \(path)") }
+        defer { try? handle.close() }
+        return try read(handle, limit: limit, source: path)
+    }
+
+    /// Standard input, at most one request's text.
+    static func readStandardInput() throws -> Data {
+        try read(.standardInput, limit: TextLimits.maximumTextBytes, source: "standard input")
+    }
+
+    private static func read(_ handle: FileHandle, limit: Int, source: String) throws -> Data {
+        let data: Data
+        do {
+            data = try handle.read(upToCount: limit + 1) ?? Data()
+        } catch {
+            throw CommandError("cannot read \(source): \(error.localizedDescription)")
+        }
+        guard data.count <= limit else { throw CommandError("\(source) is over \(limit) bytes, the limit of what it may hold") }
+        return data
+    }
+
+    /// `data` as UTF-8 text, or an error naming `source`.
+    static func text(of data: Data, source: String) throws -> String {
+        guard let s = String(data: data, encoding: .utf8) else { throw CommandError("\(source) is not UTF-8 text") }
+        return s
+    }
     /// Loads a model, turning load errors into messages that name the file or tensor.
     static func loadModel(_ directory: String, threads: Int? = nil, weights: WeightType? = nil,
                           decoder: ConvPrecision = .f32) throws -> Qwen3TTSModel {
@@ -27,7 +59,7 @@ enum CommandSupport {
     /// file and audio errors as messages.
     static func cloneVoice(_ model: Qwen3TTSModel, audio path: String, name: String, transcript: String?,
                            appendSilence: Double) throws -> VoiceFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read reference audio \(path)") }
+        let data = try read(path, limit: maximumReferenceFileBytes, what: "reference audio")
         do {
             return try model.makeVoice(name: name, audio: WAVReader.read(data), transcript: transcript, appendSilence: appendSilence)
         } catch let e as AudioInputError {
@@ -39,7 +71,7 @@ enum CommandSupport {
 
     /// A .voice file, refused if another model made it.
     static func loadVoice(_ model: Qwen3TTSModel, _ path: String) throws -> VoiceFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandError("cannot read voice file \(path)") }
+        let data = try read(path, limit: VoiceFile.maximumFileBytes, what: "voice file")
         do {
             let voice = try VoiceFile.decode(data, source: path)
             try model.check(voice, source: path)

@@ -151,30 +151,13 @@ struct SynthesizeCommand: AsyncParsableCommand {
         if let text {
             raw = text
         } else if let textFile {
-            guard let handle = FileHandle(forReadingAtPath: textFile) else { throw CommandError("cannot read text file \(textFile)") }
-            defer { try? handle.close() }
-            raw = try Self.readText(handle, source: textFile)
+            raw = try CommandSupport.text(of: try CommandSupport.read(textFile, limit: TextLimits.maximumTextBytes, what: "text file"), source: textFile)
         } else {
-            raw = try Self.readText(.standardInput, source: "standard input")
+            raw = try CommandSupport.text(of: try CommandSupport.readStandardInput(), source: "standard input")
         }
         let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw CommandError("the text is empty (give --text, --text-file or standard input)") }
         return text != nil ? raw : trimmed
-    }
-
-    /// UTF-8 text of at most one request's bytes (TextLimits): a larger file is refused after
-    /// reading one byte past the limit, never loaded whole.
-    static func readText(_ handle: FileHandle, source: String) throws -> String {
-        let limit = TextLimits.maximumTextBytes
-        let data: Data
-        do {
-            data = try handle.read(upToCount: limit + 1) ?? Data()
-        } catch {
-            throw CommandError("cannot read \(source): \(error.localizedDescription)")
-        }
-        guard data.count <= limit else { throw CommandError("\(source) is over \(limit) bytes, the limit of one request's text") }
-        guard let s = String(data: data, encoding: .utf8) else { throw CommandError("\(source) is not UTF-8 text") }
-        return s
     }
 }
 

@@ -82,4 +82,26 @@ import TTSRuntime
         let stray = try CLI.run(common + ["--reference-text", "x", "-o", dir + "/d.wav"])
         #expect(stray.status != 0 && stray.stderr.contains("--reference-audio"), "\(stray.stderr)")
     }
+
+    /// Files larger than anything they may hold are refused after reading one byte past the
+    /// limit, never loaded whole: a 65 MB "recording", a 5 MB voice file, 400 KB on standard input.
+    @Test func oversizedInputFilesAreRefusedUnread() throws {
+        let dir = try CLI.temporaryDirectory()
+        func sparse(_ name: String, _ size: UInt64) throws -> String {
+            let path = dir + "/" + name
+            FileManager.default.createFile(atPath: path, contents: nil)
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try h.truncate(atOffset: size)
+            try h.close()
+            return path
+        }
+        let audio = try sparse("huge.wav", 65 << 20)
+        let r = try CLI.run(["voice", "create", "--model", base, "--audio", audio, "-o", dir + "/v.voice"])
+        #expect(r.status == 1 && r.stderr.contains("huge.wav is over 67108864 bytes"), "\(r.stderr)")
+        let voice = try sparse("huge.voice", 5 << 20)
+        let v = try CLI.run(["synthesize", "--model", base, "--voice", voice, "--text", "Hi.", "-o", dir + "/o.wav"])
+        #expect(v.status == 1 && v.stderr.contains("huge.voice is over 4194304 bytes"), "\(v.stderr)")
+        let c = try CLI.run(["client", "--server", "http://127.0.0.1:9", "-o", dir + "/c.wav"], stdin: Data(repeating: 97, count: 400_001))
+        #expect(c.status == 1 && c.stderr.contains("standard input is over 400000 bytes"), "\(c.stderr)")
+    }
 }
