@@ -6,8 +6,10 @@ enum CLI {
     static let fixtures = testsDir.appendingPathComponent("Qwen3TTSTests/Fixtures").path
     static func checkpoint(_ name: String) -> String { fixtures + "/checkpoints/" + name }
 
-    /// The executable next to the test bundle (SwiftPM builds it because this target depends on it).
+    /// The executable next to the test bundle (SwiftPM builds it because this target depends on
+    /// it), or QWEN3_TTS_BINARY (a release build, for measuring a full-size model by hand).
     static var binary: String? {
+        if let given = ProcessInfo.processInfo.environment["QWEN3_TTS_BINARY"], !given.isEmpty { return given }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent("qwen3-tts").path
