@@ -70,7 +70,7 @@ final class ConnectionHardeningTests: XCTestCase {
         let silent = try RawConnection(port: port(server), receiveBuffer: 4096)
         let body = #"{"model": "tts-1", "input": "A long one.", "voice": "ryan", "max_frames": 8000, "seed": 3, "response_format": "pcm"}"#
         silent.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
-        let health = try await server.waitForHealth(seconds: 60) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
+        let health = try await server.waitForHealth(seconds: 300) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
         XCTAssertEqual(health["cancelled"] as? Int, 1, "\(health)")
         XCTAssertLessThan(health["frames"] as? Int ?? .max, 8000, "generation ran to the end for a client that never read")
         XCTAssertTrue(silent.waitForClose(seconds: 5))
@@ -85,7 +85,7 @@ final class ConnectionHardeningTests: XCTestCase {
         let body = #"{"model": "tts-1", "input": "Going.", "voice": "ryan", "max_frames": 8000, "seed": 3}"#
         client.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         client.shutdownWrite()
-        let health = try await server.waitForHealth(seconds: 60) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
+        let health = try await server.waitForHealth(seconds: 300) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
         XCTAssertEqual(health["cancelled"] as? Int, 1, "\(health)")
         XCTAssertLessThan(health["frames"] as? Int ?? .max, 8000)
         try await expectAlive(server)
