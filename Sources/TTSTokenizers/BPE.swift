@@ -9,7 +9,20 @@ struct BPEModel: Sendable {
     /// Byte -> id of its single-symbol token.
     let byteIds: [Int]
 
-    init(vocab: [String: Int], merges: [(String, String)], source: String) throws {
+    /// Token ids are at most 2^31 - 1: merge keys pack two ids into 64 bits, and a vocabulary
+    /// size is one more than its largest id (a file claiming 104444444448 trapped both).
+    static let maxTokenId = Int(Int32.max)
+
+    /// Throws when an id of `tokens` is outside 0...maxTokenId.
+    static func checkIds(_ tokens: some Sequence<(String, Int)>, source: String) throws {
+        for (token, id) in tokens where id < 0 || id > maxTokenId {
+            throw TokenizerError.malformed(path: source, line: nil, reason: "token \(token.debugDescription) has id \(id), outside 0...\(maxTokenId)")
+        }
+    }
+
+    /// `vocabSource` and `source` name where the vocabulary and the merges came from in errors.
+    init(vocab: [String: Int], merges: [(String, String)], vocabSource: String, source: String) throws {
+        try Self.checkIds(vocab.lazy.map { ($0.key, $0.value) }, source: vocabSource)
         self.vocab = vocab
         var idToToken: [Int: String] = [:]
         for (t, id) in vocab { idToToken[id] = t }

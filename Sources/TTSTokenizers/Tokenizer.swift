@@ -13,7 +13,8 @@ public final class BPETokenizer: Sendable {
 
     public var vocabularySize: Int { max((model.idToToken.keys.max() ?? -1), (addedById.keys.max() ?? -1)) + 1 }
 
-    init(model: BPEModel, added: [(String, Int)]) {
+    init(model: BPEModel, added: [(String, Int)], source: String) throws {
+        try BPEModel.checkIds(added, source: source)
         self.model = model
         self.addedTokens = added.sorted { $0.0.unicodeScalars.count > $1.0.unicodeScalars.count }
         self.addedScalars = addedTokens.map { (Array($0.content.unicodeScalars), $0.id) }
@@ -32,11 +33,12 @@ public final class BPETokenizer: Sendable {
             let vocab = try TokenizerFiles.readVocab(vocabPath)
             let merges = try TokenizerFiles.readMerges(mergesPath)
             let added = try TokenizerFiles.readAddedTokens(config: path("tokenizer_config.json"))
-            return BPETokenizer(model: try BPEModel(vocab: vocab, merges: merges, source: mergesPath), added: added)
+            return try BPETokenizer(model: try BPEModel(vocab: vocab, merges: merges, vocabSource: vocabPath, source: mergesPath), added: added,
+                                    source: path("tokenizer_config.json"))
         }
         if fm.fileExists(atPath: jsonPath) {
             let (vocab, merges, added) = try TokenizerFiles.readTokenizerJSON(jsonPath)
-            return BPETokenizer(model: try BPEModel(vocab: vocab, merges: merges, source: jsonPath), added: added)
+            return try BPETokenizer(model: try BPEModel(vocab: vocab, merges: merges, vocabSource: jsonPath, source: jsonPath), added: added, source: jsonPath)
         }
         throw TokenizerError.missingFile(path: fm.fileExists(atPath: vocabPath) ? mergesPath : vocabPath)
     }
@@ -52,7 +54,8 @@ public final class BPETokenizer: Sendable {
         }
         let mergeList = try TokenizerFiles.parseMerges(merges, path: source + " merges.txt")
         let added = try tokenizerConfig.map { try TokenizerFiles.addedTokens(from: $0, path: source + " tokenizer_config.json") } ?? []
-        return BPETokenizer(model: try BPEModel(vocab: vocab, merges: mergeList, source: source + " merges.txt"), added: added)
+        return try BPETokenizer(model: try BPEModel(vocab: vocab, merges: mergeList, vocabSource: source + " vocab.json", source: source + " merges.txt"), added: added,
+                                source: source + " tokenizer_config.json")
     }
 
     /// The id of a token string (ordinary or added), if it exists.

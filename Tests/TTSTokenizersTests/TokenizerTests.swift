@@ -99,6 +99,22 @@ enum TokenizerFixtures {
         }
     }
 
+    /// Found by the tokenizer-files fuzzer in CI: a vocabulary id beyond 32 bits trapped when the
+    /// merge table packed two ids into one key ("Not enough bits to represent the passed value").
+    @Test func tokenIdsOutsideThirtyOneBitsAreRefused() throws {
+        for bad in [104_444_444_448, -1, Int(Int32.max) + 1] {
+            var entries: [String: Int] = [:]
+            for (i, s) in ByteLevel.byteToScalar.enumerated() { entries[String(s)] = i }
+            entries["ab"] = bad
+            let vocab = String(decoding: try JSONSerialization.data(withJSONObject: entries), as: UTF8.self)
+            let dir = try directory(vocab: vocab, merges: "#version: 0.2\na b\n")
+            #expect(throws: TokenizerError.self, "\(bad)") { try BPETokenizer.load(directory: dir) }
+            let config = "{\"added_tokens_decoder\": {\"\(bad)\": {\"content\": \"<x>\"}}}"
+            let added = try directory(vocab: byteVocab, merges: "a b\n", config: config)
+            #expect(throws: TokenizerError.self, "added \(bad)") { try BPETokenizer.load(directory: added) }
+        }
+    }
+
     @Test func brokenVocabAndMissingFiles() throws {
         let dir = try directory(vocab: "{\"a\": ", merges: "")
         #expect(throws: TokenizerError.self) { try BPETokenizer.load(directory: dir) }
