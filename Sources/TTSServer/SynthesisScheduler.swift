@@ -129,10 +129,7 @@ public actor SynthesisScheduler {
         waiting.removeAll()
         for w in queued { w.continuation.resume(throwing: SchedulerRefusal.shuttingDown) }
         if taken == 0 { return }
-        let deadline = ContinuousClock.now + .seconds(grace)
-        while taken > 0 && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(50))
-        }
+        _ = await waitUntilIdle(seconds: grace)
         for job in running.values { job.stop(.shuttingDown) }
     }
 
