@@ -1,6 +1,7 @@
 // Runtime selection of kernel implementations (CPU features, TTS_KERNELS override).
 #include "include/tts_kernels.h"
 #include "ref/conv_winograd_internal.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,17 @@ int tts_cpu_supports(int isa) {
     case TTS_ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
+#endif
+    default: return 0;
+    }
+}
+
+int tts_cpu_has(int feature) {
+    switch (feature) {
+#if defined(__x86_64__)
+    case TTS_FEATURE_AVX512_VNNI:
+        return tts_cpu_supports(TTS_ISA_AVX512) && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
+    case TTS_FEATURE_AVX512_BF16: return tts_cpu_supports(TTS_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
 #endif
     default: return 0;
     }
@@ -79,20 +91,53 @@ const char *tts_isa_name(int isa) {
     }
 }
 
+// A TTS_KERNELS value that names no path, or a path this CPU lacks, is an error the host reports
+// (tts_kernels_forced_error) instead of a silent fallback: whoever forces a path is measuring or
+// testing it, and a run on another path would mislead them. Until reported, scalar runs.
+static char g_forced_error[192];
+
+static int isa_named(const char *name) {
+    static const int all[] = {TTS_ISA_SCALAR, TTS_ISA_AVX2, TTS_ISA_AVX512, TTS_ISA_NEON};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!strcmp(name, tts_isa_name(all[i]))) return all[i];
+    return -1;
+}
+
+int tts_kernels_resolve(const char *name, char *error, size_t size) {
+    int isa = isa_named(name);
+    if (isa >= 0 && tts_cpu_supports(isa)) return isa;
+    char supported[64] = "";
+    for (int i = TTS_ISA_SCALAR; i <= TTS_ISA_NEON; i++) {
+        if (!tts_cpu_supports(i)) continue;
+        if (supported[0]) strncat(supported, ", ", sizeof supported - strlen(supported) - 1);
+        strncat(supported, tts_isa_name(i), sizeof supported - strlen(supported) - 1);
+    }
+    if (error && size)
+        snprintf(error, size, "TTS_KERNELS=%.40s: %s (this CPU runs: %s)", name,
+                 isa < 0 ? "no such kernel path" : "this CPU lacks that path", supported);
+    return -1;
+}
+
+const char *tts_kernels_forced_error(void) { return g_forced_error[0] ? g_forced_error : NULL; }
+
 __attribute__((constructor)) static void tts_kernels_init(void) {
     const char *forced = getenv("TTS_KERNELS");
     if (forced && *forced) {
-        int isa = TTS_ISA_SCALAR;
-        if (!strcmp(forced, "avx512")) isa = TTS_ISA_AVX512;
-        else if (!strcmp(forced, "avx2")) isa = TTS_ISA_AVX2;
-        else if (!strcmp(forced, "neon")) isa = TTS_ISA_NEON;
-        if (tts_select_isa(isa)) return;
-        tts_select_isa(TTS_ISA_SCALAR);  // an unavailable forced path falls back to scalar
+        int isa = tts_kernels_resolve(forced, g_forced_error, sizeof g_forced_error);
+        tts_select_isa(isa >= 0 ? isa : TTS_ISA_SCALAR);
         return;
     }
     if (tts_select_isa(TTS_ISA_AVX512)) return;
     if (tts_select_isa(TTS_ISA_AVX2)) return;
     tts_select_isa(TTS_ISA_SCALAR);
+}
+
+const char *tts_kernels_describe(void) {
+    static _Thread_local char text[192];
+    snprintf(text, sizeof text, "%s; int8 products: %s; decoder bf16 convs: %s", tts_isa_name(g_isa),
+             tts_q8_vnni_supported() ? "avx512-vnni" : "none (f32 or q4_k/q8_0 dot products)",
+             tts_conv_bf16_fast() ? "avx512-bf16" : "scalar twin");
+    return text;
 }
 
 void tts_matmul_f32(const float *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
@@ -174,30 +219,35 @@ void tts_conv_gemm_f32(const float *x, const float *taps, const float *bias, flo
     g_conv_gemm(x, taps, bias, y, cin, cout, k, dilation, t0, t1, o0, o1, add);
 }
 
-void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
-                        int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch) {
+int tts_conv7_wino_f32_isa(int isa, const float *x, const float *packed, const float *bias, float *y, int64_t cin,
+                           int64_t cout, int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1,
+                           float *scratch) {
+    if (!tts_cpu_supports(isa)) return 0;
+    switch (isa) {
 #if defined(__x86_64__)
-    if (g_isa == TTS_ISA_AVX512) {
+    case TTS_ISA_AVX512:
         tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx512,
-                           tts_wino_output_avx512, g_conv_gemm);
-        return;
-    }
-    if (g_isa == TTS_ISA_AVX2) {
+                           tts_wino_output_avx512, tts_conv_gemm_f32_avx512);
+        return 1;
+    case TTS_ISA_AVX2:
         tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx2,
-                           tts_wino_output_avx2, g_conv_gemm);
-        return;
-    }
+                           tts_wino_output_avx2, tts_conv_gemm_f32_avx2);
+        return 1;
 #endif
-    tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
+    case TTS_ISA_SCALAR:
+        tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
+        return 1;
+    default: return 0;
+    }
 }
 
-int tts_q8_vnni_supported(void) {
-#if defined(__x86_64__)
-    return g_isa == TTS_ISA_AVX512 && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
-#else
-    return 0;
-#endif
+void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                        int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch) {
+    if (!tts_conv7_wino_f32_isa(g_isa, x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch))
+        tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
 }
+
+int tts_q8_vnni_supported(void) { return g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_VNNI); }
 
 void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
 #if defined(__x86_64__)
@@ -259,13 +309,7 @@ void tts_q4_k_vnni_matmul_tokens(const uint8_t *nib, const uint8_t *meta, const 
                                  cols, r0, r1);
 }
 
-int tts_conv_bf16_fast(void) {
-#if defined(__x86_64__)
-    return g_isa == TTS_ISA_AVX512 && __builtin_cpu_supports("avx512bf16");
-#else
-    return 0;
-#endif
-}
+int tts_conv_bf16_fast(void) { return g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_BF16); }
 
 void tts_conv_gemm_bf16(const uint32_t *xb, const uint16_t *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                         int64_t k, int64_t dilation, int64_t t0, int64_t t1) {

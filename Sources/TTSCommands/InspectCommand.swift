@@ -1,6 +1,5 @@
 // `qwen3-tts inspect`: what this machine runs and what a model holds.
 import ArgumentParser
-import CTTSKernels
 import Foundation
 import Qwen3TTS
 import TTSRuntime
@@ -14,10 +13,9 @@ struct InspectCommand: ParsableCommand {
     var model: String?
 
     func run() throws {
-        let paths = [TTS_ISA_SCALAR, TTS_ISA_AVX2, TTS_ISA_AVX512, TTS_ISA_NEON].map { Int32($0) }
-        let supported = paths.filter { tts_cpu_supports($0) != 0 }.map { String(cString: tts_isa_name($0)) }
-        print("kernels: \(String(cString: tts_isa_name(tts_active_isa()))) (supported: \(supported.joined(separator: ", ")); TTS_KERNELS overrides)")
-        print("q8_0 integer dot products (AVX-512 VNNI): \(tts_q8_vnni_supported() != 0 ? "yes" : "no")")
+        try KernelPath.checkForced()
+        print("kernels: \(KernelPath.description)")
+        print("supported paths: \(KernelPath.supported.joined(separator: ", ")) (TTS_KERNELS forces one)")
         print("threads: \(ProcessInfo.processInfo.activeProcessorCount) cores")
         guard let model else { return }
         let m = try CommandSupport.loadModel(model)

@@ -133,6 +133,7 @@ struct ModelBench: ParsableCommand {
             out["weight_bytes_per_frame"] = talkerBytes + cpBytes
             out["bandwidth_limit_ms_per_frame"] = limitMs
             out["threads"] = m.threadCount
+            out["kernels"] = KernelPath.description
             out["quant"] = quant?.rawValue ?? "checkpoint"
             out["prefill_rows"] = prefill.rows
             out["prefill_shared_rows"] = prefill.sharedRows
@@ -141,6 +142,7 @@ struct ModelBench: ParsableCommand {
         } else {
             let f = { (k: String) in String(format: "%.2f", median[k] ?? 0) }
             print("model \(model): \(frames) frames, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
+            print("  kernels              \(KernelPath.description)")
             print("  load                 \(String(format: "%.2f", loadSeconds)) s")
             print("  prefill              \(f("prefill_ms")) ms (prompt cache warm)")
             print("  prefill, \(prefill.rows) rows      one pass \(f("prefill_one_pass_ms")) ms; cache miss \(f("prefill_cache_miss_ms")) ms, hit \(f("prefill_cache_hit_ms")) ms (\(prefill.sharedRows) shared rows)")
@@ -165,6 +167,7 @@ struct ModelBench: ParsableCommand {
         var rows: [[String: Any]] = []
         if !json {
             print("model \(model): \(frames) frames per stream, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
+            print("  kernels: \(KernelPath.description)")
             print("  streams  aggregate audio s/s  per-stream RTF  first audio median / worst")
         }
         for n in levels {
@@ -178,7 +181,7 @@ struct ModelBench: ParsableCommand {
         }
         if json {
             let out: [String: Any] = ["benchmark": "concurrency", "frames": frames, "runs": runs, "threads": m.threadCount,
-                                      "quant": quant?.rawValue ?? "checkpoint", "load_s": loadSeconds, "levels": rows,
+                                      "kernels": KernelPath.description, "quant": quant?.rawValue ?? "checkpoint", "load_s": loadSeconds, "levels": rows,
                                       "peak_rss_gb": Double(SystemMetrics.peakResidentBytes()) / 1e9]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         }

@@ -18,7 +18,7 @@ func maxRelativeError(_ a: [Float], _ b: [Double]) -> Double {
     return worst
 }
 
-@Suite struct ConversionTests {
+@Suite(.tags(.numerical)) struct ConversionTests {
     @Test func bf16RoundTripAndRounding() {
         #expect(tts_bf16_to_f32(0x3F80) == 1.0)
         #expect(tts_f32_to_bf16(1.0) == 0x3F80)
@@ -37,7 +37,7 @@ func maxRelativeError(_ a: [Float], _ b: [Double]) -> Double {
     }
 }
 
-@Suite struct MatmulTests {
+@Suite(.tags(.numerical)) struct MatmulTests {
     @Test(arguments: [(1, 1, 1), (7, 13, 1), (33, 65, 3), (5, 130, 4)])
     func matchesDoublePrecision(shape: (Int, Int, Int)) {
         let (rows, cols, n) = shape
@@ -67,7 +67,7 @@ func maxRelativeError(_ a: [Float], _ b: [Double]) -> Double {
     }
 }
 
-@Suite struct ConvolutionTests {
+@Suite(.tags(.numerical)) struct ConvolutionTests {
     @Test func groupedDilatedConvMatchesNaive() {
         let cin = 4, cout = 6, k = 3, dil = 2, groups = 2, tin = 11
         var rng = TestRandom(state: 3)
@@ -105,7 +105,7 @@ func maxRelativeError(_ a: [Float], _ b: [Double]) -> Double {
     }
 }
 
-@Suite struct ElementwiseTests {
+@Suite(.tags(.numerical)) struct ElementwiseTests {
     @Test func softmaxSumsToOneAndKeepsOrder() {
         var x: [Float] = [1, 3, -2, 1000, 999]
         tts_softmax_f32(&x, Int64(x.count))

@@ -13,7 +13,7 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
     return (d / max(n, 1e-30)).squareRoot()
 }
 
-@Suite struct Q4KTests {
+@Suite(.tags(.numerical)) struct Q4KTests {
     /// A block built by hand from ggml's layout rules (not with the quantizer), decoded by the kernels.
     @Test func dequantizationFollowsGGMLLayout() {
         var rng = TestRandom(state: 77)
@@ -161,7 +161,19 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         }
         var y = [Float](repeating: .nan, count: rows * n)
         tts_q4_k_matmul_tokens(q, xq, xd, xsum, &y, Int64(rows), Int64(cols), Int64(n), 0, Int64(rows))
-        #expect(normError(y, expected) <= 1e-6, "\(n) tokens")
+        #expect(normError(y, expected) <= 1e-6, "dispatch (\(KernelPaths.active)) \(n) tokens")
+        #if arch(x86_64)
+        // The AVX-512 kernel that reads each weight once for all tokens, called by name.
+        if n >= 2 && tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
+            var z = [Float](repeating: .nan, count: rows * n)
+            tts_q4_k_matmul_tokens_avx512(q, xq, xd, xsum, &z, Int64(rows), Int64(cols), Int64(n), 1, Int64(rows - 1))
+            for t in 0..<n {
+                let got = Array(z[(t * rows + 1)..<((t + 1) * rows - 1)]), want = Array(expected[(t * rows + 1)..<((t + 1) * rows - 1)])
+                #expect(normError(got, want) <= 1e-6, "avx512 \(n) tokens, token \(t)")
+                #expect(z[t * rows].isNaN && z[(t + 1) * rows - 1].isNaN, "avx512 wrote outside its rows")
+            }
+        }
+        #endif
     }
 
     /// Many tokens: rows dequantized and multiplied in f32, equal to the dequantized matrix product.
@@ -188,7 +200,7 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
 
 /// q4_k repacked in VNNI order: the same values as q4_k, and products equal to the q4_k ones on
 /// the same activations (only the order of the f32 sums differs).
-@Suite struct Q4KVnniTests {
+@Suite(.tags(.numerical)) struct Q4KVnniTests {
     func quantized(rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
         var rng = TestRandom(state: seed)
         // Magnitudes varying per sub-block, so scales and mins differ across lanes.
@@ -239,7 +251,14 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         for g in 0..<cols / 512 { #expect(ref[g * 512..<(g + 1) * 512].sorted() == plain[g * 512..<(g + 1) * 512].sorted(), "group \(g)") }
         var fast = [Int8](repeating: 0, count: cols), fd = [Float](repeating: .nan, count: cols / 256), fs = [Int32](repeating: 0, count: cols / 32)
         tts_q4_k_vnni_quantize_x(x, Int64(cols), &fast, &fd, &fs)
-        #expect(fast == ref && fd == rd && fs == rs)
+        #expect(fast == ref && fd == rd && fs == rs, "dispatch (\(KernelPaths.active))")
+        #if arch(x86_64)
+        if KernelPaths.avx512VNNI {
+            var v = [Int8](repeating: 0, count: cols), vd = [Float](repeating: .nan, count: cols / 256), vs = [Int32](repeating: 0, count: cols / 32)
+            tts_q4_k_vnni_quantize_x_avx512(x, Int64(cols), &v, &vd, &vs)
+            #expect(v == ref && vd == rd && vs == rs, "avx512-vnni")
+        }
+        #endif
     }
 
     /// Reference and SIMD twin against the q4_k reference product, on row ranges that start and
@@ -274,10 +293,25 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
         let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
         var fast = [Float](repeating: .nan, count: rows * n)
         tts_q4_k_vnni_matmul_tokens(nib, meta, xq, xd, xsum, &fast, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
-        for t in 0..<n {
-            let y = Array(fast[t * rows..<(t + 1) * rows]), r = Array(ref[t * rows..<(t + 1) * rows])
-            #expect(normError(Array(y[lo..<hi]), Array(r[lo..<hi])) <= 1e-6, "dispatch \(shape) token \(t)")
-            #expect(y[0..<lo].allSatisfy(\.isNaN) && y[hi...].allSatisfy(\.isNaN), "wrote outside its rows")
+        var outputs = [("dispatch (\(KernelPaths.active))", fast)]
+        #if arch(x86_64)
+        // The AVX-512 VNNI kernels by name: one token (matvec) and many (the token kernel).
+        if KernelPaths.avx512VNNI {
+            var z = [Float](repeating: .nan, count: rows * n)
+            if n == 1 {
+                tts_q4_k_vnni_matvec_avx512(nib, meta, xq, xd, xsum, &z, Int64(cols), Int64(lo), Int64(hi))
+            } else {
+                tts_q4_k_vnni_matmul_tokens_avx512(nib, meta, xq, xd, xsum, &z, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            }
+            outputs.append(("avx512-vnni", z))
+        }
+        #endif
+        for (name, out) in outputs {
+            for t in 0..<n {
+                let y = Array(out[t * rows..<(t + 1) * rows]), r = Array(ref[t * rows..<(t + 1) * rows])
+                #expect(normError(Array(y[lo..<hi]), Array(r[lo..<hi])) <= 1e-6, "\(name) \(shape) token \(t)")
+                #expect(y[0..<lo].allSatisfy(\.isNaN) && y[hi...].allSatisfy(\.isNaN), "\(name) wrote outside its rows")
+            }
         }
     }
 }

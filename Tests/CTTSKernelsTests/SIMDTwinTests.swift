@@ -36,7 +36,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
-@Suite struct SIMDTwinTests {
+@Suite(.tags(.numerical)) struct SIMDTwinTests {
     static let shapes: [(rows: Int, cols: Int, n: Int)] = [(1, 1, 1), (3, 5, 1), (17, 31, 2), (33, 129, 3), (64, 1024, 1), (5, 48, 7), (130, 97, 5)]
 
     @Test func thisMachineHasSIMDPaths() {
@@ -104,7 +104,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
-@Suite struct Q8Tests {
+@Suite(.tags(.numerical)) struct Q8Tests {
     @Test func f16RoundTripsEveryFiniteValue() {
         for h in 0..<65536 {
             let f = tts_f16_to_f32(UInt16(h))
@@ -158,7 +158,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
-@Suite struct AttentionTwinTests {
+@Suite(.tags(.numerical)) struct AttentionTwinTests {
     typealias Attention = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?,
                                           UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Float) -> Void
 
@@ -183,7 +183,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
-@Suite struct SnakeTwinTests {
+@Suite(.tags(.numerical)) struct SnakeTwinTests {
     typealias Snake = @convention(c) (UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?, Int64, Int64, Int64) -> Void
 
     @Test func vectorSineMatchesSinf() {
@@ -209,7 +209,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     }
 }
 
-@Suite struct ActivationTwinTests {
+@Suite(.tags(.numerical)) struct ActivationTwinTests {
     typealias SiluMul = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64) -> Void
     typealias RMSNorm = @convention(c) (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Float) -> Void
     typealias Softmax = @convention(c) (UnsafeMutablePointer<Float>?, Int64) -> Void
@@ -297,7 +297,7 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
     return exact
 }
 
-@Suite struct ConvGemmTwinTests {
+@Suite(.tags(.numerical)) struct ConvGemmTwinTests {
     /// Shapes with a partial last channel block, 1-3 tokens, tails of every length mod 8 and 3.
     @Test(arguments: [(3, 5, 1, 1, 9), (16, 40, 7, 3, 70), (33, 96, 7, 9, 131), (96, 32, 1, 1, 17), (7, 70, 3, 2, 2),
                       (64, 33, 5, 1, 1), (24, 64, 4, 1, 13)])
@@ -349,7 +349,7 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
     }
 }
 
-@Suite struct Q8VnniTests {
+@Suite(.tags(.numerical)) struct Q8VnniTests {
     func quantized(rows: Int, cols: Int, seed: UInt64) -> [UInt8] {
         var rng = TestRandom(state: seed)
         let w = rng.array(rows * cols)
@@ -387,7 +387,16 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
         tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, &ref, Int64(cols), 0, Int64(rows))
         var fast = [Float](repeating: .nan, count: rows)
         tts_q8_vnni_matvec(wq, ws, xq, xs, xsum, &fast, Int64(cols), 0, Int64(rows))
-        #expect(relativeError(fast, ref) <= 1e-5, "dispatch vs ref \(shape)")
+        #expect(relativeError(fast, ref) <= 1e-5, "dispatch (\(KernelPaths.active)) vs ref \(shape)")
+        #if arch(x86_64)
+        if KernelPaths.avx512VNNI {
+            var z = [Float](repeating: .nan, count: rows)
+            let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
+            tts_q8_vnni_matvec_avx512(wq, ws, xq, xs, xsum, &z, Int64(cols), Int64(lo), Int64(hi))
+            #expect(relativeError(Array(z[lo..<hi]), Array(ref[lo..<hi])) <= 1e-5, "avx512-vnni vs ref \(shape)")
+            #expect(z[0..<lo].allSatisfy(\.isNaN) && z[hi...].allSatisfy(\.isNaN), "avx512-vnni wrote outside its rows")
+        }
+        #endif
         // Against q8_0 weights with f32 activations: only the activation quantization differs.
         var exact = [Float](repeating: 0, count: rows)
         tts_matmul_q8_0_ref(q, x, &exact, Int64(rows), Int64(cols), 1, 0, Int64(rows))
@@ -396,7 +405,7 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
     }
 }
 
-@Suite struct ConvBF16Tests {
+@Suite(.tags(.numerical)) struct ConvBF16Tests {
     /// The bf16 conv against double-precision arithmetic on the bf16-rounded weights and inputs:
     /// only the f32 summation differs. Odd input widths (a zero-padded pair), partial channel
     /// blocks and token tails included.
@@ -417,9 +426,9 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
         #expect(relativeError(ref, exact) <= 1e-5, "ref \(shape)")
         var y = [Float](repeating: .nan, count: t * cout)
         tts_conv_gemm_bf16(xb, packed, b, &y, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
-        #expect(relativeError(y, ref) <= 1e-5, "dispatch (fast: \(tts_conv_bf16_fast())) \(shape)")
+        #expect(relativeError(y, ref) <= 1e-5, "dispatch (\(KernelPaths.active), avx512-bf16 in use: \(tts_conv_bf16_fast())) \(shape)")
         #if arch(x86_64)
-        if tts_conv_bf16_fast() != 0 {
+        if KernelPaths.avx512BF16 {
             var z = [Float](repeating: .nan, count: t * cout)
             tts_conv_gemm_bf16_avx512(xb, packed, b, &z, Int64(cin), Int64(cout), Int64(k), Int64(d), 0, Int64(t))
             #expect(relativeError(z, ref) <= 1e-5, "avx512-bf16 \(shape)")

@@ -5,7 +5,7 @@ import Testing
 @testable import TTSRuntime
 @testable import Qwen3TTS
 
-@Suite struct GGUFRoundTripTests {
+@Suite(.tags(.numerical)) struct GGUFRoundTripTests {
     /// Two routes to the same weights speak alike, bit for bit (greedy, 12 frames).
     func expectSameSpeech(_ fromFile: Qwen3TTSModel, _ atLoad: Qwen3TTSModel) throws {
         var o = GenerationOptions()

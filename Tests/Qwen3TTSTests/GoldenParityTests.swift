@@ -7,7 +7,7 @@ import Testing
 import TTSRuntime
 @testable import Qwen3TTS
 
-@Suite struct GoldenParityTests {
+@Suite(.tags(.numerical)) struct GoldenParityTests {
     static let cases = Fixtures.caseNames
 
     @Test func fixturesArePresent() {

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Qwen3TTS
 
-@Suite struct InvariantTests {
+@Suite(.tags(.numerical)) struct InvariantTests {
     /// Prompt rows followed by a few more rows, for running the talker stack different ways.
     func rows(_ model: Qwen3TTSModel, case name: String, extra: Int) throws -> (rows: [Float], prefill: Int) {
         let c = try Fixtures.loadCase(name)
@@ -85,7 +85,7 @@ import Testing
     }
 }
 
-@Suite struct FrameLimitTests {
+@Suite(.tags(.numerical)) struct FrameLimitTests {
     @Test func defaultCapFollowsTextLength() throws {
         let model = try Fixtures.model("tiny-vd-1b7")
         var capped = GenerationOptions()
@@ -101,7 +101,7 @@ import Testing
     }
 }
 
-@Suite struct ThreadingTests {
+@Suite(.tags(.numerical)) struct ThreadingTests {
     @Test func twoThreadsEqualOneThreadExactly() throws {
         let one = try Qwen3TTSModel.load(directory: Fixtures.checkpoint("tiny-cv-1b7"), threads: 1)
         let two = try Qwen3TTSModel.load(directory: Fixtures.checkpoint("tiny-cv-1b7"), threads: 2)

@@ -5,7 +5,7 @@ import Testing
 import TTSRuntime
 @testable import Qwen3TTS
 
-@Suite struct LimitsTests {
+@Suite(.tags(.kernelIndependent)) struct LimitsTests {
     /// "e" and 60,000 combining acute accents: one character of 120 KB.
     static let hugeGrapheme = "e" + String(repeating: "\u{301}", count: 60_000)
 

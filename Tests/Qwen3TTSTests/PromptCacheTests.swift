@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import Qwen3TTS
 
-@Suite(.serialized) struct PromptCacheTests {
+@Suite(.serialized, .tags(.numerical)) struct PromptCacheTests {
     /// A model of its own: these tests clear and resize its cache and count its hits, which the
     /// other suites' requests on the shared fixture models would disturb.
     static func privateModel(_ name: String) throws -> Qwen3TTSModel {

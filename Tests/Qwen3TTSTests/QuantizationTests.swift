@@ -79,7 +79,7 @@ enum QuantFixture {
     }
 }
 
-@Suite struct QuantizationTests {
+@Suite(.tags(.numerical)) struct QuantizationTests {
     /// Post-norm talker hidden states for the prompt and `steps` teacher-forced frames.
     func hiddenStates(_ model: Qwen3TTSModel, frames: [[Int]]) throws -> [[Float]] {
         let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan"))

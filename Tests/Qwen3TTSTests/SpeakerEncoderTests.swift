@@ -6,7 +6,7 @@ import Testing
 @testable import Qwen3TTS
 @testable import TTSRuntime
 
-@Suite struct SpeakerEncoderTests {
+@Suite(.tags(.numerical)) struct SpeakerEncoderTests {
     static let dir = Fixtures.root + "/speaker_encoder"
     static let mel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("TTSRuntimeTests/Resources/mel/mel.safetensors").path
@@ -46,7 +46,7 @@ import Testing
 /// The whole cloning front end on the tiny Base checkpoint: reference audio -> our x-vector equals
 /// the official one, and with it the prompt and greedy codes equal the official voice clone
 /// (GoldenParityTests also runs the base-xvec-* cases with the recorded x-vector).
-@Suite struct VoiceCloneTests {
+@Suite(.tags(.numerical)) struct VoiceCloneTests {
     @Test func xvectorFromAudioMatchesAndGivesTheOfficialCodes() throws {
         let model = try Fixtures.model("tiny-base-0b6")
         let mel = try WeightStore(files: [SafetensorsFile(file: MappedFile(path: SpeakerEncoderTests.mel))])
@@ -104,7 +104,7 @@ import Testing
     }
 }
 
-@Suite struct VoiceFileTests {
+@Suite(.tags(.numerical)) struct VoiceFileTests {
     func referenceAudio() throws -> AudioBuffer {
         let mel = try WeightStore(files: [SafetensorsFile(file: MappedFile(path: SpeakerEncoderTests.mel))])
         return AudioBuffer(samples: try mel.floats("audio", shape: [30000]), sampleRate: 24000)

@@ -7,7 +7,7 @@ import Testing
 @testable import Qwen3TTS
 @testable import TTSRuntime
 
-@Suite struct SpeechEncoderTests {
+@Suite(.tags(.numerical)) struct SpeechEncoderTests {
     static let stages = Fixtures.root + "/speech_encoder/stages.safetensors"
 
     @Test(arguments: [30000, 23000])

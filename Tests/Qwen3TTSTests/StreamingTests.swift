@@ -4,7 +4,7 @@ import Testing
 import TTSRuntime
 @testable import Qwen3TTS
 
-@Suite struct StreamingDecoderTests {
+@Suite(.tags(.numerical)) struct StreamingDecoderTests {
     /// Decodes `codes` in chunks whose sizes cycle through `sizes`.
     func streamed(_ model: Qwen3TTSModel, _ codes: [[Int]], sizes: [Int]) throws -> [Float] {
         let decoder = model.makeStreamingDecoder()
@@ -109,7 +109,7 @@ import TTSRuntime
     }
 }
 
-@Suite struct StreamingSynthesisTests {
+@Suite(.tags(.numerical)) struct StreamingSynthesisTests {
     func collect(_ s: AsyncThrowingStream<AudioChunk, Error>) async throws -> [AudioChunk] {
         var out: [AudioChunk] = []
         for try await c in s { out.append(c) }
@@ -227,7 +227,7 @@ import TTSRuntime
     }
 }
 
-@Suite struct TextSplitterTests {
+@Suite(.tags(.kernelIndependent)) struct TextSplitterTests {
     @Test func shortTextStaysWhole() {
         #expect(TextSplitter.split("  Hello there.  ", maxCharacters: 100) == ["Hello there."])
         #expect(TextSplitter.split("   ", maxCharacters: 100).isEmpty)
@@ -248,7 +248,7 @@ import TTSRuntime
     }
 }
 
-@Suite struct LongTextTests {
+@Suite(.tags(.numerical)) struct LongTextTests {
     @Test func synthesizeSplitsLongTextIntoOneContinuousDecode() throws {
         let model = try Fixtures.model("tiny-vd-1b7")
         let text = "First sentence here. Second one follows! Is this the third? Yes, and a fourth."
@@ -276,7 +276,7 @@ import TTSRuntime
 
 /// The optional bf16 conv decoder stays close to the f32 one (it rounds weights and activations
 /// to 8 significant bits), and decodes the same number of samples.
-@Suite struct BF16DecoderTests {
+@Suite(.tags(.numerical)) struct BF16DecoderTests {
     @Test func bf16DecoderStaysCloseToF32() throws {
         let f32 = try Fixtures.model("tiny-cv-0b6")
         let bf16 = try Qwen3TTSModel.load(path: Fixtures.checkpoint("tiny-cv-0b6"), decoder: .bf16)

@@ -22,7 +22,7 @@ func wavBytes(tag: Int, channels: Int, rate: Int, bits: Int, payload: [UInt8], d
     return d
 }
 
-@Suite struct WAVReaderTests {
+@Suite(.tags(.kernelIndependent)) struct WAVReaderTests {
     @Test func sixteenBitAndFloatRoundTripThroughTheWriter() throws {
         let x: [Float] = (0..<1000).map { sin(Float($0) * 0.05) * 0.8 }
         let a = try WAVReader.read(WAV.encode(x, sampleRate: 24000, encoding: .pcm16))
@@ -80,7 +80,7 @@ func wavBytes(tag: Int, channels: Int, rate: Int, bits: Int, payload: [UInt8], d
     }
 }
 
-@Suite struct ResamplerTests {
+@Suite(.tags(.numerical)) struct ResamplerTests {
     func tone(_ hz: Double, rate: Int, count: Int) -> [Float] {
         (0..<count).map { Float(0.5 * sin(2 * Double.pi * hz * Double($0) / Double(rate))) }
     }

@@ -3,7 +3,7 @@
 import Testing
 @testable import TTSRuntime
 
-@Suite struct ConvTransposeTests {
+@Suite(.tags(.numerical)) struct ConvTransposeTests {
     @Test(arguments: [(2, 2), (4, 2), (3, 2), (16, 8), (5, 3)])
     func phasesEqualDirectTransposedConv(shape: (k: Int, s: Int)) {
         let (k, s) = shape

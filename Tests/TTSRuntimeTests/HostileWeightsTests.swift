@@ -35,7 +35,7 @@ func temporaryFile(_ data: Data, suffix: String) throws -> String {
     return path
 }
 
-@Suite struct HostileWeightsTests {
+@Suite(.tags(.kernelIndependent)) struct HostileWeightsTests {
     func expectCorrupt(gguf bytes: GGUFBytes, mentioning words: String, padding: Int = 4096) throws {
         var data = bytes.data
         data.append(Data(count: padding))

@@ -3,7 +3,7 @@
 import Testing
 @testable import TTSRuntime
 
-@Suite struct MatrixProductTests {
+@Suite(.tags(.numerical)) struct MatrixProductTests {
     func matrix(rows: Int, cols: Int, seed: UInt64, as type: WeightType) -> Matrix {
         var rng = SeededRNG(seed: seed)
         let values = (0..<rows * cols).map { _ in Float(Int(rng.next() % 2001) - 1000) / 1000 }

@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import TTSRuntime
 
-@Suite struct MelSpectrogramTests {
+@Suite(.tags(.numerical)) struct MelSpectrogramTests {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Resources/mel/mel.safetensors").path
 
     @Test func matchesTheOfficialMelSpectrogram() throws {

@@ -28,7 +28,7 @@ func temporaryDirectory() throws -> String {
     return dir
 }
 
-@Suite struct SafetensorsTests {
+@Suite(.tags(.kernelIndependent)) struct SafetensorsTests {
     @Test func readsTensorsAndConvertsBF16() throws {
         let dir = try temporaryDirectory()
         let path = dir + "/model.safetensors"
@@ -84,7 +84,7 @@ func temporaryDirectory() throws -> String {
     }
 }
 
-@Suite struct SamplingTests {
+@Suite(.tags(.numerical)) struct SamplingTests {
     @Test func greedyIsArgmaxAfterProcessors() {
         var logits: [Float] = [1, 5, 4.9, -3]
         var rng = SeededRNG(seed: 1)
@@ -133,7 +133,7 @@ func temporaryDirectory() throws -> String {
     }
 }
 
-@Suite struct WAVTests {
+@Suite(.tags(.kernelIndependent)) struct WAVTests {
     @Test func headerAndSamples() {
         let d = WAV.encode([0, 1, -1, 0.5], sampleRate: 24000)
         #expect(d.count == 44 + 8)
@@ -144,7 +144,7 @@ func temporaryDirectory() throws -> String {
     }
 }
 
-@Suite struct WAVStreamWriterTests {
+@Suite(.tags(.kernelIndependent)) struct WAVStreamWriterTests {
     @Test func validAfterEveryAppend() throws {
         let path = try temporaryDirectory() + "/s.wav"
         let w = try WAVStreamWriter(path: path, sampleRate: 24000)

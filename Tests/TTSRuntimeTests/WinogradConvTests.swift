@@ -4,7 +4,7 @@
 import Testing
 @testable import TTSRuntime
 
-@Suite struct WinogradConvTests {
+@Suite(.tags(.numerical)) struct WinogradConvTests {
     @Test(arguments: [(24, 70, 3, [5, 60, 1]), (96, 96, 9, [31, 200]), (64, 128, 1, [2, 1, 3])])
     func streamsLikeTheDirectConv(shape: (c: Int, cout: Int, dilation: Int, chunks: [Int])) {
         let (cin, cout, d, chunks) = shape

@@ -42,12 +42,23 @@ void tts_convert_f16_f32(const uint16_t *src, float *dst, int64_t n);
 
 // ---- instruction-set dispatch ---------------------------------------------------------------
 // The fastest supported implementation is chosen at load; TTS_KERNELS=scalar|avx2|avx512|neon in
-// the environment forces one (an unsupported choice falls back to scalar).
+// the environment forces one. A forced path that is unknown or unsupported runs scalar and leaves
+// an error for the host to report (tts_kernels_forced_error); it never passes silently.
 enum { TTS_ISA_SCALAR = 0, TTS_ISA_AVX2 = 1, TTS_ISA_AVX512 = 2, TTS_ISA_NEON = 3 };
 int tts_cpu_supports(int isa);
+// Optional features within a path, as the CPU reports them (whatever path is active), so the twin
+// tests can run each feature's kernel directly instead of only through dispatch.
+enum { TTS_FEATURE_AVX512_VNNI = 1, TTS_FEATURE_AVX512_BF16 = 2 };
+int tts_cpu_has(int feature);
 int tts_select_isa(int isa);  // returns 0 (and changes nothing) if unsupported
 int tts_active_isa(void);
 const char *tts_isa_name(int isa);
+// The path named as TTS_KERNELS names it, if this CPU has it; else -1 and `error` says why.
+int tts_kernels_resolve(const char *name, char *error, size_t size);
+// Why the forced path could not be used, naming it and the supported ones; NULL when all is well.
+const char *tts_kernels_forced_error(void);
+// The active path and the optional sub-paths in use (int8 products, bf16 convs), for reports.
+const char *tts_kernels_describe(void);
 
 // ---- matrix products --------------------------------------------------------------------
 // y[t*rows + r] = sum_c w[r*cols + c] * x[t*cols + c]   for r in [r0, r1), t in [0, n).
@@ -197,6 +208,10 @@ void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, 
                         int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch);
 void tts_conv7_wino_f32_ref(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                             int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch);
+// The same on a named path whatever path is active (the twin tests); 0 if this CPU lacks it.
+int tts_conv7_wino_f32_isa(int isa, const float *x, const float *packed, const float *bias, float *y, int64_t cin,
+                           int64_t cout, int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1,
+                           float *scratch);
 // The same convolution in bf16 (the decoder's optional precision): weights packed by
 // tts_conv_pack_bf16 as [cout/32][k][ceil(cin/2)][32][2] (for each output channel the pair of
 // input channels 2p, 2p+1; zero-padded), activations as bf16 pairs xb[row][ceil(cin/2)] (low half

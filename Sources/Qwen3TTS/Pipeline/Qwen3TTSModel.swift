@@ -57,6 +57,7 @@ public final class Qwen3TTSModel: Sendable {
     public var threadCount: Int { pool.threadCount }
 
     private init(path: String, threads: Int, weights: WeightType?, decoder: ConvPrecision) throws {
+        try KernelPath.checkForced()
         SystemMetrics.retainFreedMemory()
         directory = path
         let files = try ModelFiles.open(path)
