@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "qwen3-tts", dependencies: ["TTSCommands"]),
 
         .testTarget(name: "CTTSKernelsTests", dependencies: ["CTTSKernels", "TTSRuntime"]),
-        .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime"], exclude: ["Resources"]),
+        .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime", "TTSTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
         // Helpers shared by the server and daemon tests (raw sockets for hostile clients).

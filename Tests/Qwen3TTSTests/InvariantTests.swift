@@ -49,8 +49,10 @@ import Testing
         }
     }
 
-    @Test func slidingWindowMatchesExplicitMaskBeyondTheWindow() throws {
-        // Decoding 100 frames at once equals decoding with positions computed one at a time.
+    /// Decoding 90 frames at once equals decoding them one at a time through the windowed cache
+    /// (the 72-frame window is crossed). The mask itself is checked against the official
+    /// decoder's in GoldenParityTests.decoderStagesMatchOver100Frames (stage pre_transformer).
+    @Test func oneShotEqualsStepwiseBeyondTheWindow() throws {
         let model = try Fixtures.model("tiny-cv-0b6")
         let stack = model.speechDecoder.transformer
         let h = stack.shape.hidden
@@ -86,14 +88,56 @@ import Testing
 }
 
 @Suite(.tags(.numerical)) struct FrameLimitTests {
+    /// The documented rule with numbers: 60 frames plus 10 per text token (at least one token),
+    /// and never more than the model's max_new_tokens − 1 frames, whether defaulted or asked for.
+    @Test func capRuleInNumbers() throws {
+        #expect(GenerationOptions.defaultFrameLimit(textTokens: 0) == 70)
+        #expect(GenerationOptions.defaultFrameLimit(textTokens: 1) == 70)
+        #expect(GenerationOptions.defaultFrameLimit(textTokens: 25) == 310)
+        var d = GenerationDefaults()
+        d.maxNewTokens = 50
+        #expect(GenerationOptions().resolve(d, textTokens: 1).maxNewTokens == 50)  // 70 capped: 49 frames
+        #expect(GenerationOptions().resolve(d, textTokens: 0).maxNewTokens == 50)
+        d.maxNewTokens = 4096
+        #expect(GenerationOptions().resolve(d, textTokens: 3).maxNewTokens == 91)  // 90 frames
+        var asked = GenerationOptions()
+        asked.maxFrames = 7
+        #expect(asked.resolve(d, textTokens: 3).maxNewTokens == 8)
+        asked.maxFrames = 4095
+        #expect(throws: Never.self) { try asked.validate(for: d) }
+        asked.maxFrames = 4096
+        #expect(throws: SynthesisError.self) { try asked.validate(for: d) }
+    }
+
+    /// A model whose generation_config says max_new_tokens 41 stops a long text at 40 frames.
+    @Test func modelCapBoundsTheDefault() throws {
+        let source = Fixtures.checkpoint("tiny-vd-1b7")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cap-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "generation_config.json" {
+            let target = URL(fileURLWithPath: source + "/" + name).resolvingSymlinksInPath().path
+            try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: target)
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/generation_config.json"))) as! [String: Any]
+        config["max_new_tokens"] = 41
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/generation_config.json"))
+        let model = try Qwen3TTSModel.load(directory: dir)
+        var options = GenerationOptions()
+        options.seed = 5
+        options.stopAtEndOfSpeech = false
+        let result = try model.generateCodes(SynthesisRequest(text: "A sentence long enough for far more than forty frames.", language: "english"), options: options)
+        #expect(result.codes.count == 40)
+    }
+
     @Test func defaultCapFollowsTextLength() throws {
         let model = try Fixtures.model("tiny-vd-1b7")
         var capped = GenerationOptions()
         capped.seed = 5
         capped.stopAtEndOfSpeech = false  // sampling may pick EOS at random; the cap is under test
         let short = try model.generateCodes(SynthesisRequest(text: "Hi.", language: "english"), options: capped)
-        let tokens = model.tokenizer.encode("Hi.").count
-        #expect(short.codes.count == GenerationOptions.defaultFrameLimit(textTokens: tokens))
+        #expect(model.tokenizer.encode("Hi.").count == 3)  // "H", "i", "." in the tiny vocabulary
+        #expect(short.codes.count == 90, "60 frames plus 10 per text token")
         #expect(!short.finished)
         var options = capped
         options.maxFrames = 7

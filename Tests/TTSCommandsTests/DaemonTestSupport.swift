@@ -13,6 +13,7 @@ final class Daemon {
 
     /// Starts `qwen3-tts serve` on port 0 (and `socket`), and waits for "ready".
     static func start(_ arguments: [String], socket: String? = nil, timeout: Double = 60) throws -> Daemon {
+        try requireTool(CLI.binary != nil, "the qwen3-tts binary")
         guard let binary = CLI.binary else { throw XCTSkip("qwen3-tts binary not found") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TTSTestSupport
 
 @Suite struct SynthesizeCLITests {
     struct Golden: Decodable {
@@ -26,8 +27,9 @@ import Testing
         #expect(info.dataBytes == g.codes.count * 1920 * 2)
     }
 
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/sox")))
+    @Test(.enabled(if: EndToEnd.shouldRun(needing: "/usr/bin/sox")))
     func soxAcceptsTheWAV() throws {
+        let soxPath = try EndToEnd.require("/usr/bin/sox")
         let g = try golden("vd1-instruct-french")
         let dir = try CLI.temporaryDirectory()
         for flag in [[], ["--float"]] {
@@ -35,7 +37,7 @@ import Testing
                                  "--instruct", "A warm elderly voice, slow.", "--greedy", "--max-frames", "23",
                                  "-o", dir + "/v.wav"] + flag)
             #expect(r.status == 0, "\(r.stderr)")
-            let sox = try CLI.runProgram("/usr/bin/sox", ["--info", dir + "/v.wav"])
+            let sox = try CLI.runProgram(soxPath, ["--info", dir + "/v.wav"])
             #expect(sox.status == 0, "\(sox.stderr)")
             let text = String(decoding: sox.stdout, as: UTF8.self)
             #expect(text.contains("Sample Rate    : 24000"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TTSTestSupport
 @testable import TTSRuntime
 
 /// Writes a safetensors file from (name, dtype, shape, raw bytes) entries.
@@ -157,9 +158,9 @@ func temporaryDirectory() throws -> String {
             let riff = d[4..<8].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
             let data = d[40..<44].withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
             #expect(Int(riff) == 36 + 2 * total && Int(data) == 2 * total)
-            if FileManager.default.isExecutableFile(atPath: "/usr/bin/sox") {
+            if EndToEnd.shouldRun(needing: "/usr/bin/sox") {
                 let p = Process()
-                p.executableURL = URL(fileURLWithPath: "/usr/bin/sox")
+                p.executableURL = URL(fileURLWithPath: try EndToEnd.require("/usr/bin/sox"))
                 p.arguments = ["--info", "-s", path]
                 let pipe = Pipe()
                 p.standardOutput = pipe

@@ -134,7 +134,9 @@ struct SpeechDecoder: Sendable {
         observe?("quantized", x, c.codebookDim)
         x = preConv.stream(x, frames: t, tail: &st.preConv, pool: pool)
         observe?("pre_conv", x, c.latentDim)
-        return runTransformer(x, frames: t, state: st, pool: pool)
+        let y = runTransformer(x, frames: t, state: st, pool: pool)
+        observe?("pre_transformer", y, c.latentDim)
+        return y
     }
 
     /// The upsamplers and the SnakeBeta conv decoder: [t][latent] -> t * samplesPerFrame samples.
