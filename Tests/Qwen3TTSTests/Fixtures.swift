@@ -27,12 +27,17 @@ enum Fixtures {
         /// In-context voice clone cases: the reference transcript and its token ids.
         let referenceText: String?
         let referenceIds: [Int]?
+        /// "eos" for the cases of eos_fixture.py, which end by end of speech (the others stop at
+        /// the frame cap), and the steps where EOS had the top raw logit but was masked.
+        let endsBy: String?
+        let eosMaskedTopSteps: [Int]?
 
         enum CodingKeys: String, CodingKey {
             case name, checkpoint, text, language, speaker, instruct, codes, samples
             case nonStreamingMode = "non_streaming_mode", maxNewTokens = "max_new_tokens"
             case inputIds = "input_ids", instructIds = "instruct_ids"
             case referenceText = "reference_text", referenceIds = "reference_ids"
+            case endsBy = "ends_by", eosMaskedTopSteps = "eos_masked_top_steps"
         }
 
         /// Base cases (voice clone) take the official x-vector recorded with them, and in-context
