@@ -75,6 +75,19 @@ enum Fixtures {
         return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()
     }()
 
+    /// A temporary checkpoint directory linking every file of `name` but those in `except`,
+    /// which the caller writes (remove it when done).
+    static func linkedCheckpoint(_ name: String, except: Set<String>) throws -> String {
+        let source = checkpoint(name)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for file in try FileManager.default.contentsOfDirectory(atPath: source) where !except.contains(file) {
+            let target = URL(fileURLWithPath: source + "/" + file).resolvingSymlinksInPath().path
+            try FileManager.default.createSymbolicLink(atPath: dir + "/" + file, withDestinationPath: target)
+        }
+        return dir
+    }
+
     static func loadCase(_ name: String) throws -> Case {
         let data = try Data(contentsOf: URL(fileURLWithPath: root + "/cases/\(name).json"))
         return try JSONDecoder().decode(Case.self, from: data)

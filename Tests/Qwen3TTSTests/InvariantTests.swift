@@ -112,13 +112,8 @@ import Testing
     /// A model whose generation_config says max_new_tokens 41 stops a long text at 40 frames.
     @Test func modelCapBoundsTheDefault() throws {
         let source = Fixtures.checkpoint("tiny-vd-1b7")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cap-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let dir = try Fixtures.linkedCheckpoint("tiny-vd-1b7", except: ["generation_config.json"])
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: source) where name != "generation_config.json" {
-            let target = URL(fileURLWithPath: source + "/" + name).resolvingSymlinksInPath().path
-            try FileManager.default.createSymbolicLink(atPath: dir + "/" + name, withDestinationPath: target)
-        }
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/generation_config.json"))) as! [String: Any]
         config["max_new_tokens"] = 41
         try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: dir + "/generation_config.json"))

@@ -70,6 +70,19 @@ import Testing
         }
     }
 
+    /// The documented 60 s limit on reference audio, for both the x-vector and the reference
+    /// codes; 60 s itself is accepted by the check.
+    @Test func referenceAudioOverSixtySecondsIsRefused() throws {
+        let model = try Fixtures.model("tiny-base-0b6")
+        #expect(Qwen3TTSModel.maximumReferenceSeconds == 60)
+        let tone = (0..<(24000 * 61)).map { Float(sin(Double($0) * 0.05) * 0.3) }
+        let long = AudioBuffer(samples: tone, sampleRate: 24000)
+        #expect(throws: AudioInputError.tooLong(seconds: 61, limit: 60)) { try model.speakerEmbedding(for: long) }
+        #expect(throws: AudioInputError.tooLong(seconds: 61, limit: 60)) { try model.referenceCodes(for: long) }
+        let sixty = AudioBuffer(samples: Array(tone.prefix(24000 * 60)), sampleRate: 24000)
+        #expect(throws: Never.self) { try sixty.validatedForReference(maxSeconds: Qwen3TTSModel.maximumReferenceSeconds) }
+    }
+
     @Test func inContextRequestsAreChecked() throws {
         let base = try Fixtures.model("tiny-base-0b6")
         let c = try Fixtures.loadCase("base-icl-english-stream")

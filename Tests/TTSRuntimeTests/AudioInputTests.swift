@@ -51,6 +51,14 @@ func wavBytes(tag: Int, channels: Int, rate: Int, bits: Int, payload: [UInt8], d
         let pf = [Float(0.25), -0.75].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
         let c = try WAVReader.read(wavBytes(tag: 3, channels: 1, rate: 22050, bits: 32, payload: pf, extensible: true))
         #expect(c.samples == [0.25, -0.75])
+        // 64-bit float, plain and extensible, mono and stereo (read in double, kept in f32).
+        let pd = [Double(0.5), -0.125, 0.1].flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } }
+        let d = try WAVReader.read(wavBytes(tag: 3, channels: 1, rate: 16000, bits: 64, payload: pd))
+        #expect(d.samples == [0.5, -0.125, Float(0.1)] && d.sampleRate == 16000)
+        let e = try WAVReader.read(wavBytes(tag: 3, channels: 1, rate: 16000, bits: 64, payload: pd, extensible: true))
+        #expect(e.samples == d.samples)
+        let stereo = try WAVReader.read(wavBytes(tag: 3, channels: 2, rate: 16000, bits: 64, payload: Array(pd.prefix(16))))
+        #expect(stereo.samples == [0.1875] && stereo.sourceChannels == 2)
     }
 
     @Test func badFilesGetNamedErrors() {
