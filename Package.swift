@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "CTTSKernelsTests", dependencies: ["CTTSKernels", "TTSRuntime"]),
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime", "TTSTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
-        .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels"], exclude: ["Fixtures"]),
+        .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels", "TTSTestSupport"], exclude: ["Fixtures"]),
         // Helpers shared by the server and daemon tests (raw sockets for hostile clients).
         .target(name: "TTSTestSupport", path: "Tests/TTSTestSupport"),
         .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", "TTSTestSupport", .product(name: "Logging", package: "swift-log")]),
