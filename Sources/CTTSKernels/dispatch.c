@@ -4,6 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#endif
+#if defined(__aarch64__) && defined(__APPLE__)
+#include <sys/sysctl.h>
+#endif
 
 typedef void (*matmul_f32_fn)(const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
 typedef void (*matmul_bf16_fn)(const uint16_t *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t);
@@ -27,9 +33,21 @@ typedef void (*softmax_fn)(float *, int64_t);
 static softmax_fn g_softmax = tts_softmax_f32_ref;
 static int g_isa = TTS_ISA_SCALAR;
 
+#if defined(__aarch64__) && defined(__APPLE__)
+static int apple_feature(const char *name) {
+    int value = 0;
+    size_t size = sizeof value;
+    return sysctlbyname(name, &value, &size, NULL, 0) == 0 && value != 0;
+}
+#endif
+
 int tts_cpu_supports(int isa) {
     switch (isa) {
     case TTS_ISA_SCALAR: return 1;
+#if defined(__aarch64__)
+    case TTS_ISA_NEON: return 1;  // Advanced SIMD is part of ARMv8-A
+    case TTS_ISA_NEON_DOTPROD: return tts_cpu_has(TTS_FEATURE_DOTPROD);
+#endif
 #if defined(__x86_64__)
     case TTS_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case TTS_ISA_AVX512:
@@ -46,6 +64,13 @@ int tts_cpu_has(int feature) {
     case TTS_FEATURE_AVX512_VNNI:
         return tts_cpu_supports(TTS_ISA_AVX512) && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
     case TTS_FEATURE_AVX512_BF16: return tts_cpu_supports(TTS_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
+#endif
+#if defined(__aarch64__) && defined(__linux__)
+    case TTS_FEATURE_DOTPROD: return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;   // HWCAP_ASIMDDP
+    case TTS_FEATURE_I8MM: return (getauxval(AT_HWCAP2) & (1UL << 13)) != 0;     // HWCAP2_I8MM
+#elif defined(__aarch64__) && defined(__APPLE__)
+    case TTS_FEATURE_DOTPROD: return apple_feature("hw.optional.arm.FEAT_DotProd");
+    case TTS_FEATURE_I8MM: return apple_feature("hw.optional.arm.FEAT_I8MM");
 #endif
     default: return 0;
     }
@@ -69,6 +94,15 @@ int tts_select_isa(int isa) {
         g_rmsnorm = tts_rmsnorm_f32_avx2; g_silu_mul = tts_silu_mul_f32_avx2;
         g_softmax = tts_softmax_f32_avx2; break;
 #endif
+#if defined(__aarch64__)
+    case TTS_ISA_NEON:
+    case TTS_ISA_NEON_DOTPROD:
+        g_matmul_f32 = tts_matmul_f32_neon; g_matmul_bf16 = tts_matmul_bf16_neon;
+        g_matmul_q8_0 = tts_matmul_q8_0_neon; g_attention = tts_attention_head_f32_neon;
+        g_snake = tts_snake_tm_f32_neon; g_conv_gemm = tts_conv_gemm_f32_neon;
+        g_rmsnorm = tts_rmsnorm_f32_neon; g_silu_mul = tts_silu_mul_f32_neon;
+        g_softmax = tts_softmax_f32_neon; break;
+#endif
     default:
         g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref;
         g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref; g_snake = tts_snake_tm_f32_ref;
@@ -87,6 +121,7 @@ const char *tts_isa_name(int isa) {
     case TTS_ISA_AVX2: return "avx2";
     case TTS_ISA_AVX512: return "avx512";
     case TTS_ISA_NEON: return "neon";
+    case TTS_ISA_NEON_DOTPROD: return "neon-dotprod";
     default: return "scalar";
     }
 }
@@ -97,9 +132,8 @@ const char *tts_isa_name(int isa) {
 static char g_forced_error[192];
 
 static int isa_named(const char *name) {
-    static const int all[] = {TTS_ISA_SCALAR, TTS_ISA_AVX2, TTS_ISA_AVX512, TTS_ISA_NEON};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        if (!strcmp(name, tts_isa_name(all[i]))) return all[i];
+    for (int i = TTS_ISA_SCALAR; i < TTS_ISA_COUNT; i++)
+        if (!strcmp(name, tts_isa_name(i))) return i;
     return -1;
 }
 
@@ -107,7 +141,7 @@ int tts_kernels_resolve(const char *name, char *error, size_t size) {
     int isa = isa_named(name);
     if (isa >= 0 && tts_cpu_supports(isa)) return isa;
     char supported[64] = "";
-    for (int i = TTS_ISA_SCALAR; i <= TTS_ISA_NEON; i++) {
+    for (int i = TTS_ISA_SCALAR; i < TTS_ISA_COUNT; i++) {
         if (!tts_cpu_supports(i)) continue;
         if (supported[0]) strncat(supported, ", ", sizeof supported - strlen(supported) - 1);
         strncat(supported, tts_isa_name(i), sizeof supported - strlen(supported) - 1);
@@ -127,15 +161,16 @@ __attribute__((constructor)) static void tts_kernels_init(void) {
         tts_select_isa(isa >= 0 ? isa : TTS_ISA_SCALAR);
         return;
     }
-    if (tts_select_isa(TTS_ISA_AVX512)) return;
-    if (tts_select_isa(TTS_ISA_AVX2)) return;
+    static const int fastest_first[] = {TTS_ISA_AVX512, TTS_ISA_AVX2, TTS_ISA_NEON_DOTPROD, TTS_ISA_NEON};
+    for (size_t i = 0; i < sizeof fastest_first / sizeof fastest_first[0]; i++)
+        if (tts_select_isa(fastest_first[i])) return;
     tts_select_isa(TTS_ISA_SCALAR);
 }
 
 const char *tts_kernels_describe(void) {
     static _Thread_local char text[192];
-    snprintf(text, sizeof text, "%s; int8 products: %s; decoder bf16 convs: %s", tts_isa_name(g_isa),
-             tts_q8_vnni_supported() ? "avx512-vnni" : "none (f32 or q4_k/q8_0 dot products)",
+    const char *int8 = tts_q8_vnni_supported() ? "avx512-vnni" : g_isa == TTS_ISA_NEON_DOTPROD ? "sdot (q4_k)" : "none (f32 or q4_k/q8_0 dot products)";
+    snprintf(text, sizeof text, "%s; int8 products: %s; decoder bf16 convs: %s", tts_isa_name(g_isa), int8,
              tts_conv_bf16_fast() ? "avx512-bf16" : "scalar twin");
     return text;
 }
@@ -234,6 +269,13 @@ int tts_conv7_wino_f32_isa(int isa, const float *x, const float *packed, const f
                            tts_wino_output_avx2, tts_conv_gemm_f32_avx2);
         return 1;
 #endif
+#if defined(__aarch64__)
+    case TTS_ISA_NEON:
+    case TTS_ISA_NEON_DOTPROD:
+        tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_neon,
+                           tts_wino_output_neon, tts_conv_gemm_f32_neon);
+        return 1;
+#endif
     case TTS_ISA_SCALAR:
         tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
         return 1;
@@ -253,6 +295,9 @@ void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
 #if defined(__x86_64__)
     if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX512) { tts_dequantize_q4_k_avx2(src, dst, n); return; }
 #endif
+#if defined(__aarch64__)
+    if (g_isa == TTS_ISA_NEON || g_isa == TTS_ISA_NEON_DOTPROD) { tts_dequantize_q4_k_neon(src, dst, n); return; }
+#endif
     tts_dequantize_q4_k_ref(src, dst, n);
 }
 
@@ -261,6 +306,10 @@ void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const 
 #if defined(__x86_64__)
     if (g_isa == TTS_ISA_AVX512) { tts_q4_k_matvec_avx512(w, xq, xd, xsum, y, cols, r0, r1); return; }
     if (g_isa == TTS_ISA_AVX2) { tts_q4_k_matvec_avx2(w, xq, xd, xsum, y, cols, r0, r1); return; }
+#endif
+#if defined(__aarch64__)
+    if (g_isa == TTS_ISA_NEON_DOTPROD) { tts_q4_k_matvec_neon_dotprod(w, xq, xd, xsum, y, cols, r0, r1); return; }
+    if (g_isa == TTS_ISA_NEON) { tts_q4_k_matvec_neon(w, xq, xd, xsum, y, cols, r0, r1); return; }
 #endif
     tts_q4_k_matvec_ref(w, xq, xd, xsum, y, cols, r0, r1);
 }

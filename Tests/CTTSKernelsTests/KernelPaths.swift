@@ -13,7 +13,7 @@ enum KernelPaths {
     static var active: String { String(cString: tts_isa_name(tts_active_isa())) }
 
     /// The SIMD paths this CPU has, whatever TTS_KERNELS selected for dispatch.
-    static let simd: [ISA] = [TTS_ISA_AVX2, TTS_ISA_AVX512, TTS_ISA_NEON].map { Int32($0) }
+    static let simd: [ISA] = (Int32(TTS_ISA_AVX2)..<Int32(TTS_ISA_COUNT))
         .filter { tts_cpu_supports($0) != 0 }.map { ISA(id: $0, name: String(cString: tts_isa_name($0))) }
 
     static let avx512VNNI = tts_cpu_has(Int32(TTS_FEATURE_AVX512_VNNI)) != 0
@@ -50,7 +50,7 @@ enum KernelPaths {
         let (isa, message) = resolve("avx9000")
         #expect(isa == -1)
         #expect(message.contains("TTS_KERNELS=avx9000: no such kernel path") && message.contains("scalar"))
-        if let missing = [TTS_ISA_AVX2, TTS_ISA_AVX512, TTS_ISA_NEON].map({ Int32($0) }).first(where: { tts_cpu_supports($0) == 0 }) {
+        if let missing = (Int32(TTS_ISA_AVX2)..<Int32(TTS_ISA_COUNT)).first(where: { tts_cpu_supports($0) == 0 }) {
             let (isa, message) = resolve(String(cString: tts_isa_name(missing)))
             #expect(isa == -1 && message.contains("this CPU lacks that path"))
         }

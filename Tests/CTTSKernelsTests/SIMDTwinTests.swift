@@ -23,6 +23,8 @@ let simdKernels: [ISAKernels] = {
     if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
         list.append(ISAKernels(name: "avx512", matmulF32: tts_matmul_f32_avx512, matmulBF16: tts_matmul_bf16_avx512))
     }
+    #elseif arch(arm64)
+    list.append(ISAKernels(name: "neon", matmulF32: tts_matmul_f32_neon, matmulBF16: tts_matmul_bf16_neon))
     #endif
     return list
 }()
@@ -40,7 +42,7 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     static let shapes: [(rows: Int, cols: Int, n: Int)] = [(1, 1, 1), (3, 5, 1), (17, 31, 2), (33, 129, 3), (64, 1024, 1), (5, 48, 7), (130, 97, 5)]
 
     @Test func thisMachineHasSIMDPaths() {
-        #if arch(x86_64)
+        #if arch(x86_64) || arch(arm64)
         #expect(!simdKernels.isEmpty, "no AVX2/AVX-512 path is available, so the SIMD kernels went untested")
         #endif
     }

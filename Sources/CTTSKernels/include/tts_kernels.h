@@ -41,14 +41,16 @@ void tts_convert_bf16_f32(const uint16_t *src, float *dst, int64_t n);
 void tts_convert_f16_f32(const uint16_t *src, float *dst, int64_t n);
 
 // ---- instruction-set dispatch ---------------------------------------------------------------
-// The fastest supported implementation is chosen at load; TTS_KERNELS=scalar|avx2|avx512|neon in
+// The fastest supported implementation is chosen at load; TTS_KERNELS=scalar|avx2|avx512|neon|neon-dotprod in
 // the environment forces one. A forced path that is unknown or unsupported runs scalar and leaves
 // an error for the host to report (tts_kernels_forced_error); it never passes silently.
-enum { TTS_ISA_SCALAR = 0, TTS_ISA_AVX2 = 1, TTS_ISA_AVX512 = 2, TTS_ISA_NEON = 3 };
+// neon: ARMv8.0 Advanced SIMD (every arm64 CPU); neon-dotprod: with the int8 dot products of
+// ARMv8.2 (sdot), used by the q4_k products.
+enum { TTS_ISA_SCALAR = 0, TTS_ISA_AVX2 = 1, TTS_ISA_AVX512 = 2, TTS_ISA_NEON = 3, TTS_ISA_NEON_DOTPROD = 4, TTS_ISA_COUNT = 5 };
 int tts_cpu_supports(int isa);
 // Optional features within a path, as the CPU reports them (whatever path is active), so the twin
 // tests can run each feature's kernel directly instead of only through dispatch.
-enum { TTS_FEATURE_AVX512_VNNI = 1, TTS_FEATURE_AVX512_BF16 = 2 };
+enum { TTS_FEATURE_AVX512_VNNI = 1, TTS_FEATURE_AVX512_BF16 = 2, TTS_FEATURE_DOTPROD = 3, TTS_FEATURE_I8MM = 4 };
 int tts_cpu_has(int feature);
 int tts_select_isa(int isa);  // returns 0 (and changes nothing) if unsupported
 int tts_active_isa(void);
@@ -59,6 +61,27 @@ int tts_kernels_resolve(const char *name, char *error, size_t size);
 const char *tts_kernels_forced_error(void);
 // The active path and the optional sub-paths in use (int8 products, bf16 convs), for reports.
 const char *tts_kernels_describe(void);
+
+// ---- the NEON kernels (arm/), twins of the `_ref` functions below; the dotprod ones only run
+// where the CPU has the feature (tts_cpu_has(TTS_FEATURE_DOTPROD)).
+#if defined(__aarch64__)
+void tts_matmul_f32_neon(const float *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_bf16_neon(const uint16_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_matmul_q8_0_neon(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1);
+void tts_q4_k_matvec_neon(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum, float *y, int64_t cols,
+                          int64_t r0, int64_t r1);
+void tts_q4_k_matvec_neon_dotprod(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum, float *y,
+                                  int64_t cols, int64_t r0, int64_t r1);
+void tts_dequantize_q4_k_neon(const uint8_t *src, float *dst, int64_t n);
+void tts_silu_mul_f32_neon(const float *gate, const float *up, float *out, int64_t n);
+void tts_rmsnorm_f32_neon(const float *x, const float *w, float *y, int64_t n, float eps);
+void tts_softmax_f32_neon(float *x, int64_t n);
+void tts_attention_head_f32_neon(const float *q, const float *k, const float *v, float *out, float *scores, int64_t n_keys,
+                                 int64_t head_dim, int64_t kv_stride, float scale);
+void tts_snake_tm_f32_neon(const float *x, float *y, const float *a, const float *inv_b, int64_t channels, int64_t t0, int64_t t1);
+void tts_conv_gemm_f32_neon(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
+                            int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
+#endif
 
 // ---- matrix products --------------------------------------------------------------------
 // y[t*rows + r] = sum_c w[r*cols + c] * x[t*cols + c]   for r in [r0, r1), t in [0, n).

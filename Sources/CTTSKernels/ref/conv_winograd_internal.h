@@ -73,6 +73,10 @@ void tts_conv7_wino_run(const float *x, const float *packed, const float *bias, 
                         int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1, float *scratch,
                         tts_wino_input_fn input, tts_wino_output_fn output, tts_wino_gemm_fn gemm);
 
+#if defined(__aarch64__)
+void tts_wino_input_neon(const float *const x[TTS_WINO_POINTS], float *const u[TTS_WINO_POINTS], int64_t n);
+void tts_wino_output_neon(const float *const m[TTS_WINO_POINTS], const float *bias, float *const y[TTS_WINO_TILE], int64_t n);
+#endif
 #if defined(__x86_64__)
 void tts_wino_input_avx2(const float *const x[TTS_WINO_POINTS], float *const u[TTS_WINO_POINTS], int64_t n);
 void tts_wino_output_avx2(const float *const m[TTS_WINO_POINTS], const float *bias, float *const y[TTS_WINO_TILE], int64_t n);

@@ -1,10 +1,9 @@
 // Layout details of q4_k shared by the reference and SIMD kernels (not part of the public header).
 #ifndef TTS_Q4_K_INTERNAL_H
 #define TTS_Q4_K_INTERNAL_H
-#include <math.h>
+// Compiler builtins instead of <math.h> and <string.h>, so the NEON kernels that include this
+// stay free of libc headers (they are checked for Apple's target without its SDK).
 #include <stdint.h>
-
-#include <string.h>
 
 // The eight 6-bit scales and mins of a block from its 12 packed bytes, as eight bytes each
 // (byte j of *sc is scale j). Bytes 0-3 hold scales 0-3 in their low 6 bits and the top 2 bits of
@@ -13,9 +12,9 @@
 // reloaded (which would stall store forwarding in the SIMD loops).
 static inline void tts_q4_k_unpack64(const uint8_t *s, uint64_t *sc, uint64_t *m) {
     uint32_t a, b, c;
-    memcpy(&a, s, 4);
-    memcpy(&b, s + 4, 4);
-    memcpy(&c, s + 8, 4);
+    __builtin_memcpy(&a, s, 4);
+    __builtin_memcpy(&b, s + 4, 4);
+    __builtin_memcpy(&c, s + 8, 4);
     uint32_t sc_hi = (c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4);
     uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | (((b >> 6) & 0x03030303u) << 4);
     *sc = (uint64_t)(a & 0x3F3F3F3Fu) | ((uint64_t)sc_hi << 32);
@@ -25,8 +24,8 @@ static inline void tts_q4_k_unpack64(const uint8_t *s, uint64_t *sc, uint64_t *m
 // A block's header: its f16 scale and min scale (raw halves, bytes 0-3) and its packed 6-bit
 // sub-block scales and mins (tts_q4_k_unpack64 of bytes 4-15).
 static inline void tts_q4_k_header(const uint8_t *blk, uint16_t *d16, uint16_t *m16, uint64_t *sc, uint64_t *m) {
-    memcpy(d16, blk, 2);
-    memcpy(m16, blk + 2, 2);
+    __builtin_memcpy(d16, blk, 2);
+    __builtin_memcpy(m16, blk + 2, 2);
     tts_q4_k_unpack64(blk + 4, sc, m);
 }
 
@@ -53,12 +52,12 @@ static inline int tts_q4_k_x_offset(int s) {
 // sub-block. Both activation arrangements (ggml order and VNNI order) are scatters of this.
 static inline float tts_q4_k_quantize_block(const float *x, int8_t q[256], int32_t sums[8]) {
     float amax = 0;
-    for (int i = 0; i < 256; i++) amax = fmaxf(amax, fabsf(x[i]));
+    for (int i = 0; i < 256; i++) amax = __builtin_fmaxf(amax, __builtin_fabsf(x[i]));
     float d = amax / 127.0f, id = d != 0 ? 1.0f / d : 0.0f;
     for (int j = 0; j < 8; j++) {
         int32_t sum = 0;
         for (int i = 0; i < 32; i++) {
-            q[32 * j + i] = (int8_t)lrintf(x[32 * j + i] * id);
+            q[32 * j + i] = (int8_t)__builtin_lrintf(x[32 * j + i] * id);
             sum += q[32 * j + i];
         }
         sums[j] = sum;

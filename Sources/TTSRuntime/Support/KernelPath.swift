@@ -10,7 +10,7 @@ public enum KernelPath {
 
     /// The paths this CPU can run.
     public static var supported: [String] {
-        [TTS_ISA_SCALAR, TTS_ISA_AVX2, TTS_ISA_AVX512, TTS_ISA_NEON].map { Int32($0) }
+        (0..<Int32(TTS_ISA_COUNT))
             .filter { tts_cpu_supports($0) != 0 }.map { String(cString: tts_isa_name($0)) }
     }
 
