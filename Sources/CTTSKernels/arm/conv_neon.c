@@ -1,6 +1,7 @@
 // The decoder's convolutions on NEON: the causal conv as one GEMM over all taps on weights packed
-// in blocks of 32 output channels (tts_conv_pack_f32), 3 tokens x 32 channels in 24 of the 32
-// vector registers, 4 input channels per activation load (fused multiply-adds by lane); and the
+// in blocks of 32 output channels (tts_conv_pack_f32), 2 tokens x 32 channels in 16 of the 32
+// vector registers (3 tokens spilled: with the 8 weight vectors in flight they need 35), 4 input
+// channels per activation load (fused multiply-adds by lane); and the
 // Winograd F(4,4) transforms of the kernel-7 convs (ref/conv_winograd_internal.h's tile code,
 // vectorized by the compiler for NEON).
 #if defined(__aarch64__)
@@ -12,19 +13,20 @@ static inline __attribute__((always_inline)) void conv_tile(const float *x, cons
                                                             int64_t cin, int64_t cout, int64_t k, int64_t dil, int64_t t, int nt,
                                                             int64_t o, const float *add) {
     int64_t width = cout - o < 32 ? cout - o : 32;
-    float start[3][32];
-    for (int n = 0; n < 3; n++)
+    float start[2][32];
+    for (int n = 0; n < 2; n++)
         for (int c = 0; c < 32; c++)
             start[n][c] = (c < width && bias ? bias[o + c] : 0.0f) + (c < width && add && n < nt ? add[(t + n) * cout + o + c] : 0.0f);
-    float32x4_t a[3][8];
-    for (int n = 0; n < 3; n++)
+    float32x4_t a[2][8];
+    for (int n = 0; n < 2; n++)
         for (int q = 0; q < 8; q++) a[n][q] = vld1q_f32(start[n] + 4 * q);
     const float *wp = wb;
     for (int64_t j = 0; j < k; j++) {
         const float *x0 = x + (t + j * dil) * cin;
         int64_t i = 0;
         for (; i + 4 <= cin; i += 4) {
-            float32x4_t v[3];
+            TTS_MCA_BEGIN("conv-gemm");
+            float32x4_t v[2];
             for (int n = 0; n < nt; n++) v[n] = vld1q_f32(x0 + n * cin + i);
 #define LANE(L)                                                                               \
     for (int q = 0; q < 8; q++) {                                                            \
@@ -34,6 +36,7 @@ static inline __attribute__((always_inline)) void conv_tile(const float *x, cons
             LANE(0) LANE(1) LANE(2) LANE(3)
 #undef LANE
             wp += 128;
+            TTS_MCA_END();
         }
         for (; i < cin; i++, wp += 32)
             for (int q = 0; q < 8; q++) {
@@ -61,8 +64,7 @@ void tts_conv_gemm_f32_neon(const float *x, const float *packed, const float *bi
         for (int64_t o = o0; o < o1; o += 32) {
             const float *wb = packed + (o / 32) * k * cin * 32;
             int64_t t = tb;
-            for (; t + 3 <= te; t += 3) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 3, o, add);
-            if (te - t == 2) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 2, o, add);
+            for (; t + 2 <= te; t += 2) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 2, o, add);
             if (te - t == 1) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 1, o, add);
         }
     }

@@ -61,40 +61,37 @@ void tts_matmul_bf16_neon(const uint16_t *w, const float *x, float *y, int64_t r
     }
 }
 
-// q8_0 against f32 activations: each 32-value block's int8 quants widened to f32, multiplied
-// with the activations, summed and scaled by the block's f16 scale (as the reference does),
-// 2 rows x up to 2 tokens at a time.
+// One q8_0 block (32 int8 quants, widened to f32) against 32 activations, in 4 lanes; the caller
+// scales the sum by the block's f16 scale, as the reference does.
+TTS_BLOCK float32x4_t q8_0_block(const uint8_t *blk, const float *xb) {
+    TTS_MCA_BEGIN("q8_0");
+    int8x16_t q0 = vld1q_s8((const int8_t *)blk + 2), q1 = vld1q_s8((const int8_t *)blk + 18);
+    int16x8_t h[4] = {vmovl_s8(vget_low_s8(q0)), vmovl_high_s8(q0), vmovl_s8(vget_low_s8(q1)), vmovl_high_s8(q1)};
+    float32x4_t s0 = vdupq_n_f32(0), s1 = s0;
+    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++) {
+        s0 = vfmaq_f32(s0, vcvtq_f32_s32(vmovl_s16(vget_low_s16(h[k]))), vld1q_f32(xb + 8 * k));
+        s1 = vfmaq_f32(s1, vcvtq_f32_s32(vmovl_high_s16(h[k])), vld1q_f32(xb + 8 * k + 4));
+    }
+    float32x4_t s = vaddq_f32(s0, s1);
+    TTS_MCA_END();
+    return s;
+}
+
+// q8_0 against f32 activations: each 32-value block's products summed and scaled by its f16
+// scale (as the reference does), one row and up to 2 tokens at a time.
 void tts_matmul_q8_0_neon(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n,
                           int64_t r0, int64_t r1) {
     int64_t nb = cols / 32, row_bytes = nb * TTS_Q8_0_BLOCK_BYTES;
     for (int64_t r = r0; r < r1; r++) {
         const uint8_t *wr = w + r * row_bytes;
-        for (int64_t t = 0; t < n; t += 2) {
-            int nt = n - t < 2 ? (int)(n - t) : 2;
-            const float *xt[2] = {x + t * cols, x + (t + (nt > 1 ? 1 : 0)) * cols};
-            float32x4_t total[2] = {vdupq_n_f32(0), vdupq_n_f32(0)};
+        for (int64_t t = 0; t < n; t++) {
+            const float *xt = x + t * cols;
+            float32x4_t total = vdupq_n_f32(0);
             for (int64_t b = 0; b < nb; b++) {
                 const uint8_t *blk = wr + b * TTS_Q8_0_BLOCK_BYTES;
-                float d = tts_neon_f16((uint16_t)(blk[0] | (blk[1] << 8)));
-                int8x16_t q0 = vld1q_s8((const int8_t *)blk + 2), q1 = vld1q_s8((const int8_t *)blk + 18);
-                int16x8_t h[4] = {vmovl_s8(vget_low_s8(q0)), vmovl_s8(vget_high_s8(q0)), vmovl_s8(vget_low_s8(q1)),
-                                  vmovl_s8(vget_high_s8(q1))};
-                float32x4_t wf[8];
-                for (int k = 0; k < 4; k++) {
-                    wf[2 * k] = vcvtq_f32_s32(vmovl_s16(vget_low_s16(h[k])));
-                    wf[2 * k + 1] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(h[k])));
-                }
-                for (int j = 0; j < nt; j++) {
-                    const float *xb = xt[j] + b * 32;
-                    float32x4_t s0 = vmulq_f32(wf[0], vld1q_f32(xb)), s1 = vmulq_f32(wf[1], vld1q_f32(xb + 4));
-                    for (int k = 2; k < 8; k += 2) {
-                        s0 = vfmaq_f32(s0, wf[k], vld1q_f32(xb + 4 * k));
-                        s1 = vfmaq_f32(s1, wf[k + 1], vld1q_f32(xb + 4 * k + 4));
-                    }
-                    total[j] = vfmaq_n_f32(total[j], vaddq_f32(s0, s1), d);
-                }
+                total = vfmaq_n_f32(total, q8_0_block(blk, xt + b * 32), tts_neon_f16((uint16_t)(blk[0] | (blk[1] << 8))));
             }
-            for (int j = 0; j < nt; j++) y[(t + j) * rows + r] = vaddvq_f32(total[j]);
+            y[t * rows + r] = vaddvq_f32(total);
         }
     }
 }

@@ -12,6 +12,19 @@
 // (GCC 12 accepts the feature only with an architecture: "+dotprod" alone fails to inline sdot.)
 #define TTS_DOTPROD __attribute__((target("arch=armv8.2-a+dotprod")))
 
+// The per-block bodies of the inner loops are TTS_BLOCK functions: inlined normally; in the
+// llvm-mca build (scripts/arm64/mca.sh, -DTTS_MCA) kept out of line with region markers around
+// their straight-line code, which llvm-mca then runs back to back as the loop would.
+#if defined(TTS_MCA)
+#define TTS_BLOCK static __attribute__((noinline))
+#define TTS_MCA_BEGIN(name) __asm__ volatile("// LLVM-MCA-BEGIN " name)
+#define TTS_MCA_END() __asm__ volatile("// LLVM-MCA-END")
+#else
+#define TTS_BLOCK static inline __attribute__((always_inline))
+#define TTS_MCA_BEGIN(name)
+#define TTS_MCA_END()
+#endif
+
 // f16 bits to f32 without libc: the hardware conversion (every ARMv8 CPU has it).
 static inline float tts_neon_f16(uint16_t h) {
     return vgetq_lane_f32(vcvt_f32_f16(vreinterpret_f16_u16(vdup_n_u16(h))), 0);

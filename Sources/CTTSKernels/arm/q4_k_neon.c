@@ -21,45 +21,108 @@ static inline int32x4_t q4k_mul_add(int32x4_t acc, int8x16_t q, int8x16_t x) {
     return vpadalq_s16(acc, vmull_high_s8(q, x));
 }
 
-#define Q4K_ROW_LOOP(SUBBLOCK_SUM)                                                                         \
-    int64_t nblocks = cols / 256;                                                                          \
-    const uint8x16_t nib = vdupq_n_u8(0x0F);                                                               \
-    for (int64_t r = r0; r < r1; r++) {                                                                    \
-        const uint8_t *row = w + r * nblocks * TTS_Q4_K_BLOCK_BYTES;                                       \
+// The eight sub-block sums of one block (32 nibbles each against their activations), in lanes.
+#define Q4K_PARTS(part, blk, SUBBLOCK_SUM)                                                                     \
+    _Pragma("GCC unroll 4") for (int p = 0; p < 4; p++) {                                                      \
+        uint8x16_t q0 = vld1q_u8((blk) + 16 + 32 * p), q1 = vld1q_u8((blk) + 32 + 32 * p);                     \
+        int8x16_t lo0 = vreinterpretq_s8_u8(vandq_u8(q0, nib)), lo1 = vreinterpretq_s8_u8(vandq_u8(q1, nib));  \
+        int8x16_t hi0 = vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)), hi1 = vreinterpretq_s8_u8(vshrq_n_u8(q1, 4));   \
+        part[2 * p] = SUBBLOCK_SUM(lo0, lo1, x[2 * p]);                                                        \
+        part[2 * p + 1] = SUBBLOCK_SUM(hi0, hi1, x[2 * p + 1]);                                                \
+    }
+
+// sum_j sc_j * part_j: the eight sums folded by pairwise adds into one lane per sub-block (no chain
+// through one accumulator), weighted by the 6-bit scales in two vector multiplies. Exact in int32.
+static inline int32_t q4k_weigh(const int32x4_t part[8], uint64_t sc) {
+    int32x4_t s0123 = vpaddq_s32(vpaddq_s32(part[0], part[1]), vpaddq_s32(part[2], part[3]));
+    int32x4_t s4567 = vpaddq_s32(vpaddq_s32(part[4], part[5]), vpaddq_s32(part[6], part[7]));
+    uint16x8_t scales = vmovl_u8(vcreate_u8(sc));
+    int32x4_t weighted = vmulq_s32(s0123, vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(scales))));
+    return vaddvq_s32(vmlaq_s32(weighted, s4567, vreinterpretq_s32_u32(vmovl_high_u16(scales))));
+}
+
+// One block of two rows against the same activations (loaded once for both): each row's
+// sum_j sc_j * (nibbles of sub-block j . its activations).
+#define Q4K_BLOCK2(SUBBLOCK_SUM, NAME)                                                                         \
+    TTS_MCA_BEGIN(NAME);                                                                                       \
+    const uint8x16_t nib = vdupq_n_u8(0x0F);                                                                   \
+    int8x16x2_t x[8];                                                                                          \
+    for (int j = 0; j < 8; j++) x[j] = vld1q_s8_x2(xb + tts_q4_k_x_offset(j));                                \
+    int32x4_t part0[8], part1[8];                                                                              \
+    Q4K_PARTS(part0, blk0, SUBBLOCK_SUM)                                                                       \
+    Q4K_PARTS(part1, blk1, SUBBLOCK_SUM)                                                                       \
+    dots[0] = q4k_weigh(part0, sc0);                                                                           \
+    dots[1] = q4k_weigh(part1, sc1);                                                                           \
+    TTS_MCA_END();
+
+// One block of one row (the odd row of a range).
+#define Q4K_BLOCK1(SUBBLOCK_SUM)                                                                               \
+    const uint8x16_t nib = vdupq_n_u8(0x0F);                                                                   \
+    int8x16x2_t x[8];                                                                                          \
+    for (int j = 0; j < 8; j++) x[j] = vld1q_s8_x2(xb + tts_q4_k_x_offset(j));                                \
+    int32x4_t part[8];                                                                                         \
+    Q4K_PARTS(part, blk0, SUBBLOCK_SUM)                                                                        \
+    return q4k_weigh(part, sc0);
+
+#define PLAIN_SUM(a, b, xx) q4k_mul_add(q4k_mul_add(vdupq_n_s32(0), a, (xx).val[0]), b, (xx).val[1])
+#define DOT_SUM(a, b, xx) vdotq_s32(vdotq_s32(vdupq_n_s32(0), a, (xx).val[0]), b, (xx).val[1])
+
+TTS_BLOCK void q4k_block2_plain(const uint8_t *blk0, const uint8_t *blk1, const int8_t *xb, uint64_t sc0, uint64_t sc1,
+                                int32_t dots[2]) {
+    Q4K_BLOCK2(PLAIN_SUM, "q4_k-armv8.0")
+}
+
+TTS_BLOCK TTS_DOTPROD void q4k_block2_sdot(const uint8_t *blk0, const uint8_t *blk1, const int8_t *xb, uint64_t sc0,
+                                           uint64_t sc1, int32_t dots[2]) {
+    Q4K_BLOCK2(DOT_SUM, "q4_k-sdot")
+}
+
+static inline int32_t q4k_block1_plain(const uint8_t *blk0, const int8_t *xb, uint64_t sc0) { Q4K_BLOCK1(PLAIN_SUM) }
+
+TTS_DOTPROD static inline int32_t q4k_block1_sdot(const uint8_t *blk0, const int8_t *xb, uint64_t sc0) { Q4K_BLOCK1(DOT_SUM) }
+
+// Rows two at a time (the activations and the loop shared), then a last odd row; each row's
+// blocks accumulate in f32 in block order, as the reference does.
+#define Q4K_ROW_LOOP(BLOCK2, BLOCK1)                                                                       \
+    int64_t nblocks = cols / 256, row_bytes = nblocks * TTS_Q4_K_BLOCK_BYTES;                              \
+    int64_t r = r0;                                                                                        \
+    for (; r + 2 <= r1; r += 2) {                                                                          \
+        float total0 = 0, total1 = 0;                                                                      \
+        for (int64_t b = 0; b < nblocks; b++) {                                                            \
+            const uint8_t *blk0 = w + r * row_bytes + b * TTS_Q4_K_BLOCK_BYTES, *blk1 = blk0 + row_bytes;  \
+            uint64_t sc0, m0, sc1, m1;                                                                     \
+            uint16_t d0, dm0, d1, dm1;                                                                     \
+            tts_q4_k_header(blk0, &d0, &dm0, &sc0, &m0);                                                   \
+            tts_q4_k_header(blk1, &d1, &dm1, &sc1, &m1);                                                   \
+            int32_t dots[2];                                                                               \
+            BLOCK2(blk0, blk1, xq + b * 256, sc0, sc1, dots);                                              \
+            total0 += xd[b] * (tts_neon_f16(d0) * (float)dots[0] - tts_neon_f16(dm0) * (float)q4k_mins(m0, xsum + b * 8)); \
+            total1 += xd[b] * (tts_neon_f16(d1) * (float)dots[1] - tts_neon_f16(dm1) * (float)q4k_mins(m1, xsum + b * 8)); \
+        }                                                                                                  \
+        y[r] = total0;                                                                                     \
+        y[r + 1] = total1;                                                                                 \
+    }                                                                                                      \
+    if (r < r1) {                                                                                          \
         float total = 0;                                                                                   \
         for (int64_t b = 0; b < nblocks; b++) {                                                            \
-            const uint8_t *blk = row + b * TTS_Q4_K_BLOCK_BYTES;                                           \
-            uint64_t sc, m;                                                                                \
-            uint16_t d16, m16;                                                                             \
-            tts_q4_k_header(blk, &d16, &m16, &sc, &m);                                                     \
-            const int8_t *xb = xq + b * 256;                                                               \
-            int32x4_t isum = vdupq_n_s32(0);                                                               \
-            for (int p = 0; p < 4; p++) {                                                                  \
-                uint8x16_t q0 = vld1q_u8(blk + 16 + 32 * p), q1 = vld1q_u8(blk + 32 + 32 * p);             \
-                int8x16_t lo0 = vreinterpretq_s8_u8(vandq_u8(q0, nib)), lo1 = vreinterpretq_s8_u8(vandq_u8(q1, nib)); \
-                int8x16_t hi0 = vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)), hi1 = vreinterpretq_s8_u8(vshrq_n_u8(q1, 4));  \
-                const int8_t *xl = xb + tts_q4_k_x_offset(2 * p), *xh = xb + tts_q4_k_x_offset(2 * p + 1);   \
-                int32x4_t slo = SUBBLOCK_SUM(lo0, lo1, xl), shi = SUBBLOCK_SUM(hi0, hi1, xh);             \
-                isum = vmlaq_n_s32(isum, slo, (int32_t)((sc >> (16 * p)) & 0xFF));                         \
-                isum = vmlaq_n_s32(isum, shi, (int32_t)((sc >> (16 * p + 8)) & 0xFF));                     \
-            }                                                                                              \
-            int32_t dots = vaddvq_s32(isum), mins = q4k_mins(m, xsum + b * 8);                             \
-            total += xd[b] * (tts_neon_f16(d16) * (float)dots - tts_neon_f16(m16) * (float)mins);          \
+            const uint8_t *blk0 = w + r * row_bytes + b * TTS_Q4_K_BLOCK_BYTES;                            \
+            uint64_t sc0, m0;                                                                              \
+            uint16_t d0, dm0;                                                                              \
+            tts_q4_k_header(blk0, &d0, &dm0, &sc0, &m0);                                                   \
+            int32_t dots = BLOCK1(blk0, xq + b * 256, sc0);                                                \
+            total += xd[b] * (tts_neon_f16(d0) * (float)dots - tts_neon_f16(dm0) * (float)q4k_mins(m0, xsum + b * 8)); \
         }                                                                                                  \
         y[r] = total;                                                                                      \
     }
 
-#define PLAIN_SUM(a, b, x) q4k_mul_add(q4k_mul_add(vdupq_n_s32(0), a, vld1q_s8(x)), b, vld1q_s8((x) + 16))
-#define DOT_SUM(a, b, x) vdotq_s32(vdotq_s32(vdupq_n_s32(0), a, vld1q_s8(x)), b, vld1q_s8((x) + 16))
-
 void tts_q4_k_matvec_neon(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum, float *y,
                           int64_t cols, int64_t r0, int64_t r1) {
-    Q4K_ROW_LOOP(PLAIN_SUM)
+    Q4K_ROW_LOOP(q4k_block2_plain, q4k_block1_plain)
 }
 
 TTS_DOTPROD void tts_q4_k_matvec_neon_dotprod(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                                               float *y, int64_t cols, int64_t r0, int64_t r1) {
-    Q4K_ROW_LOOP(DOT_SUM)
+    Q4K_ROW_LOOP(q4k_block2_sdot, q4k_block1_sdot)
 }
 
 // Dequantization for the many-token product: value = d*sc_j*q - dmin*m_j, 4 values per step.
