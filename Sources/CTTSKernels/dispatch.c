@@ -50,6 +50,8 @@ int tts_cpu_supports(int isa) {
 #endif
 #if defined(__x86_64__)
     case TTS_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case TTS_ISA_AVX_VNNI:
+        return tts_cpu_supports(TTS_ISA_AVX2) && __builtin_cpu_supports("f16c") && __builtin_cpu_supports("avxvnni");
     case TTS_ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("fma");
@@ -64,6 +66,7 @@ int tts_cpu_has(int feature) {
     case TTS_FEATURE_AVX512_VNNI:
         return tts_cpu_supports(TTS_ISA_AVX512) && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("f16c");
     case TTS_FEATURE_AVX512_BF16: return tts_cpu_supports(TTS_ISA_AVX512) && __builtin_cpu_supports("avx512bf16");
+    case TTS_FEATURE_AVX_VNNI: return tts_cpu_supports(TTS_ISA_AVX_VNNI);
 #endif
 #if defined(__aarch64__) && defined(__linux__)
     case TTS_FEATURE_DOTPROD: return (getauxval(AT_HWCAP) & (1UL << 20)) != 0;   // HWCAP_ASIMDDP
@@ -88,6 +91,7 @@ int tts_select_isa(int isa) {
         g_rmsnorm = tts_rmsnorm_f32_avx512; g_silu_mul = tts_silu_mul_f32_avx512;
         g_softmax = tts_softmax_f32_avx512; break;
     case TTS_ISA_AVX2:
+    case TTS_ISA_AVX_VNNI:  // the AVX2 kernels, and 256-bit vpdpbusd for the int8 products
         g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2;
         g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
         g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = tts_conv_gemm_f32_avx2;
@@ -119,6 +123,7 @@ int tts_active_isa(void) { return g_isa; }
 const char *tts_isa_name(int isa) {
     switch (isa) {
     case TTS_ISA_AVX2: return "avx2";
+    case TTS_ISA_AVX_VNNI: return "avx-vnni";
     case TTS_ISA_AVX512: return "avx512";
     case TTS_ISA_NEON: return "neon";
     case TTS_ISA_NEON_DOTPROD: return "neon-dotprod";
@@ -161,7 +166,7 @@ __attribute__((constructor)) static void tts_kernels_init(void) {
         tts_select_isa(isa >= 0 ? isa : TTS_ISA_SCALAR);
         return;
     }
-    static const int fastest_first[] = {TTS_ISA_AVX512, TTS_ISA_AVX2, TTS_ISA_NEON_DOTPROD, TTS_ISA_NEON};
+    static const int fastest_first[] = {TTS_ISA_AVX512, TTS_ISA_AVX_VNNI, TTS_ISA_AVX2, TTS_ISA_NEON_DOTPROD, TTS_ISA_NEON};
     for (size_t i = 0; i < sizeof fastest_first / sizeof fastest_first[0]; i++)
         if (tts_select_isa(fastest_first[i])) return;
     tts_select_isa(TTS_ISA_SCALAR);
@@ -169,7 +174,7 @@ __attribute__((constructor)) static void tts_kernels_init(void) {
 
 const char *tts_kernels_describe(void) {
     static _Thread_local char text[192];
-    const char *int8 = tts_q8_vnni_supported() ? "avx512-vnni" : g_isa == TTS_ISA_NEON_DOTPROD ? "sdot (q4_k)" : "none (f32 or q4_k/q8_0 dot products)";
+    const char *int8 = g_isa == TTS_ISA_AVX_VNNI ? "avx-vnni (256-bit)" : tts_q8_vnni_supported() ? "avx512-vnni" : g_isa == TTS_ISA_NEON_DOTPROD ? "sdot (q4_k)" : "none (f32 or q4_k/q8_0 dot products)";
     snprintf(text, sizeof text, "%s; int8 products: %s; decoder bf16 convs: %s", tts_isa_name(g_isa), int8,
              tts_conv_bf16_fast() ? "avx512-bf16" : "scalar twin");
     return text;
@@ -265,6 +270,7 @@ int tts_conv7_wino_f32_isa(int isa, const float *x, const float *packed, const f
                            tts_wino_output_avx512, tts_conv_gemm_f32_avx512);
         return 1;
     case TTS_ISA_AVX2:
+    case TTS_ISA_AVX_VNNI:
         tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx2,
                            tts_wino_output_avx2, tts_conv_gemm_f32_avx2);
         return 1;
@@ -289,11 +295,13 @@ void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, 
         tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
 }
 
-int tts_q8_vnni_supported(void) { return g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_VNNI); }
+int tts_q8_vnni_supported(void) {
+    return (g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_VNNI)) || g_isa == TTS_ISA_AVX_VNNI;
+}
 
 void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
 #if defined(__x86_64__)
-    if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX512) { tts_dequantize_q4_k_avx2(src, dst, n); return; }
+    if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX_VNNI || g_isa == TTS_ISA_AVX512) { tts_dequantize_q4_k_avx2(src, dst, n); return; }
 #endif
 #if defined(__aarch64__)
     if (g_isa == TTS_ISA_NEON || g_isa == TTS_ISA_NEON_DOTPROD) { tts_dequantize_q4_k_neon(src, dst, n); return; }
@@ -305,7 +313,7 @@ void tts_q4_k_matvec(const uint8_t *w, const int8_t *xq, const float *xd, const 
                      float *y, int64_t cols, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
     if (g_isa == TTS_ISA_AVX512) { tts_q4_k_matvec_avx512(w, xq, xd, xsum, y, cols, r0, r1); return; }
-    if (g_isa == TTS_ISA_AVX2) { tts_q4_k_matvec_avx2(w, xq, xd, xsum, y, cols, r0, r1); return; }
+    if (g_isa == TTS_ISA_AVX2 || g_isa == TTS_ISA_AVX_VNNI) { tts_q4_k_matvec_avx2(w, xq, xd, xsum, y, cols, r0, r1); return; }
 #endif
 #if defined(__aarch64__)
     if (g_isa == TTS_ISA_NEON_DOTPROD) { tts_q4_k_matvec_neon_dotprod(w, xq, xd, xsum, y, cols, r0, r1); return; }
@@ -328,6 +336,7 @@ void tts_q4_k_matmul_tokens(const uint8_t *w, const int8_t *xq, const float *xd,
 void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
                         const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
+    if (g_isa == TTS_ISA_AVX_VNNI) { tts_q8_vnni_matvec_avxvnni(wq, ws, xq, xs, xsum, y, cols, r0, r1); return; }
     if (tts_q8_vnni_supported()) { tts_q8_vnni_matvec_avx512(wq, ws, xq, xs, xsum, y, cols, r0, r1); return; }
 #endif
     tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, y, cols, r0, r1);
@@ -338,7 +347,7 @@ int tts_q4_k_vnni_supported(void) { return tts_q8_vnni_supported(); }
 
 void tts_q4_k_vnni_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum) {
 #if defined(__x86_64__)
-    if (tts_q4_k_vnni_supported()) { tts_q4_k_vnni_quantize_x_avx512(x, cols, xq, xd, xsum); return; }
+    if (g_isa == TTS_ISA_AVX512 && tts_q4_k_vnni_supported()) { tts_q4_k_vnni_quantize_x_avx512(x, cols, xq, xd, xsum); return; }
 #endif
     tts_q4_k_vnni_quantize_x_ref(x, cols, xq, xd, xsum);
 }
@@ -347,6 +356,10 @@ void tts_q4_k_vnni_matmul_tokens(const uint8_t *nib, const uint8_t *meta, const 
                                  const int32_t *xsum, float *y, int64_t rows, int64_t cols, int64_t n,
                                  int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
+    if (g_isa == TTS_ISA_AVX_VNNI) {
+        tts_q4_k_vnni_matmul_tokens_avxvnni(nib, meta, xq, xd, xsum, y, rows, cols, n, r0, r1);
+        return;
+    }
     if (tts_q4_k_vnni_supported()) {
         if (n == 1) tts_q4_k_vnni_matvec_avx512(nib, meta, xq, xd, xsum, y, cols, r0, r1);
         else tts_q4_k_vnni_matmul_tokens_avx512(nib, meta, xq, xd, xsum, y, rows, cols, n, r0, r1);

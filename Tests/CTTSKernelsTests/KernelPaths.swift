@@ -18,10 +18,12 @@ enum KernelPaths {
 
     static let avx512VNNI = tts_cpu_has(Int32(TTS_FEATURE_AVX512_VNNI)) != 0
     static let avx512BF16 = tts_cpu_has(Int32(TTS_FEATURE_AVX512_BF16)) != 0
+    static let avxVNNI = tts_cpu_has(Int32(TTS_FEATURE_AVX_VNNI)) != 0
 
     /// Every kernel variant the twin tests run directly on this CPU.
     static var covered: [String] {
         ["scalar"] + simd.map(\.name) + (avx512VNNI ? ["avx512-vnni"] : []) + (avx512BF16 ? ["avx512-bf16"] : [])
+            + (avxVNNI ? ["avx-vnni-int8"] : [])
     }
 }
 

@@ -305,6 +305,11 @@ func normError(_ a: [Float], _ b: [Float]) -> Double {
             }
             outputs.append(("avx512-vnni", z))
         }
+        if KernelPaths.avxVNNI {
+            var z = [Float](repeating: .nan, count: rows * n)
+            tts_q4_k_vnni_matmul_tokens_avxvnni(nib, meta, xq, xd, xsum, &z, Int64(rows), Int64(cols), Int64(n), Int64(lo), Int64(hi))
+            outputs.append(("avx-vnni", z))
+        }
         #endif
         for (name, out) in outputs {
             for t in 0..<n {

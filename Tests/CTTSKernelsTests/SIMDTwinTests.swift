@@ -398,6 +398,13 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
             #expect(relativeError(Array(z[lo..<hi]), Array(ref[lo..<hi])) <= 1e-5, "avx512-vnni vs ref \(shape)")
             #expect(z[0..<lo].allSatisfy(\.isNaN) && z[hi...].allSatisfy(\.isNaN), "avx512-vnni wrote outside its rows")
         }
+        if KernelPaths.avxVNNI {
+            var z = [Float](repeating: .nan, count: rows)
+            let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
+            tts_q8_vnni_matvec_avxvnni(wq, ws, xq, xs, xsum, &z, Int64(cols), Int64(lo), Int64(hi))
+            #expect(relativeError(Array(z[lo..<hi]), Array(ref[lo..<hi])) <= 1e-5, "avx-vnni vs ref \(shape)")
+            #expect(z[0..<lo].allSatisfy(\.isNaN) && z[hi...].allSatisfy(\.isNaN), "avx-vnni wrote outside its rows")
+        }
         #endif
         // Against q8_0 weights with f32 activations: only the activation quantization differs.
         var exact = [Float](repeating: 0, count: rows)

@@ -41,16 +41,19 @@ void tts_convert_bf16_f32(const uint16_t *src, float *dst, int64_t n);
 void tts_convert_f16_f32(const uint16_t *src, float *dst, int64_t n);
 
 // ---- instruction-set dispatch ---------------------------------------------------------------
-// The fastest supported implementation is chosen at load; TTS_KERNELS=scalar|avx2|avx512|neon|neon-dotprod in
+// The fastest supported implementation is chosen at load; TTS_KERNELS=scalar|avx2|avx-vnni|avx512|neon|neon-dotprod in
 // the environment forces one. A forced path that is unknown or unsupported runs scalar and leaves
 // an error for the host to report (tts_kernels_forced_error); it never passes silently.
 // neon: ARMv8.0 Advanced SIMD (every arm64 CPU); neon-dotprod: with the int8 dot products of
-// ARMv8.2 (sdot), used by the q4_k products.
-enum { TTS_ISA_SCALAR = 0, TTS_ISA_AVX2 = 1, TTS_ISA_AVX512 = 2, TTS_ISA_NEON = 3, TTS_ISA_NEON_DOTPROD = 4, TTS_ISA_COUNT = 5 };
+// ARMv8.2 (sdot), used by the q4_k products. avx-vnni: the AVX2 kernels with 256-bit vpdpbusd
+// for the int8 (VNNI-order) products, for CPUs with AVX-VNNI and no AVX-512.
+enum { TTS_ISA_SCALAR = 0, TTS_ISA_AVX2 = 1, TTS_ISA_AVX512 = 2, TTS_ISA_NEON = 3, TTS_ISA_NEON_DOTPROD = 4,
+       TTS_ISA_AVX_VNNI = 5, TTS_ISA_COUNT = 6 };
 int tts_cpu_supports(int isa);
 // Optional features within a path, as the CPU reports them (whatever path is active), so the twin
 // tests can run each feature's kernel directly instead of only through dispatch.
-enum { TTS_FEATURE_AVX512_VNNI = 1, TTS_FEATURE_AVX512_BF16 = 2, TTS_FEATURE_DOTPROD = 3, TTS_FEATURE_I8MM = 4 };
+enum { TTS_FEATURE_AVX512_VNNI = 1, TTS_FEATURE_AVX512_BF16 = 2, TTS_FEATURE_DOTPROD = 3, TTS_FEATURE_I8MM = 4,
+       TTS_FEATURE_AVX_VNNI = 5 };
 int tts_cpu_has(int feature);
 int tts_select_isa(int isa);  // returns 0 (and changes nothing) if unsupported
 int tts_active_isa(void);
@@ -169,6 +172,11 @@ void tts_q8_vnni_matvec_ref(const uint8_t *wq, const uint16_t *ws, const int8_t 
 #if defined(__x86_64__)
 void tts_q8_vnni_matvec_avx512(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
                                const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+void tts_q8_vnni_matvec_avxvnni(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
+                                const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
+void tts_q4_k_vnni_matmul_tokens_avxvnni(const uint8_t *nib, const uint8_t *meta, const int8_t *xq, const float *xd,
+                                         const int32_t *xsum, float *y, int64_t rows, int64_t cols, int64_t n,
+                                         int64_t r0, int64_t r1);
 #endif
 
 // q4_k repacked for integer dot products ("VNNI order"; cols a multiple of 512): see

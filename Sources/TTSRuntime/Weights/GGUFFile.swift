@@ -201,7 +201,7 @@ public final class GGUFWriter {
     /// partial file behind).
     public func write(to path: String) throws {
         let temporary = path + ".partial"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
+        _ = FileManager.default.createFile(atPath: temporary, contents: nil)  // failure shows as the open below failing
         guard let h = FileHandle(forWritingAtPath: temporary) else {
             throw WeightsError.cannotOpen(path: path, reason: "cannot create the file")
         }
