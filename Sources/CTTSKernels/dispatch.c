@@ -79,39 +79,31 @@ int tts_cpu_has(int feature) {
     }
 }
 
+// Points every dispatched kernel at one instruction set's versions (named tts_<kernel>_<suffix>).
+#define USE_KERNELS(S)                                                                       \
+    do {                                                                                     \
+        g_matmul_f32 = tts_matmul_f32_##S; g_matmul_bf16 = tts_matmul_bf16_##S;             \
+        g_matmul_q8_0 = tts_matmul_q8_0_##S; g_attention = tts_attention_head_f32_##S;      \
+        g_snake = tts_snake_tm_f32_##S; g_conv_gemm = tts_conv_gemm_f32_##S;                \
+        g_rmsnorm = tts_rmsnorm_f32_##S; g_silu_mul = tts_silu_mul_f32_##S;                 \
+        g_softmax = tts_softmax_f32_##S;                                                     \
+    } while (0)
+
 int tts_select_isa(int isa) {
     if (!tts_cpu_supports(isa)) return 0;
     g_isa = isa;
     switch (isa) {
 #if defined(__x86_64__)
-    case TTS_ISA_AVX512:
-        g_matmul_f32 = tts_matmul_f32_avx512; g_matmul_bf16 = tts_matmul_bf16_avx512;
-        g_matmul_q8_0 = tts_matmul_q8_0_avx512; g_attention = tts_attention_head_f32_avx512;
-        g_snake = tts_snake_tm_f32_avx512; g_conv_gemm = tts_conv_gemm_f32_avx512;
-        g_rmsnorm = tts_rmsnorm_f32_avx512; g_silu_mul = tts_silu_mul_f32_avx512;
-        g_softmax = tts_softmax_f32_avx512; break;
+    case TTS_ISA_AVX512: USE_KERNELS(avx512); break;
     case TTS_ISA_AVX2:
-    case TTS_ISA_AVX_VNNI:  // the AVX2 kernels, and 256-bit vpdpbusd for the int8 products
-        g_matmul_f32 = tts_matmul_f32_avx2; g_matmul_bf16 = tts_matmul_bf16_avx2;
-        g_matmul_q8_0 = tts_matmul_q8_0_avx2; g_attention = tts_attention_head_f32_avx2;
-        g_snake = tts_snake_tm_f32_avx2; g_conv_gemm = tts_conv_gemm_f32_avx2;
-        g_rmsnorm = tts_rmsnorm_f32_avx2; g_silu_mul = tts_silu_mul_f32_avx2;
-        g_softmax = tts_softmax_f32_avx2; break;
+    case TTS_ISA_AVX_VNNI: USE_KERNELS(avx2); break;  // avx-vnni: 256-bit vpdpbusd for the int8 products too
 #endif
 #if defined(__aarch64__)
     case TTS_ISA_NEON:
-    case TTS_ISA_NEON_DOTPROD:
-        g_matmul_f32 = tts_matmul_f32_neon; g_matmul_bf16 = tts_matmul_bf16_neon;
-        g_matmul_q8_0 = tts_matmul_q8_0_neon; g_attention = tts_attention_head_f32_neon;
-        g_snake = tts_snake_tm_f32_neon; g_conv_gemm = tts_conv_gemm_f32_neon;
-        g_rmsnorm = tts_rmsnorm_f32_neon; g_silu_mul = tts_silu_mul_f32_neon;
-        g_softmax = tts_softmax_f32_neon; break;
+    case TTS_ISA_NEON_DOTPROD: USE_KERNELS(neon); break;
 #endif
     default:
-        g_matmul_f32 = tts_matmul_f32_ref; g_matmul_bf16 = tts_matmul_bf16_ref;
-        g_matmul_q8_0 = tts_matmul_q8_0_ref; g_attention = tts_attention_head_f32_ref; g_snake = tts_snake_tm_f32_ref;
-        g_conv_gemm = tts_conv_gemm_f32_ref;
-        g_rmsnorm = tts_rmsnorm_f32_ref; g_silu_mul = tts_silu_mul_f32_ref; g_softmax = tts_softmax_f32_ref;
+        USE_KERNELS(ref);
         g_isa = TTS_ISA_SCALAR;
         break;
     }

@@ -391,19 +391,17 @@ func exactConv(_ x: [Float], _ w: [Float], _ b: [Float], _ shape: (cin: Int, cou
         tts_q8_vnni_matvec(wq, ws, xq, xs, xsum, &fast, Int64(cols), 0, Int64(rows))
         #expect(relativeError(fast, ref) <= 1e-5, "dispatch (\(KernelPaths.active)) vs ref \(shape)")
         #if arch(x86_64)
-        if KernelPaths.avx512VNNI {
+        // Each integer kernel this CPU has, by name, on a row range inside the matrix.
+        typealias Matvec = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<UInt16>?, UnsafePointer<Int8>?, UnsafePointer<Float>?,
+                                           UnsafePointer<Int32>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64) -> Void
+        let kernels: [(String, Matvec)] = (KernelPaths.avx512VNNI ? [("avx512-vnni", tts_q8_vnni_matvec_avx512)] : [])
+            + (KernelPaths.avxVNNI ? [("avx-vnni", tts_q8_vnni_matvec_avxvnni)] : [])
+        for (name, kernel) in kernels {
             var z = [Float](repeating: .nan, count: rows)
             let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
-            tts_q8_vnni_matvec_avx512(wq, ws, xq, xs, xsum, &z, Int64(cols), Int64(lo), Int64(hi))
-            #expect(relativeError(Array(z[lo..<hi]), Array(ref[lo..<hi])) <= 1e-5, "avx512-vnni vs ref \(shape)")
-            #expect(z[0..<lo].allSatisfy(\.isNaN) && z[hi...].allSatisfy(\.isNaN), "avx512-vnni wrote outside its rows")
-        }
-        if KernelPaths.avxVNNI {
-            var z = [Float](repeating: .nan, count: rows)
-            let lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows
-            tts_q8_vnni_matvec_avxvnni(wq, ws, xq, xs, xsum, &z, Int64(cols), Int64(lo), Int64(hi))
-            #expect(relativeError(Array(z[lo..<hi]), Array(ref[lo..<hi])) <= 1e-5, "avx-vnni vs ref \(shape)")
-            #expect(z[0..<lo].allSatisfy(\.isNaN) && z[hi...].allSatisfy(\.isNaN), "avx-vnni wrote outside its rows")
+            kernel(wq, ws, xq, xs, xsum, &z, Int64(cols), Int64(lo), Int64(hi))
+            #expect(relativeError(Array(z[lo..<hi]), Array(ref[lo..<hi])) <= 1e-5, "\(name) vs ref \(shape)")
+            #expect(z[0..<lo].allSatisfy(\.isNaN) && z[hi...].allSatisfy(\.isNaN), "\(name) wrote outside its rows")
         }
         #endif
         // Against q8_0 weights with f32 activations: only the activation quantization differs.

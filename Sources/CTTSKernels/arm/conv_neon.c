@@ -6,6 +6,7 @@
 // vectorized by the compiler for NEON).
 #if defined(__aarch64__)
 #include "../include/tts_kernels.h"
+#include "../ref/conv_gemm_tiles.h"
 #include "../ref/conv_winograd_internal.h"
 #include "neon_common.h"
 
@@ -58,16 +59,9 @@ static inline __attribute__((always_inline)) void conv_tile(const float *x, cons
 
 void tts_conv_gemm_f32_neon(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                             int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add) {
-    const int64_t TB = 192;
-    for (int64_t tb = t0; tb < t1; tb += TB) {
-        int64_t te = tb + TB < t1 ? tb + TB : t1;
-        for (int64_t o = o0; o < o1; o += 32) {
-            const float *wb = packed + (o / 32) * k * cin * 32;
-            int64_t t = tb;
-            for (; t + 2 <= te; t += 2) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 2, o, add);
-            if (te - t == 1) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, 1, o, add);
-        }
-    }
+#define TILE(t, nt, o, wb) conv_tile(x, wb, bias, y, cin, cout, k, dilation, t, nt, o, add)
+    TTS_CONV_GEMM_TILES(192, 2, TILE)
+#undef TILE
 }
 
 void tts_wino_input_neon(const float *const x[TTS_WINO_POINTS], float *const u[TTS_WINO_POINTS], int64_t n) {

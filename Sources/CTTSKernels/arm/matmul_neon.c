@@ -39,27 +39,21 @@
 #define BF16_LOAD(p) tts_neon_bf16x4(p)
 #define BF16_SCALAR(p) tts_bf16_to_f32(*(p))
 
-void tts_matmul_f32_neon(const float *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n,
-                         int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r += 4) {
-        int nr = r1 - r < 4 ? (int)(r1 - r) : 4;
-        for (int64_t t = 0; t < n; t += 2) {
-            int nt = n - t < 2 ? (int)(n - t) : 2;
-            NEON_BLOCK(float, F32_LOAD, F32_SCALAR)
-        }
+// The product over rows [r0, r1) and all n tokens, in blocks of 4 rows x 2 tokens.
+#define NEON_MATMUL(NAME, WTYPE, WLOAD, WSCALAR)                                                       \
+    void NAME(const WTYPE *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, \
+              int64_t r1) {                                                                             \
+        for (int64_t r = r0; r < r1; r += 4) {                                                          \
+            int nr = r1 - r < 4 ? (int)(r1 - r) : 4;                                                    \
+            for (int64_t t = 0; t < n; t += 2) {                                                        \
+                int nt = n - t < 2 ? (int)(n - t) : 2;                                                  \
+                NEON_BLOCK(WTYPE, WLOAD, WSCALAR)                                                       \
+            }                                                                                           \
+        }                                                                                               \
     }
-}
 
-void tts_matmul_bf16_neon(const uint16_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n,
-                          int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; r += 4) {
-        int nr = r1 - r < 4 ? (int)(r1 - r) : 4;
-        for (int64_t t = 0; t < n; t += 2) {
-            int nt = n - t < 2 ? (int)(n - t) : 2;
-            NEON_BLOCK(uint16_t, BF16_LOAD, BF16_SCALAR)
-        }
-    }
-}
+NEON_MATMUL(tts_matmul_f32_neon, float, F32_LOAD, F32_SCALAR)
+NEON_MATMUL(tts_matmul_bf16_neon, uint16_t, BF16_LOAD, BF16_SCALAR)
 
 // One q8_0 block (32 int8 quants, widened to f32) against 32 activations, in 4 lanes; the caller
 // scales the sum by the block's f16 scale, as the reference does.
