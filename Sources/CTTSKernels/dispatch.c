@@ -166,7 +166,7 @@ __attribute__((constructor)) static void tts_kernels_init(void) {
 
 const char *tts_kernels_describe(void) {
     static _Thread_local char text[192];
-    const char *int8 = g_isa == TTS_ISA_AVX_VNNI ? "avx-vnni (256-bit)" : tts_q8_vnni_supported() ? "avx512-vnni" : g_isa == TTS_ISA_NEON_DOTPROD ? "sdot (q4_k)" : "none (f32 or q4_k/q8_0 dot products)";
+    const char *int8 = g_isa == TTS_ISA_AVX_VNNI ? "avx-vnni (256-bit)" : tts_q8_vnni_supported() ? "avx512-vnni" : g_isa == TTS_ISA_NEON_DOTPROD ? "sdot (q4_k, q8_0)" : "none (f32 or q4_k/q8_0 dot products)";
     snprintf(text, sizeof text, "%s; int8 products: %s; decoder bf16 convs: %s", tts_isa_name(g_isa), int8,
              tts_conv_bf16_fast() ? "avx512-bf16" : "scalar twin");
     return text;
@@ -287,8 +287,10 @@ void tts_conv7_wino_f32(const float *x, const float *packed, const float *bias, 
         tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
 }
 
+// x86: AVX-512 VNNI or AVX-VNNI; arm64: sdot reads the same layout (q4_k keeps its own, below).
 int tts_q8_vnni_supported(void) {
-    return (g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_VNNI)) || g_isa == TTS_ISA_AVX_VNNI;
+    return (g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_VNNI)) || g_isa == TTS_ISA_AVX_VNNI ||
+           g_isa == TTS_ISA_NEON_DOTPROD;
 }
 
 void tts_dequantize_q4_k(const uint8_t *src, float *dst, int64_t n) {
@@ -329,13 +331,20 @@ void tts_q8_vnni_matvec(const uint8_t *wq, const uint16_t *ws, const int8_t *xq,
                         const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1) {
 #if defined(__x86_64__)
     if (g_isa == TTS_ISA_AVX_VNNI) { tts_q8_vnni_matvec_avxvnni(wq, ws, xq, xs, xsum, y, cols, r0, r1); return; }
+#endif
+#if defined(__aarch64__)
+    if (g_isa == TTS_ISA_NEON_DOTPROD) { tts_q8_vnni_matvec_neon_dotprod(wq, ws, xq, xs, xsum, y, cols, r0, r1); return; }
+#endif
+#if defined(__x86_64__)
     if (tts_q8_vnni_supported()) { tts_q8_vnni_matvec_avx512(wq, ws, xq, xs, xsum, y, cols, r0, r1); return; }
 #endif
     tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, y, cols, r0, r1);
 }
 
 
-int tts_q4_k_vnni_supported(void) { return tts_q8_vnni_supported(); }
+int tts_q4_k_vnni_supported(void) {
+    return (g_isa == TTS_ISA_AVX512 && tts_cpu_has(TTS_FEATURE_AVX512_VNNI)) || g_isa == TTS_ISA_AVX_VNNI;
+}
 
 void tts_q4_k_vnni_quantize_x(const float *x, int64_t cols, int8_t *xq, float *xd, int32_t *xsum) {
 #if defined(__x86_64__)

@@ -135,6 +135,35 @@ static void test_q4_k(void) {
     }
 }
 
+// q8_0 in VNNI order with sdot (the layout of the x86 integer kernels), against its reference.
+static void test_q8_vnni(void) {
+    static const int64_t shapes[][2] = {{1, 512}, {5, 1024}, {16, 1536}, {33, 3072}};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        int64_t rows = shapes[s][0], cols = shapes[s][1], nb = cols / 32;
+        char shape[64];
+        snprintf(shape, sizeof shape, "%lldx%lld", (long long)rows, (long long)cols);
+        if (!tts_cpu_has(TTS_FEATURE_DOTPROD)) { printf("skip  q8_vnni_matvec_neon_dotprod (this CPU has no dotprod)\n"); continue; }
+        float *w = randoms(rows * cols, 1), *x = randoms(cols, 3);
+        uint8_t *q = malloc((size_t)(rows * nb * TTS_Q8_0_BLOCK_BYTES)), *wq = malloc((size_t)(rows * cols));
+        uint16_t *ws = malloc((size_t)(rows * nb) * 2);
+        tts_quantize_q8_0(w, q, rows * cols);
+        tts_q8_vnni_repack(q, rows, cols, wq, ws);
+        int8_t *xq = malloc((size_t)cols);
+        float *xs = malloc((size_t)nb * sizeof(float));
+        int32_t *xsum = malloc((size_t)nb * sizeof(int32_t));
+        tts_q8_vnni_quantize_x(x, cols, xq, xs, xsum);
+        float *ref = filled(rows, NAN), *y = filled(rows, NAN);
+        tts_q8_vnni_matvec_ref(wq, ws, xq, xs, xsum, ref, cols, 0, rows);
+        int64_t lo = rows > 2 ? 1 : 0, hi = rows > 2 ? rows - 1 : rows;
+        tts_q8_vnni_matvec_neon_dotprod(wq, ws, xq, xs, xsum, y, cols, lo, hi);
+        double outside = 0;
+        for (int64_t r = 0; r < rows; r++)
+            if (r < lo || r >= hi) { if (!isnan(y[r])) outside = INFINITY; y[r] = ref[r]; }
+        check("q8_vnni_matvec_neon_dotprod", shape, fmax(rel_error(y, ref, rows), outside), 1e-5);
+        free(w); free(x); free(q); free(wq); free(ws); free(xq); free(xs); free(xsum); free(ref); free(y);
+    }
+}
+
 static void test_elementwise(void) {
     static const int64_t sizes[] = {1, 3, 4, 5, 16, 17, 63, 200, 1024, 2048 + 13, 3077};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -246,6 +275,7 @@ int main(void) {
     if (!(forced && *forced) && tts_active_isa() != expected) { printf("FAIL  dispatch chose %s\n", tts_isa_name(tts_active_isa())); failures++; }
     test_matmuls();
     test_q4_k();
+    test_q8_vnni();
     test_elementwise();
     test_attention_and_snake();
     test_convs();

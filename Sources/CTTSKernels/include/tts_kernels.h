@@ -84,6 +84,9 @@ void tts_attention_head_f32_neon(const float *q, const float *k, const float *v,
 void tts_snake_tm_f32_neon(const float *x, float *y, const float *a, const float *inv_b, int64_t channels, int64_t t0, int64_t t1);
 void tts_conv_gemm_f32_neon(const float *x, const float *packed, const float *bias, float *y, int64_t cin, int64_t cout,
                             int64_t k, int64_t dilation, int64_t t0, int64_t t1, int64_t o0, int64_t o1, const float *add);
+// q8_0 in VNNI order (tts_q8_vnni_repack) against int8 activations (tts_q8_vnni_quantize_x), with sdot.
+void tts_q8_vnni_matvec_neon_dotprod(const uint8_t *wq, const uint16_t *ws, const int8_t *xq, const float *xs,
+                                     const int32_t *xsum, float *y, int64_t cols, int64_t r0, int64_t r1);
 #endif
 
 // ---- matrix products --------------------------------------------------------------------
