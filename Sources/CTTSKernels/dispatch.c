@@ -255,25 +255,21 @@ int tts_conv7_wino_f32_isa(int isa, const float *x, const float *packed, const f
                            int64_t cout, int64_t dilation, int64_t frames, int64_t b0, int64_t b1, int64_t o0, int64_t o1,
                            float *scratch) {
     if (!tts_cpu_supports(isa)) return 0;
+    // The shared driver with one instruction set's transforms and conv GEMM.
+#define WINO_WITH(S)                                                                                                    \
+    tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_##S,   \
+                       tts_wino_output_##S, tts_conv_gemm_f32_##S)
     switch (isa) {
 #if defined(__x86_64__)
-    case TTS_ISA_AVX512:
-        tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx512,
-                           tts_wino_output_avx512, tts_conv_gemm_f32_avx512);
-        return 1;
+    case TTS_ISA_AVX512: WINO_WITH(avx512); return 1;
     case TTS_ISA_AVX2:
-    case TTS_ISA_AVX_VNNI:
-        tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_avx2,
-                           tts_wino_output_avx2, tts_conv_gemm_f32_avx2);
-        return 1;
+    case TTS_ISA_AVX_VNNI: WINO_WITH(avx2); return 1;
 #endif
 #if defined(__aarch64__)
     case TTS_ISA_NEON:
-    case TTS_ISA_NEON_DOTPROD:
-        tts_conv7_wino_run(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch, tts_wino_input_neon,
-                           tts_wino_output_neon, tts_conv_gemm_f32_neon);
-        return 1;
+    case TTS_ISA_NEON_DOTPROD: WINO_WITH(neon); return 1;
 #endif
+#undef WINO_WITH
     case TTS_ISA_SCALAR:
         tts_conv7_wino_f32_ref(x, packed, bias, y, cin, cout, dilation, frames, b0, b1, o0, o1, scratch);
         return 1;
