@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        // `pull`: downloads from the Hugging Face hub.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // Hot loops only: no allocation, no I/O, no errors. See include/tts_kernels.h.
@@ -45,11 +47,21 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]),
+        // Model downloads from the Hugging Face hub (or a mirror) into the local model store.
+        .target(
+            name: "TTSHub",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ]),
         .target(
             name: "TTSCommands",
             dependencies: [
                 "Qwen3TTS",
                 "TTSServer",
+                "TTSHub",
                 "CTTSKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -59,9 +71,12 @@ let package = Package(
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime", "TTSTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels", "TTSTestSupport"], exclude: ["Fixtures"]),
-        // Helpers shared by the server and daemon tests (raw sockets for hostile clients).
-        .target(name: "TTSTestSupport", path: "Tests/TTSTestSupport"),
+        // Helpers shared by the server, daemon and hub tests (raw sockets for hostile clients, a
+        // mock of the hub's endpoints).
+        .target(name: "TTSTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+                path: "Tests/TTSTestSupport"),
         .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", "TTSTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TTSHubTests", dependencies: ["TTSHub", "TTSTestSupport"]),
         .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts", "TTSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 // Shared helpers for commands: loading, error reporting, output files, summaries.
 import ArgumentParser
 import Foundation
+import TTSHub
 import Qwen3TTS
 import TTSRuntime
 
@@ -46,12 +47,13 @@ enum CommandSupport {
         return s
     }
     /// Loads a model, turning load errors into messages that name the file or tensor.
-    static func loadModel(_ directory: String, threads: Int? = nil, weights: WeightType? = nil,
+    static func loadModel(_ argument: String, threads: Int? = nil, weights: WeightType? = nil,
                           decoder: ConvPrecision = .f32) throws -> Qwen3TTSModel {
+        let path = ModelStore.fromEnvironment().resolveModelArgument(argument)  // a pulled model's name too
         do {
-            return try Qwen3TTSModel.load(path: directory, threads: threads, weights: weights, decoder: decoder)
+            return try Qwen3TTSModel.load(path: path, threads: threads, weights: weights, decoder: decoder)
         } catch {
-            throw CommandError("cannot load model \(directory): \(error)")
+            throw CommandError("cannot load model \(argument): \(error)")
         }
     }
 

@@ -5,7 +5,7 @@ public struct RootCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "qwen3-tts",
         abstract: "Qwen3-TTS text-to-speech on the CPU, in Swift.",
-        subcommands: [SynthesizeCommand.self, ServeCommand.self, ClientCommand.self, VoiceCommand.self, ConvertCommand.self, BenchCommand.self, InspectCommand.self],
+        subcommands: [SynthesizeCommand.self, ServeCommand.self, ClientCommand.self, VoiceCommand.self, ConvertCommand.self, PullCommand.self, BenchCommand.self, InspectCommand.self],
         defaultSubcommand: SynthesizeCommand.self)
 
     public init() {}

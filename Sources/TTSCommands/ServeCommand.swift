@@ -1,6 +1,7 @@
 // `qwen3-tts serve`: the daemon with the model resident.
 import ArgumentParser
 import Foundation
+import TTSHub
 import Logging
 import Qwen3TTS
 import TTSRuntime
@@ -118,7 +119,7 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var c = ServerConfiguration(modelPath: model)
+        var c = ServerConfiguration(modelPath: ModelStore.fromEnvironment().resolveModelArgument(model))  // a pulled name too
         c.host = host
         c.port = noTCP ? nil : port
         c.socketPath = socket

@@ -25,15 +25,17 @@ enum CLI {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> Result {
+    /// Runs the binary; `environment` is added to this process's own.
+    static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "qwen3-tts binary not found"]) }
-        return try runProgram(binary, arguments, stdin: stdin)
+        return try runProgram(binary, arguments, stdin: stdin, environment: environment)
     }
 
-    static func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil) throws -> Result {
+    static func runProgram(_ path: String, _ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe(), input = Pipe()
         p.standardOutput = out
         p.standardError = err
