@@ -69,7 +69,12 @@ public final class HubClient: Sendable {
         for _ in 0..<100 {
             let response = try await http.execute(request(url), timeout: .seconds(120))
             try check(response.status, repo: repo, url: url)
-            let body = try await response.body.collect(upTo: Self.maximumListingBytes)
+            let body: ByteBuffer
+            do {
+                body = try await response.body.collect(upTo: Self.maximumListingBytes)
+            } catch is NIOTooManyBytesError {
+                throw HubError.malformedListing(repo: repo.id, reason: "larger than \(Self.maximumListingBytes >> 20) MiB")
+            }
             files += try Self.parseListing(Data(buffer: body), repo: repo)
             guard let next = Self.nextPage(response.headers) else { return files }
             url = next.hasPrefix("/") ? configuration.endpoint + next : next

@@ -213,6 +213,36 @@ final class PullTests: XCTestCase {
                        [HubFile(path: "d/f", size: 2, sha256: nil)])
     }
 
+    /// A hub that sends more bytes than it listed is cut off at the listed size, and a listing
+    /// larger than 16 MiB is not buffered: both are errors, and nothing is left in place.
+    func testAHubThatLiesIsRefused() async throws {
+        let hub = MockHub()
+        var repo = MockHub.Repo(files: ["speech_tokenizer/config.json": Data("{}".utf8), "a.bin": Data(repeating: 7, count: 5000)],
+                                lfsAbove: 1 << 30)
+        repo.listedSizes["a.bin"] = 4000
+        hub.add("o/liar", repo)
+        var big = MockHub.Repo(files: ["b.bin": Data([1])])
+        big.listingPadding = 17 << 20
+        hub.add("o/big", big)
+        try await hub.start()
+        defer { Task { await hub.stop() } }
+        let store = try temporaryStore()
+        do {
+            _ = try await pull(hub, store, name: "o/liar")
+            XCTFail("more bytes than listed must fail")
+        } catch let e as HubError {
+            // Reported at the first chunk past the listed size (where chunks end varies).
+            guard case .sizeMismatch("a.bin", 4000, let actual) = e, actual > 4000 else { return XCTFail("\(e)") }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.checkpointDirectory("liar") + "/a.bin"))
+        do {
+            _ = try await pull(hub, store, name: "o/big")
+            XCTFail("a 17 MiB listing must be refused")
+        } catch let e as HubError {
+            XCTAssertEqual(e, .malformedListing(repo: "o/big", reason: "larger than 16 MiB"))
+        }
+    }
+
     func testSHA256KnownAnswers() {
         func hex(_ s: String) -> String {
             var h = SHA256Hasher()

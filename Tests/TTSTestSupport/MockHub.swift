@@ -17,6 +17,10 @@ public final class MockHub: Sendable {
         /// Files larger than this are listed with an LFS sha256, as the hub lists LFS files.
         public var lfsAbove: Int
         public var gated: Bool
+        /// Sizes listed instead of the files' own (a listing that lies).
+        public var listedSizes: [String: Int] = [:]
+        /// Pad the listing's JSON with this many bytes of whitespace (a listing too large to take).
+        public var listingPadding = 0
 
         public init(files: [String: Data], lfsAbove: Int = 1024, gated: Bool = false) {
             self.files = files
@@ -101,7 +105,7 @@ public final class MockHub: Sendable {
         var entries: [[String: Any]] = []
         var dirs = Set<String>()
         for (path, data) in repo.files.sorted(by: { $0.key < $1.key }) {
-            var entry: [String: Any] = ["type": "file", "path": path, "size": data.count]
+            var entry: [String: Any] = ["type": "file", "path": path, "size": repo.listedSizes[path] ?? data.count]
             if data.count > repo.lfsAbove { entry["lfs"] = ["oid": Self.sha256(data), "size": data.count] }
             entries.append(entry)
             if let slash = path.lastIndex(of: "/") { dirs.insert(String(path[..<slash])) }
@@ -116,7 +120,8 @@ public final class MockHub: Sendable {
         if !second {
             headers[HTTPField.Name("Link")!] = "<\(endpoint)/api/models/\(id)/tree/main?recursive=true&cursor=2>; rel=\"next\""
         }
-        let body = try JSONSerialization.data(withJSONObject: page)
+        var body = try JSONSerialization.data(withJSONObject: page)
+        body.append(Data(repeating: 0x20, count: repo.listingPadding))
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
@@ -151,6 +156,7 @@ public final class MockHub: Sendable {
         // The connection drops after `cut` bytes: the body ends short of its Content-Length.
         return Response(status: status, headers: headers, body: .init { writer in
             try await writer.write(ByteBuffer(bytes: body.prefix(cut)))
+            try await Task.sleep(for: .milliseconds(100))  // let the bytes reach the client first
             struct Dropped: Error {}
             throw Dropped()
         })
