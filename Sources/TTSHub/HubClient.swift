@@ -126,7 +126,7 @@ public final class HubClient: Sendable {
         let fm = FileManager.default
         let partial = destination + ".partial"
         try fm.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        var have = (try? fm.attributesOfItem(atPath: partial)[.size] as? NSNumber)?.int64Value ?? 0
+        var have = fileSize(partial) ?? 0
         if have > file.size {
             try? fm.removeItem(atPath: partial)
             have = 0
@@ -160,4 +160,9 @@ public final class HubClient: Sendable {
         if fm.fileExists(atPath: destination) { try fm.removeItem(atPath: destination) }
         try fm.moveItem(atPath: partial, toPath: destination)
     }
+}
+
+/// A file's size in bytes, or nil when it does not exist.
+func fileSize(_ path: String) -> Int64? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
 }

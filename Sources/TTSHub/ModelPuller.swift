@@ -32,27 +32,28 @@ public final class ModelPuller: Sendable {
     public func pull(_ model: HubModel) async throws -> String {
         let dir = store.checkpointDirectory(model.name)
         if offline { return try checkOffline(dir) }
-        var plan = try await client.listFiles(model.repo).filter { $0.path != ".gitattributes" }
-            .map { Planned(repo: model.repo, file: $0, target: $0.path) }
+        // Every listed file but git's own, placed under `prefix` in the checkpoint directory.
+        func files(of repo: HubRepo, under prefix: String) async throws -> [Planned] {
+            try await client.listFiles(repo).filter { $0.path != ".gitattributes" }
+                .map { Planned(repo: repo, file: $0, target: prefix + $0.path) }
+        }
+        var plan = try await files(of: model.repo, under: "")
         if !plan.contains(where: { $0.target.hasPrefix("speech_tokenizer/") }) {
-            plan += try await client.listFiles(model.speechTokenizer).filter { $0.path != ".gitattributes" }
-                .map { Planned(repo: model.speechTokenizer, file: $0, target: "speech_tokenizer/" + $0.path) }
+            plan += try await files(of: model.speechTokenizer, under: "speech_tokenizer/")
         }
         let total = plan.reduce(Int64(0)) { $0 + $1.file.size }
         report("\(model.repo.id)@\(model.repo.revision): \(plan.count) files, \(ByteCountFormatter.string(fromByteCount: total, countStyle: .file))")
         let meter = ProgressMeter(total: total, report: report)
-        let record = readRecord(dir)
+        var record = readRecord(dir)
         for item in plan {
             let destination = dir + "/" + item.target
-            if let size = record[item.target], size == item.file.size,
-               (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.int64Value == size {
+            if let size = record[item.target], size == item.file.size, fileSize(destination) == size {
                 meter.add(size)  // complete and checked by an earlier pull
                 continue
             }
             try await fetch(item, to: destination, meter: meter)
-            var updated = readRecord(dir)
-            updated[item.target] = item.file.size
-            try writeRecord(updated, dir)
+            record[item.target] = item.file.size
+            try writeRecord(record, dir)
         }
         meter.finish()
         return dir
@@ -68,12 +69,12 @@ public final class ModelPuller: Sendable {
             } catch let e as HubError {
                 switch e {
                 case .checksumMismatch, .sizeMismatch:
-                    report("\(item.target): \(e); fetching it again (attempt \(attempt + 1) of \(Self.attempts))")
+                    if attempt < Self.attempts { report("\(item.target): \(e); fetching it again (attempt \(attempt + 1) of \(Self.attempts))") }
                     lastError = e
                 default: throw e  // 401, 404, bad listings: another try would not change them
                 }
             } catch {
-                report("\(item.target): interrupted (\(error)); resuming")
+                if attempt < Self.attempts { report("\(item.target): interrupted (\(error)); resuming") }
                 lastError = error
             }
             meter.rewind(to: before)
@@ -97,8 +98,7 @@ public final class ModelPuller: Sendable {
         let record = readRecord(dir)
         guard !record.isEmpty else { throw HubError.offlineMissing(file: dir) }
         for (path, size) in record.sorted(by: { $0.key < $1.key }) {
-            let actual = (try? FileManager.default.attributesOfItem(atPath: dir + "/" + path)[.size] as? NSNumber)?.int64Value
-            guard actual == size else { throw HubError.offlineMissing(file: dir + "/" + path) }
+            guard fileSize(dir + "/" + path) == size else { throw HubError.offlineMissing(file: dir + "/" + path) }
         }
         report("offline: using \(dir) (\(record.count) files)")
         return dir
