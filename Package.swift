@@ -25,10 +25,14 @@ let package = Package(
     targets: [
         // Hot loops only: no allocation, no I/O, no errors. See include/tts_kernels.h.
         .target(name: "CTTSKernels"),
+        // Codec libraries (LAME, libopus, libFLAC, libavcodec) opened at run time with dlopen.
+        .target(name: "CTTSCodecs", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         // Model-agnostic runtime: weights, tensors, ops, sampling, audio.
         .target(name: "TTSRuntime", dependencies: ["CTTSKernels"]),
         // Qwen2-style byte-level BPE.
         .target(name: "TTSTokenizers"),
+        // Output formats (wav, pcm, mp3, opus, aac, flac) as streams, and speed changes.
+        .target(name: "TTSAudio", dependencies: ["TTSRuntime", "CTTSCodecs"]),
         // Everything that knows Qwen3-TTS.
         .target(name: "Qwen3TTS", dependencies: ["TTSRuntime", "TTSTokenizers"]),
         // Command-line commands as a library (testable); the executable is one line.
@@ -37,6 +41,7 @@ let package = Package(
             name: "TTSServer",
             dependencies: [
                 "Qwen3TTS",
+                "TTSAudio",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -51,6 +56,7 @@ let package = Package(
         .target(
             name: "TTSHub",
             dependencies: [
+                "TTSRuntime",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,6 +68,7 @@ let package = Package(
                 "Qwen3TTS",
                 "TTSServer",
                 "TTSHub",
+                "TTSAudio",
                 "CTTSKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -69,6 +76,7 @@ let package = Package(
 
         .testTarget(name: "CTTSKernelsTests", dependencies: ["CTTSKernels", "TTSRuntime"]),
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime", "TTSTestSupport"], exclude: ["Resources"]),
+        .testTarget(name: "TTSAudioTests", dependencies: ["TTSAudio", "TTSRuntime", "CTTSCodecs", "TTSTestSupport"]),
         .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels", "TTSTestSupport"], exclude: ["Fixtures"]),
         // Helpers shared by the server, daemon and hub tests (raw sockets for hostile clients, a
@@ -76,7 +84,7 @@ let package = Package(
         .target(name: "TTSTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
                 path: "Tests/TTSTestSupport"),
         .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", "TTSTestSupport", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "TTSHubTests", dependencies: ["TTSHub", "TTSTestSupport"]),
+        .testTarget(name: "TTSHubTests", dependencies: ["TTSHub", "TTSRuntime", "TTSTestSupport"]),
         .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts", "TTSTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,16 +1,19 @@
-// `qwen3-tts synthesize`: text in, WAV (and optionally codes) out.
+// `qwen3-tts synthesize`: text in, audio (WAV, PCM, MP3, Opus, AAC or FLAC; optionally codes) out.
 import ArgumentParser
 import Foundation
 import Qwen3TTS
+import TTSAudio
 import TTSRuntime
 
 struct SynthesizeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synthesize",
-        abstract: "Speak text into a 24 kHz mono WAV file.",
+        abstract: "Speak text into a 24 kHz mono audio file (WAV, PCM, MP3, Opus, AAC or FLAC).",
         discussion: """
             The text comes from --text, --text-file, or standard input. A one-line summary (frames, \
-            audio seconds, wall time, real-time factor) goes to standard error.
+            audio seconds, wall time, real-time factor) goes to standard error. MP3, Opus, FLAC and \
+            AAC use LAME, libopus, libFLAC and libavcodec, loaded when needed: a missing one is \
+            named with the package that provides it.
             """)
 
     @Option(name: .long, help: "Model: a Hugging Face Qwen3-TTS-12Hz checkpoint directory or a GGUF file from convert.")
@@ -56,10 +59,16 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Worker threads (default: one per core).")
     var threads: Int?
 
-    @Option(name: [.short, .long], help: "Output WAV file.")
+    @Option(name: [.short, .long], help: "Output file ('-': standard output, with --stream).")
     var output: String
 
-    @Flag(name: .customLong("float"), help: "Write 32-bit float samples instead of 16-bit PCM.")
+    @Option(name: .long, help: "wav, pcm, mp3, opus, aac or flac (default: from the output file's extension, else wav; pcm for --output -).")
+    var format: AudioFormat?
+
+    @Option(name: .long, help: "Speed, 0.25-4: the audio is time-stretched, keeping its pitch.")
+    var speed: Double = 1
+
+    @Flag(name: .customLong("float"), help: "WAV and PCM: write 32-bit float samples instead of 16-bit integers.")
     var floatSamples = false
 
     @Option(name: .customLong("codes-output"), help: "Also write the generated codes as JSON [[16 ints], ...].")
@@ -87,12 +96,21 @@ struct SynthesizeCommand: AsyncParsableCommand {
         if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
         if !stream && output == "-" { throw ValidationError("--output - (raw PCM on standard output) needs --stream") }
         if stream && codesOutput != nil { throw ValidationError("--codes-output is not available with --stream") }
+        if floatSamples && ![.wav, .pcm].contains(outputFormat) {
+            throw ValidationError("--float applies to WAV and PCM only; this writes \(outputFormat.rawValue)")
+        }
+        if !TimeStretcher.range.contains(speed) { throw ValidationError("--speed must be between 0.25 and 4") }
         if let textLayout, TextLayout(rawValue: textLayout) == nil {
             throw ValidationError("--text-layout must be streaming or non-streaming")
         }
     }
 
+    /// The format written: --format, else the output's extension, else WAV (raw PCM on stdout).
+    var outputFormat: AudioFormat { format ?? (output == "-" ? .pcm : AudioFormat(fileName: output) ?? .wav) }
+
     func run() async throws {
+        // Before minutes of model loading: a codec library that is missing is said at once.
+        if let why = outputFormat.unavailableReason { throw CommandError(why) }
         let input = try readText()
         var request = SynthesisRequest(text: input, language: language, speaker: speaker, instruct: instruct)
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
@@ -110,36 +128,50 @@ struct SynthesizeCommand: AsyncParsableCommand {
             return
         }
         let result = try CommandSupport.run { try loaded.synthesize(request, options: options) }
-        let wav = WAV.encode(result.audio, sampleRate: result.sampleRate, encoding: floatSamples ? .float32 : .pcm16)
-        try CommandSupport.write(wav, to: output)
+        var audio = result.audio
+        if speed != 1 {
+            let stretcher = TimeStretcher(speed: speed, sampleRate: result.sampleRate)
+            audio = stretcher.process(audio) + stretcher.finish()
+        }
+        let encoding: WAVEncoding = floatSamples ? .float32 : .pcm16
+        switch outputFormat {
+        case .wav: try CommandSupport.write(WAV.encode(audio, sampleRate: result.sampleRate, encoding: encoding), to: output)
+        case .pcm: try CommandSupport.write(WAV.pcm(audio, encoding: encoding), to: output)
+        default:
+            let encoder = try outputFormat.makeEncoder(sampleRate: result.sampleRate)
+            try CommandSupport.write(Data(try encoder.encode(audio) + encoder.finish()), to: output)
+        }
         if let codesOutput {
             try CommandSupport.write(CommandSupport.codesJSON(result.codes), to: codesOutput)
         }
         CommandSupport.printSummary(result)
     }
 
-    /// Streams to a WAV file rewritten after every chunk, or raw PCM on standard output.
+    /// Streams to a WAV file rewritten after every chunk, or the format's bytes appended to a file
+    /// or standard output as the codec produces them.
     private func runStreaming(_ m: Qwen3TTSModel, request: SynthesisRequest, options: GenerationOptions) throws {
         var s = StreamOptions()
         s.firstChunkFrames = firstChunkFrames
         s.chunkFrames = chunkFrames
-        let encoding: WAVEncoding = floatSamples ? .float32 : .pcm16
-        let writer = output == "-" ? nil : try WAVStreamWriter(path: output, sampleRate: m.sampleRate, encoding: encoding)
+        let sink = try StreamingSink(output: output, format: outputFormat, sampleRate: m.sampleRate, floatSamples: floatSamples)
+        let stretcher = speed == 1 ? nil : TimeStretcher(speed: speed, sampleRate: m.sampleRate)
         var frames = 0, samples = 0, firstAudio = 0.0
+        var failure: Error?
         let start = ContinuousClock.now
         try CommandSupport.run {
             try m.produce(request, options: options, streaming: s) { chunk in
                 if frames == 0 { firstAudio = chunk.elapsed }
                 frames += chunk.frames
-                samples += chunk.samples.count
-                if let writer {
-                    do { try writer.append(chunk.samples) } catch { FileHandle.standardError.write(Data("cannot write \(output): \(error)\n".utf8)) }
-                } else {
-                    FileHandle.standardOutput.write(WAV.pcm(chunk.samples, encoding: encoding))
-                }
+                let audio = stretcher?.process(chunk.samples) ?? chunk.samples
+                samples += audio.count
+                guard failure == nil else { return }
+                do { try sink.append(audio) } catch { failure = error }
             }
         }
-        try writer?.close()
+        if let failure { throw CommandError("cannot write \(output): \(failure)") }
+        let tail = stretcher?.finish() ?? []
+        samples += tail.count
+        try sink.finish(tail)
         let wall = (ContinuousClock.now - start).seconds
         let audio = Double(samples) / Double(m.sampleRate)
         FileHandle.standardError.write(Data(String(format: "%d frames, %.2f s audio, %.2f s wall, RTF %.3f, first audio after %.3f s (streamed)\n",
@@ -202,5 +234,50 @@ struct SamplingOptions: ParsableArguments {
             throw ValidationError(e.description)
         }
         return o
+    }
+}
+
+extension AudioFormat: ExpressibleByArgument {}
+
+/// Where streamed audio goes: a WAV file valid after every chunk, or encoded bytes appended to a
+/// file or written to standard output as they come.
+private final class StreamingSink {
+    private let wav: WAVStreamWriter?
+    private let handle: FileHandle?
+    private let encoder: (any AudioStreamEncoder)?
+
+    init(output: String, format: AudioFormat, sampleRate: Int, floatSamples: Bool) throws {
+        if format == .wav && output != "-" {
+            wav = try WAVStreamWriter(path: output, sampleRate: sampleRate, encoding: floatSamples ? .float32 : .pcm16)
+            handle = nil
+            encoder = nil
+            return
+        }
+        wav = nil
+        encoder = floatSamples && format == .pcm ? nil : try format.makeEncoder(sampleRate: sampleRate)
+        if output == "-" {
+            handle = FileHandle.standardOutput
+        } else {
+            guard FileManager.default.createFile(atPath: output, contents: nil), let h = FileHandle(forWritingAtPath: output) else {
+                throw CommandError("cannot create \(output)")
+            }
+            handle = h
+        }
+    }
+
+    func append(_ samples: [Float]) throws {
+        if let wav { return try wav.append(samples) }
+        let bytes = try encoder.map { Data(try $0.encode(samples)) } ?? WAV.pcm(samples, encoding: .float32)
+        if !bytes.isEmpty { try handle?.write(contentsOf: bytes) }
+    }
+
+    func finish(_ samples: [Float]) throws {
+        if let wav {
+            if !samples.isEmpty { try wav.append(samples) }
+            return try wav.close()
+        }
+        if !samples.isEmpty { try append(samples) }
+        if let encoder { try handle?.write(contentsOf: Data(try encoder.finish())) }
+        if let handle, handle !== FileHandle.standardOutput { try handle.close() }
     }
 }

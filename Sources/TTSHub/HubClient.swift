@@ -3,6 +3,7 @@
 // request into a `.partial` file that is renamed only once its size and checksum are right.
 import AsyncHTTPClient
 import Foundation
+import TTSRuntime
 import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
@@ -165,4 +166,15 @@ public final class HubClient: Sendable {
 /// A file's size in bytes, or nil when it does not exist.
 func fileSize(_ path: String) -> Int64? {
     (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+}
+
+extension SHA256Hasher {
+    /// The SHA-256 of a file, read in 1 MiB pieces.
+    public static func hexDigest(ofFile path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw HubError.io(path: path, reason: "cannot open") }
+        defer { try? handle.close() }
+        var hasher = SHA256Hasher()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
+        return hasher.finalizeHex()
+    }
 }

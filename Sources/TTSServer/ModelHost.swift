@@ -9,6 +9,8 @@ public final class ModelHost: Sendable {
     private let slot = Mutex<Qwen3TTSModel?>(nil)
     /// Cloned voices (Base models).
     public let voices = VoiceLibrary()
+    /// Voices cloned from requests' reference audio (`ref_audio`), reused when it comes again.
+    let clones = CloneCache(capacity: 32)
     /// Unix time the model became ready (the "created" of /v1/models).
     private let readyAt = Atomic<Int>(0)
 

@@ -8,6 +8,8 @@ import Hummingbird
 
 struct RequestGate: Sendable {
     let configuration: ServerConfiguration
+    /// The loaded model decides whether speech requests may carry reference audio.
+    let host: ModelHost
 
     /// The refusal of a request with this head, or nil to let it through. `authority` is the
     /// Host header (HTTPTypes keeps it apart from the other fields).
@@ -36,9 +38,16 @@ struct RequestGate: Sendable {
         return nil
     }
 
-    /// The largest body a route reads, and what it is called in errors.
+    /// The largest body a route reads, and what it is called in errors. Speech requests to a Base
+    /// model may carry reference audio (`ref_audio`).
     func bodyLimit(method: HTTPRequest.Method, path: String) -> (Int, String) {
-        method == .post && path == "/v1/audio/voices" ? (configuration.maxUploadBytes, "the upload") : (configuration.maxBodyBytes, "the request body")
+        guard method == .post else { return (configuration.maxBodyBytes, "the request body") }
+        switch path {
+        case "/v1/audio/voices": return (configuration.maxUploadBytes, "the upload")
+        case "/v1/audio/speech" where host.model?.configuration.modelKind == .base:
+            return (configuration.speechWithReferenceBytes, "the request body")
+        default: return (configuration.maxBodyBytes, "the request body")
+        }
     }
 
     private func originAllowed(_ origin: String) -> Bool {

@@ -41,6 +41,9 @@ public struct ServerConfiguration: Sendable {
     /// uploads); an upload that does not fit is refused with 503 at once, before it is read.
     public var uploadBudgetBytes: Int?
     public var uploadBudget: Int { uploadBudgetBytes ?? 2 * maxUploadBytes }
+    /// The largest speech request carrying reference audio (`ref_audio`): --max-body plus an
+    /// upload's worth of audio in base64.
+    public var speechWithReferenceBytes: Int { maxBodyBytes + (maxUploadBytes + 2) / 3 * 4 }
     /// Connections: at most `maxConnections` open (more wait in the listen backlog); one with no
     /// complete request part for `idleTimeout` seconds is closed (slow headers, idle keep-alive);
     /// a request body must arrive within `readTimeout` seconds of its head (408 otherwise); a

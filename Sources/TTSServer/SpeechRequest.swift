@@ -1,16 +1,7 @@
 // The body of POST /v1/audio/speech: OpenAI's fields plus this engine's documented extensions.
 import Foundation
 import Qwen3TTS
-
-/// Audio encodings the server can stream.
-public enum AudioFormat: String, Sendable, CaseIterable {
-    /// RIFF/WAVE, 16-bit PCM, mono, with "unknown length" sizes (the data is streamed).
-    case wav
-    /// Raw 16-bit little-endian PCM, mono, at the model's sample rate (24 kHz), as OpenAI's "pcm".
-    case pcm
-
-    var contentType: String { self == .wav ? "audio/wav" : "audio/pcm" }
-}
+import TTSAudio
 
 /// How the audio is carried: raw bytes, or server-sent events with base64 deltas.
 public enum StreamFormat: String, Sendable, CaseIterable {
@@ -33,13 +24,28 @@ public struct SpeechRequest: Sendable, Equatable {
     public var topP: Float?
     public var repetitionPenalty: Float?
     public var maxFrames: Int?
+    /// Playback speed, 0.25...4 (a pitch-keeping time stretch of the generated audio).
+    public var speed = 1.0
+    /// vLLM-Omni's task type, checked against the loaded model.
+    public var taskType: String?
+    /// Per-request cloning (Base): reference audio (WAV bytes) and, for in-context cloning, its
+    /// transcript.
+    public var referenceAudio: [UInt8]?
+    public var referenceText: String?
+    public var xVectorOnly = false
+    public var textLayout: TextLayout?
 
     /// Every field the endpoint accepts; anything else is refused so that a misspelt option
     /// ("langauge") is reported instead of silently ignored.
     static let fields: Set<String> = [
         "model", "input", "voice", "response_format", "speed", "instructions", "stream_format",
         "language", "seed", "temperature", "top_k", "top_p", "repetition_penalty", "max_frames",
+        // vLLM-Omni's Qwen3-TTS fields.
+        "task_type", "ref_audio", "ref_text", "x_vector_only_mode", "max_new_tokens", "non_streaming_mode",
     ]
+
+    /// vLLM-Omni's task types and the model kinds they name.
+    static let taskTypes: [String: ModelKind] = ["customvoice": .customVoice, "voicedesign": .voiceDesign, "base": .base]
 
     /// The request field behind a GenerationOptions option name (for error reports).
     static func field(forOption name: String) -> String? {
@@ -49,6 +55,8 @@ public struct SpeechRequest: Sendable, Equatable {
         case "top-p": "top_p"
         case "repetition penalty": "repetition_penalty"
         case "max frames": "max_frames"
+        case "voice", "voice blend": "voice"
+        case "reference", "reference text": "ref_text"
         default: nil
         }
     }
@@ -88,6 +96,10 @@ public struct SpeechRequest: Sendable, Equatable {
                 throw APIError.invalid("response_format '\(f)' is not supported; supported: \(AudioFormat.allCases.map(\.rawValue).joined(separator: ", "))",
                                        param: "response_format", code: "unsupported_value")
             }
+            if let why = format.unavailableReason {
+                throw APIError.invalid("response_format '\(format.rawValue)' is not available on this server: \(why)",
+                                       param: "response_format", code: "unsupported_value")
+            }
             r.format = format
         }
         if let f = try values.string("stream_format") {
@@ -98,12 +110,10 @@ public struct SpeechRequest: Sendable, Equatable {
             r.streamFormat = format
         }
         if let speed = try values.number("speed") {
-            guard speed >= 0.25, speed <= 4 else {
+            guard TimeStretcher.range.contains(speed) else {
                 throw APIError.invalid("'speed' must be between 0.25 and 4.0", param: "speed", code: "invalid_value")
             }
-            guard speed == 1 else {
-                throw APIError.invalid("'speed' other than 1.0 is not supported: the model has no rate control", param: "speed", code: "unsupported_value")
-            }
+            r.speed = speed
         }
         r.instructions = try values.string("instructions")
         if let i = r.instructions, i.utf8.count > TextLimits.maximumInstructBytes {
@@ -120,12 +130,53 @@ public struct SpeechRequest: Sendable, Equatable {
         r.topP = try values.number("top_p").map(Float.init)
         r.repetitionPenalty = try values.number("repetition_penalty").map(Float.init)
         r.maxFrames = try values.integer("max_frames")
+        if let tokens = try values.integer("max_new_tokens") {
+            // One talker token per frame: vLLM-Omni's name for the same limit.
+            if let frames = r.maxFrames, frames != tokens {
+                throw APIError.invalid("'max_new_tokens' (\(tokens)) and 'max_frames' (\(frames)) disagree; give one", param: "max_new_tokens", code: "invalid_value")
+            }
+            r.maxFrames = tokens
+        }
+        if let task = try values.string("task_type") {
+            guard taskTypes[task.lowercased()] != nil else {
+                throw APIError.invalid("task_type '\(task)' is not one of CustomVoice, VoiceDesign, Base", param: "task_type", code: "invalid_value")
+            }
+            r.taskType = task
+        }
+        if let audio = try values.string("ref_audio") { r.referenceAudio = try referenceAudio(audio) }
+        r.referenceText = try values.string("ref_text")
+        if let t = r.referenceText, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { r.referenceText = nil }
+        r.xVectorOnly = try values.bool("x_vector_only_mode") ?? false
+        if r.referenceAudio == nil && (r.referenceText != nil || r.xVectorOnly) {
+            throw APIError.invalid("'ref_text' and 'x_vector_only_mode' describe 'ref_audio', which is missing", param: "ref_audio", code: "missing_required_parameter")
+        }
+        if let nonStreaming = try values.bool("non_streaming_mode") { r.textLayout = nonStreaming ? .nonStreaming : .streaming }
         do {
             try r.generationOptions().validate()
         } catch let e as SynthesisError {
             throw APIError(e)
         }
         return r
+    }
+
+    /// The bytes of `ref_audio`: base64, or a data: URI with base64 content. URLs are refused:
+    /// the server fetches nothing on a client's behalf.
+    static func referenceAudio(_ text: String) throws -> [UInt8] {
+        var payload = Substring(text)
+        if payload.hasPrefix("data:") {
+            guard let comma = payload.firstIndex(of: ","), payload[..<comma].hasSuffix(";base64") else {
+                throw APIError.invalid("'ref_audio' as a data: URI must be base64 (data:audio/wav;base64,...)", param: "ref_audio", code: "invalid_value")
+            }
+            payload = payload[payload.index(after: comma)...]
+        } else if let scheme = ["http://", "https://", "file://", "ftp://"].first(where: { text.lowercased().hasPrefix($0) }) {
+            throw APIError.invalid("'ref_audio' is a \(scheme) URL; this server fetches nothing: send the audio itself, base64 or as a data: URI",
+                                   param: "ref_audio", code: "invalid_value")
+        }
+        let compact = payload.filter { !$0.isWhitespace }
+        guard !compact.isEmpty, let bytes = Data(base64Encoded: String(compact)) else {
+            throw APIError.invalid("'ref_audio' is not valid base64", param: "ref_audio", code: "invalid_value")
+        }
+        return [UInt8](bytes)
     }
 
     /// Sampling settings for the engine (unset: the model's generation_config.json).
@@ -168,6 +219,12 @@ private struct JSONFields {
             throw APIError.invalid("'\(key)' must be a number", param: key, code: "invalid_type")
         }
         return n.doubleValue
+    }
+
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard let n = v as? NSNumber, isBool(n) else { throw APIError.invalid("'\(key)' must be true or false", param: key, code: "invalid_type") }
+        return n.boolValue
     }
 
     func integer(_ key: String) throws -> Int? {

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Qwen3TTS
+import TTSAudio
 import TTSRuntime
 
 /// The request handlers, sharing the resident model and the scheduler.
@@ -26,7 +27,7 @@ struct SpeechRoutes: Sendable {
     func router() -> Router<SpeechRequestContext> {
         let router = Router(context: SpeechRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
-        router.add(middleware: RequestGateMiddleware(gate: RequestGate(configuration: configuration)))
+        router.add(middleware: RequestGateMiddleware(gate: RequestGate(configuration: configuration, host: host)))
         router.get("health") { _, _ in try await health() }
         let v1 = router.group("v1")
         v1.get("models") { _, _ in try models() }
@@ -54,6 +55,8 @@ struct SpeechRoutes: Sendable {
         if let cache = host.model?.promptCache.statistics {
             body["prompt_cache"] = ["entries": cache.entries, "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses]
         }
+        let clones = host.clones.statistics
+        body["clone_cache"] = ["entries": clones.entries, "hits": clones.hits, "misses": clones.misses]
         return json(body)
     }
 
@@ -114,9 +117,32 @@ struct SpeechRoutes: Sendable {
             throw APIError(.unsupportedMediaType, "Content-Type must be application/json (got \(contentType.isEmpty ? "none" : contentType))",
                            code: "unsupported_media_type")
         }
-        let body = try await collectBody(request, channel: channel, limit: configuration.maxBodyBytes, what: "the request body")
-        let parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters,
+        // For a Base model, a body larger than --max-body carries reference audio (ref_audio):
+        // it may be as large as a voice upload in base64, and is held in the upload budget while
+        // it is read, decoded and cloned. It must declare its length.
+        var limit = configuration.maxBodyBytes
+        var reserved = 0
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            // The request gate has refused what is over the limit for this model (RequestGate.bodyLimit).
+            guard uploads.reserve(declared) else {
+                throw APIError(.serviceUnavailable, "the server is receiving other uploads (\(configuration.uploadBudget) bytes at once); retry shortly",
+                               type: "server_error", code: "upload_capacity")
+            }
+            limit = declared
+            reserved = declared
+        }
+        defer {
+            if reserved > 0 {
+                uploads.release(reserved)
+                Task { await releaseMemoryIfIdle() }
+            }
+        }
+        let parsed: SpeechRequest
+        do {
+            let body = try await collectBody(request, channel: channel, limit: limit, what: "the request body")
+            parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters,
                                              maxInputBytes: configuration.inputByteLimit)
+        }
         let model = try readyModel()
         let tokens = model.tokenizer.encode(parsed.input).count
         if tokens > configuration.maxInputTokens {
@@ -124,10 +150,17 @@ struct SpeechRoutes: Sendable {
                                    param: "input", code: "string_above_max_length")
         }
         guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
-        let synthesis = try synthesisRequest(parsed, model: model)
+        var (synthesis, reference) = try synthesisRequest(parsed, model: model)
         var options = parsed.generationOptions()
         options.seed = parsed.seed ?? UInt64.random(in: 0...UInt64(Int64.max))
-        try model.validate(synthesis, options: options)
+        // A clone still to be made is checked once it exists; everything else before admission.
+        if reference == nil { try model.validate(synthesis, options: options) }
+        let encoder: ResponseEncoder
+        do {
+            encoder = try ResponseEncoder(format: parsed.format, streamFormat: parsed.streamFormat, sampleRate: model.sampleRate, speed: parsed.speed)
+        } catch let e as CodecError {
+            throw APIError(.internalServerError, "cannot encode \(parsed.format.rawValue): \(e)", type: "server_error", code: "encoder_failed")
+        }
 
         let admitted = ContinuousClock.now
         let job: SynthesisJob
@@ -137,6 +170,17 @@ struct SpeechRoutes: Sendable {
             throw Self.error(for: refusal)
         }
         watcher.watch(job)
+        if let reference {
+            // Cloning is synthesis work: it runs in this request's slot and counts against its time.
+            do {
+                synthesis.setVoice(try await clone(reference, model: model))
+                try model.validate(synthesis, options: options)
+            } catch {
+                job.stop(.failed)
+                job.release()
+                throw error
+            }
+        }
         let remaining = configuration.timeout - (ContinuousClock.now - admitted).seconds
         guard remaining > 0 else {
             job.stop(.timedOut)
@@ -161,17 +205,16 @@ struct SpeechRoutes: Sendable {
             }
             throw error
         }
-        let encoder = AudioEncoder(format: parsed.format, streamFormat: parsed.streamFormat, sampleRate: model.sampleRate)
         var headers = HTTPFields()
         headers[.contentType] = encoder.contentType
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("X-Sample-Rate")!] = String(model.sampleRate)
         headers[HTTPField.Name("X-Seed")!] = String(options.seed ?? 0)
         let inputCharacters = parsed.input.count
-        let summary = "voice=\(parsed.voice ?? "-") language=\(parsed.language) format=\(parsed.format.rawValue)/\(parsed.streamFormat.rawValue)"
+        let voiceName = parsed.referenceAudio != nil ? "ref_audio" : parsed.voice ?? "-"
+        let summary = "voice=\(voiceName) language=\(parsed.language) format=\(parsed.format.rawValue)/\(parsed.streamFormat.rawValue) speed=\(parsed.speed)"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var frames = 0
-            var encoder = encoder
             do {
                 var next = first
                 // A client that stops reading stalls a write; past the write timeout its
@@ -179,10 +222,12 @@ struct SpeechRoutes: Sendable {
                 let limit = configuration.writeTimeout
                 while let chunk = next {
                     frames += chunk.frames
-                    try await withDeadline(limit, closing: channel) { try await writer.write(encoder.encode(chunk.samples)) }
+                    if let bytes = try encoder.encode(chunk.samples) {
+                        try await withDeadline(limit, closing: channel) { try await writer.write(bytes) }
+                    }
                     next = try await chunks.next()
                 }
-                if let done = encoder.finish(inputCharacters: inputCharacters, frames: frames) {
+                if let done = try encoder.finish(inputCharacters: inputCharacters, frames: frames) {
                     try await withDeadline(limit, closing: channel) { try await writer.write(done) }
                 }
                 watcher.unwatch()
@@ -215,37 +260,6 @@ struct SpeechRoutes: Sendable {
         } catch let e as HTTPError where e.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "\(what) is larger than \(limit) bytes", code: "body_too_large")
         }
-    }
-
-    /// Maps the OpenAI fields onto the engine's request.
-    private func synthesisRequest(_ r: SpeechRequest, model: Qwen3TTSModel) throws -> SynthesisRequest {
-        let c = model.configuration
-        var speaker: String?
-        if c.modelKind == .base {
-            guard let v = r.voice, let entry = host.voices.entry(named: v) else {
-                let valid = host.voices.all.values.map(\.voice.name).sorted()
-                throw APIError.invalid(valid.isEmpty ? "this Base model has no cloned voices: create one with POST /v1/audio/voices, or start the server with --voices DIR of files from `qwen3-tts voice create`"
-                                           : "unknown voice '\(r.voice ?? "")'; valid: \(valid.joined(separator: ", "))",
-                                       param: "voice", code: "voice_not_found")
-            }
-            var request = SynthesisRequest(text: r.input, language: r.language, instruct: r.instructions)
-            request.setVoice(entry.voice)
-            return request
-        }
-        if c.speakers.isEmpty {
-            if let v = r.voice, v.lowercased() != Self.defaultVoice {
-                throw APIError.invalid("unknown voice '\(v)'; this model has no named speakers: use voice '\(Self.defaultVoice)'"
-                                       + (c.supportsInstruct ? " and describe the voice in 'instructions'" : ""),
-                                       param: "voice", code: "voice_not_found")
-            }
-        } else {
-            guard let v = r.voice, !v.isEmpty else {
-                throw APIError.invalid("'voice' is required; valid: \(c.speakers.joined(separator: ", "))", param: "voice", code: "missing_required_parameter")
-            }
-            speaker = v
-        }
-        let instruct = r.instructions.flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 }
-        return SynthesisRequest(text: r.input, language: r.language, speaker: speaker, instruct: instruct)
     }
 
     static func error(for refusal: SchedulerRefusal) -> APIError {

@@ -90,7 +90,7 @@ public final class SpeechServer: Sendable {
     }
 
     private func application(_ routes: SpeechRoutes, address: BindAddress, describe: @escaping @Sendable (any Channel) -> String) -> some Service {
-        let gate = RequestGate(configuration: configuration)
+        let gate = RequestGate(configuration: configuration, host: host)
         return Application(
             router: routes.router(),
             server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(gate: gate), InputClosedRecorder()],

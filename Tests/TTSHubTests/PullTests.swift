@@ -3,6 +3,7 @@
 // corrupted and cut transfers, gated repositories, a missing one, the mirror endpoint, offline use.
 import Foundation
 @testable import TTSHub
+import TTSRuntime
 import TTSTestSupport
 import XCTest
 

@@ -8,11 +8,6 @@ import XCTest
 @testable import TTSServer
 
 final class ConnectionHardeningTests: XCTestCase {
-    private func port(_ server: TestServer) -> Int {
-        if case .tcp(_, let port) = server.address { return port }
-        return 0
-    }
-
     private func expectAlive(_ server: TestServer, file: StaticString = #filePath, line: UInt = #line) async throws {
         let ok = try await server.speech(["model": "tts-1", "input": "Still here.", "voice": "ryan", "max_frames": 2])
         XCTAssertEqual(ok.head.status, 200, String(decoding: ok.body, as: UTF8.self), file: file, line: line)
@@ -25,7 +20,7 @@ final class ConnectionHardeningTests: XCTestCase {
             $0.idleTimeout = 1
             $0.readTimeout = 1
         }
-        let p = port(server)
+        let p = server.port
         let headers = try RawConnection(port: p)
         headers.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         let start = Date()
@@ -50,7 +45,7 @@ final class ConnectionHardeningTests: XCTestCase {
     /// Connections beyond the cap wait to be accepted; one closing lets the next in.
     func testOpenConnectionsAreCapped() async throws {
         let server = try await TestServer.start { $0.maxConnections = 3 }
-        let p = port(server)
+        let p = server.port
         var held = try (0..<3).map { _ in try RawConnection(port: p) }
         try await Task.sleep(for: .milliseconds(200))
         let waiting = try RawConnection(port: p)
@@ -67,7 +62,7 @@ final class ConnectionHardeningTests: XCTestCase {
     /// connection is closed and generation stops, long before the request's frames are done.
     func testAClientThatNeverReadsIsDropped() async throws {
         let server = try await TestServer.start { $0.writeTimeout = 1 }
-        let silent = try RawConnection(port: port(server), receiveBuffer: 4096)
+        let silent = try RawConnection(port: server.port, receiveBuffer: 4096)
         let body = #"{"model": "tts-1", "input": "A long one.", "voice": "ryan", "max_frames": 8000, "seed": 3, "response_format": "pcm"}"#
         silent.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         let health = try await server.waitForHealth(seconds: 300) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
@@ -81,7 +76,7 @@ final class ConnectionHardeningTests: XCTestCase {
     /// A client that sends its request and half-closes has left: its work stops.
     func testAHalfClosedClientStopsItsWork() async throws {
         let server = try await TestServer.start()
-        let client = try RawConnection(port: port(server))
+        let client = try RawConnection(port: server.port)
         let body = #"{"model": "tts-1", "input": "Going.", "voice": "ryan", "max_frames": 8000, "seed": 3}"#
         client.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         client.shutdownWrite()
@@ -111,7 +106,7 @@ final class ConnectionHardeningTests: XCTestCase {
         let speech = try await server.speech(Data(#"{"model":"tts-1","input":"hi"}"#.utf8),
                                              headers: [("Content-Type", "text/plain"), ("Origin", "null")])
         XCTAssertEqual(speech.head.status, 403)
-        let raw = try RawConnection(port: port(server))
+        let raw = try RawConnection(port: server.port)
         raw.send("GET /v1/audio/voices HTTP/1.1\r\nHost: evil.example:8000\r\nConnection: close\r\n\r\n")
         let rebound = String(decoding: raw.receive(seconds: 3).data, as: UTF8.self)
         XCTAssertTrue(rebound.hasPrefix("HTTP/1.1 403") && rebound.contains("host_not_allowed"), rebound)
@@ -130,7 +125,7 @@ final class ConnectionHardeningTests: XCTestCase {
             $0.maxBodyBytes = 4096
         }
         func head(_ headers: String) throws -> String {
-            let raw = try RawConnection(port: port(server))
+            let raw = try RawConnection(port: server.port)
             raw.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n\(headers)\r\n")
             return String(decoding: raw.receive(seconds: 1).data, as: UTF8.self)
         }

@@ -81,6 +81,12 @@ final class TestServer: Sendable {
 
     func health() async throws -> [String: Any] { try await get("/health").json }
 
+    /// The TCP port (0 for a Unix socket).
+    var port: Int {
+        if case .tcp(_, let port) = address { return port }
+        return 0
+    }
+
     /// Polls /health until `condition` holds (or `seconds` pass); returns the last answer.
     func waitForHealth(seconds: Double = 10, _ condition: ([String: Any]) -> Bool) async throws -> [String: Any] {
         let deadline = Date().addingTimeInterval(seconds)

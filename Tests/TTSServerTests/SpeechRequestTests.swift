@@ -35,6 +35,30 @@ final class SpeechRequestTests: XCTestCase {
         XCTAssertEqual(d.streamFormat, .audio)
         XCTAssertEqual(d.language, "auto")
         XCTAssertNil(d.voice)
+        XCTAssertEqual(d.speed, 1)
+        XCTAssertNil(d.textLayout)
+    }
+
+    func testVLLMOmniFields() throws {
+        let wav: [UInt8] = Array("RIFF....WAVE".utf8)
+        let b64 = Data(wav).base64EncodedString()
+        let r = try parse(["model": "tts-1", "input": "Hi.", "task_type": "Base", "ref_audio": "data:audio/wav;base64,\(b64)",
+                           "ref_text": "Hello there.", "x_vector_only_mode": false, "max_new_tokens": 40, "non_streaming_mode": true,
+                           "speed": 1.5, "response_format": "flac"])
+        XCTAssertEqual(r.referenceAudio, wav)
+        XCTAssertEqual(r.referenceText, "Hello there.")
+        XCTAssertFalse(r.xVectorOnly)
+        XCTAssertEqual(r.taskType, "Base")
+        XCTAssertEqual(r.generationOptions().maxFrames, 40)
+        XCTAssertEqual(r.textLayout, .nonStreaming)
+        XCTAssertEqual(r.speed, 1.5)
+        XCTAssertEqual(r.format, .flac)
+        // Plain base64 (line breaks allowed, as base64 tools wrap), and streaming text layout.
+        let wrapped = b64.prefix(8) + "\n" + b64.dropFirst(8)
+        let p = try parse(["model": "tts-1", "input": "Hi.", "ref_audio": String(wrapped), "x_vector_only_mode": true, "non_streaming_mode": false])
+        XCTAssertEqual(p.referenceAudio, wav)
+        XCTAssertTrue(p.xVectorOnly)
+        XCTAssertEqual(p.textLayout, .streaming)
     }
 
     func testRefusals() {
@@ -49,10 +73,24 @@ final class SpeechRequestTests: XCTestCase {
         assertRefused(with("input", " \n"), param: "input", containing: "empty")
         assertRefused(with("input", 3), param: "input", containing: "must be a string")
         assertRefused(with("input", String(repeating: "a", count: 4097)), param: "input", containing: "limit is 4096")
-        assertRefused(with("response_format", "mp3"), param: "response_format", containing: "supported: wav, pcm")
+        assertRefused(with("response_format", "mp4"), param: "response_format", containing: "supported: wav, pcm, mp3, opus, aac, flac")
         assertRefused(with("stream_format", "ws"), param: "stream_format", containing: "audio, sse")
         assertRefused(with("speed", 0.1), param: "speed", containing: "0.25")
-        assertRefused(with("speed", 2), param: "speed", containing: "not supported")
+        assertRefused(with("speed", 4.01), param: "speed", containing: "4.0")
+        assertRefused(with("speed", "fast"), param: "speed", containing: "number")
+        // vLLM-Omni's fields.
+        assertRefused(with("ref_audio", "https://example.com/a.wav"), param: "ref_audio", containing: "fetches nothing")
+        assertRefused(with("ref_audio", "file:///etc/passwd"), param: "ref_audio", containing: "fetches nothing")
+        assertRefused(with("ref_audio", "not base64!"), param: "ref_audio", containing: "base64")
+        assertRefused(with("ref_audio", "data:audio/wav,UklGRg=="), param: "ref_audio", containing: "must be base64")
+        assertRefused(with("ref_audio", ""), param: "ref_audio", containing: "base64")
+        assertRefused(with("ref_text", "hello"), param: "ref_audio", containing: "missing")
+        assertRefused(with("x_vector_only_mode", "yes"), param: "x_vector_only_mode", containing: "true or false")
+        assertRefused(with("non_streaming_mode", 1), param: "non_streaming_mode", containing: "true or false")
+        assertRefused(with("task_type", "Clone"), param: "task_type", containing: "CustomVoice, VoiceDesign, Base")
+        var both = with("max_frames", 10)
+        both["max_new_tokens"] = 20
+        assertRefused(both, param: "max_new_tokens", containing: "disagree")
         assertRefused(with("seed", -1), param: "seed", containing: "non-negative")
         assertRefused(with("seed", true), param: "seed", containing: "number")
         assertRefused(with("top_k", 2.5), param: "top_k", containing: "integer")

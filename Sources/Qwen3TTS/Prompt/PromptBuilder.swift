@@ -73,8 +73,13 @@ struct PromptBuilder {
             try TextLimits.checkInstruction(instruct, tokenizer: tokenizer)
         }
         if let xvector = request.speakerEmbedding {
-            guard config.modelKind == .base else {
-                throw SynthesisError.invalidOption(name: "voice", reason: "from reference audio needs a Base model; this is \(config.modelKind.rawValue)")
+            // Base: a cloned voice's x-vector. CustomVoice: a blend of its speakers' rows, which
+            // fill the same slot. VoiceDesign's prompt has no speaker slot.
+            guard config.modelKind == .base || config.modelKind == .customVoice else {
+                throw SynthesisError.invalidOption(name: "voice", reason: "as an embedding needs a Base or CustomVoice model; this is \(config.modelKind.rawValue)")
+            }
+            guard request.speaker == nil || request.speaker!.isEmpty else {
+                throw SynthesisError.invalidOption(name: "voice", reason: "give a speaker name or an embedding, not both")
             }
             guard xvector.count == talker.hidden, xvector.allSatisfy(\.isFinite) else {
                 throw SynthesisError.invalidOption(name: "voice", reason: "has \(xvector.count) values (finite ones expected), the model needs \(talker.hidden)")
@@ -83,6 +88,9 @@ struct PromptBuilder {
             throw SynthesisError.voiceRequired(model: "base")
         }
         if let reference = request.reference {
+            guard config.modelKind == .base else {
+                throw SynthesisError.invalidOption(name: "reference", reason: "in-context cloning needs a Base model; this is \(config.modelKind.rawValue)")
+            }
             guard request.speakerEmbedding != nil else {
                 throw SynthesisError.invalidOption(name: "reference", reason: "needs the voice's x-vector as well (in-context cloning uses both)")
             }

@@ -37,15 +37,20 @@ public enum WAV {
         return d
     }
 
+    /// One sample as 16-bit PCM: clamped to [-1, 1], NaN as silence, scaled by 32767 and rounded
+    /// (every 16-bit output, lossless or not, quantizes the same way).
+    @inline(__always)
+    public static func pcm16(_ s: Float) -> Int16 {
+        let c = s.isNaN ? 0 : min(max(s, -1), 1)
+        return Int16((c * 32767).rounded())
+    }
+
     /// Raw little-endian sample bytes.
     public static func pcm(_ samples: [Float], encoding: WAVEncoding) -> Data {
         switch encoding {
         case .pcm16:
             var out = [Int16](repeating: 0, count: samples.count)
-            for (i, s) in samples.enumerated() {
-                let c = s.isNaN ? 0 : min(max(s, -1), 1)
-                out[i] = Int16((c * 32767).rounded()).littleEndian
-            }
+            for (i, s) in samples.enumerated() { out[i] = pcm16(s).littleEndian }
             return out.withUnsafeBytes { Data($0) }
         case .float32:
             return samples.map { $0.bitPattern.littleEndian }.withUnsafeBytes { Data($0) }

@@ -1,4 +1,5 @@
-// SHA-256 (FIPS 180-4), incremental, for checking downloads against the hub's LFS checksums
+// SHA-256 (FIPS 180-4), incremental: downloads checked against the hub's LFS checksums, and
+// reference audio identified for the server's clone cache,
 // without pulling a crypto library into the build for one hash.
 import Foundation
 
@@ -70,14 +71,5 @@ public struct SHA256Hasher {
             (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
         }
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
-    }
-
-    /// The SHA-256 of a file, read in 1 MiB pieces.
-    public static func hexDigest(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw HubError.io(path: path, reason: "cannot open") }
-        defer { try? handle.close() }
-        var hasher = SHA256Hasher()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(chunk) }
-        return hasher.finalizeHex()
     }
 }
