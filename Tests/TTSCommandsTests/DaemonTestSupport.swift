@@ -12,12 +12,14 @@ final class Daemon {
     let log: TextBuffer
 
     /// Starts `qwen3-tts serve` on port 0 (and `socket`), and waits for "ready".
-    static func start(_ arguments: [String], socket: String? = nil, timeout: Double = 60) throws -> Daemon {
+    /// `environment` is added to this process's own.
+    static func start(_ arguments: [String], socket: String? = nil, timeout: Double = 60, environment: [String: String] = [:]) throws -> Daemon {
         try requireTool(CLI.binary != nil, "the qwen3-tts binary")
         guard let binary = CLI.binary else { throw XCTSkip("qwen3-tts binary not found") }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["serve", "--port", "0"] + (socket.map { ["--socket", $0] } ?? []) + arguments
+        if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out
         p.standardError = err

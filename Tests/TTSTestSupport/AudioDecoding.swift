@@ -9,6 +9,11 @@ public enum AudioDecoding {
     public struct Decoded {
         public let sampleRate: Int
         public let samples: [Float]
+
+        public init(sampleRate: Int, samples: [Float]) {
+            self.sampleRate = sampleRate
+            self.samples = samples
+        }
     }
 
     /// Decodes `bytes` (any container ffmpeg knows), mono float, at the stream's own sample rate
@@ -47,16 +52,24 @@ public enum AudioDecoding {
         return [UInt8](data)
     }
 
-    /// The best normalized cross-correlation of `decoded` with `reference` over delays of
+    /// The best correlation (Pearson's: each signal's mean removed, as a DC offset is inaudible
+    /// and Opus's encoder filters it out) of `decoded` with `reference` over delays of
     /// 0...maxDelay samples (codecs delay the signal), and the delay where it is reached.
     public static func alignedCorrelation(_ reference: [Float], _ decoded: [Float], maxDelay: Int) -> (correlation: Double, delay: Int) {
         var best = (correlation: -1.0, delay: 0)
         for delay in 0...maxDelay {
             let n = min(reference.count, decoded.count - delay)
             guard n > 0 else { break }
+            var meanA = 0.0, meanB = 0.0
+            for i in 0..<n {
+                meanA += Double(reference[i])
+                meanB += Double(decoded[i + delay])
+            }
+            meanA /= Double(n)
+            meanB /= Double(n)
             var dot = 0.0, a2 = 0.0, b2 = 0.0
             for i in 0..<n {
-                let a = Double(reference[i]), b = Double(decoded[i + delay])
+                let a = Double(reference[i]) - meanA, b = Double(decoded[i + delay]) - meanB
                 dot += a * b
                 a2 += a * a
                 b2 += b * b
