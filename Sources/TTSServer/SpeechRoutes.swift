@@ -16,6 +16,7 @@ struct SpeechRoutes: Sendable {
     let scheduler: SynthesisScheduler
     /// Bytes of voice uploads being buffered or cloned, over all connections.
     let uploads: ByteBudget
+    let metrics = ServerMetrics()
 
     init(configuration: ServerConfiguration, host: ModelHost, scheduler: SynthesisScheduler) {
         self.configuration = configuration
@@ -26,9 +27,16 @@ struct SpeechRoutes: Sendable {
 
     func router() -> Router<SpeechRequestContext> {
         let router = Router(context: SpeechRequestContext.self)
+        router.add(middleware: AccessLogMiddleware(metrics: metrics))
         router.add(middleware: APIErrorMiddleware())
         router.add(middleware: RequestGateMiddleware(gate: RequestGate(configuration: configuration, host: host)))
         router.get("health") { _, _ in try await health() }
+        router.get("metrics") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            let text = metrics.exposition(scheduler: await scheduler.stats, host: host)
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
         let v1 = router.group("v1")
         v1.get("models") { _, _ in try models() }
         v1.get("models/{id}") { _, context in try model(id: context.parameters.require("id")) }
@@ -237,11 +245,17 @@ struct SpeechRoutes: Sendable {
                 // Headers are gone: the only way to report a failure now is to end the stream early.
                 job.stop(watcher.clientGone || error is ChannelError || error is IOError || error is CancellationError || error is DeadlinePassed
                          ? .clientGone : .failed)
+                switch job.stopReason {
+                case .timedOut: metrics.record(.timed_out)
+                case .clientGone, .shuttingDown: metrics.record(.cancelled)
+                default: metrics.record(.failed)
+                }
                 await watcher.remove(from: channel)
                 logger.notice("speech stopped after \(frames) frames (\(job.stopReason)): \(error) \(summary)")
                 throw error
             }
             let wall = (ContinuousClock.now - admitted).seconds
+            metrics.recordCompleted(firstAudio: first?.elapsed ?? 0, audio: Double(frames) / 12.5, wall: wall)
             logger.info("speech \(frames) frames, \(String(format: "%.2f", Double(frames) / 12.5)) s audio in \(String(format: "%.2f", wall)) s, first audio \(String(format: "%.3f", first?.elapsed ?? 0)) s \(summary)")
         })
     }

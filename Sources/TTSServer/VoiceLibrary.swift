@@ -1,6 +1,9 @@
 // The daemon's cloned voices: `.voice` files in the voices directory, loaded at start, created
 // by POST /v1/audio/voices and removed by DELETE. Files are written atomically (temporary file,
-// then rename), so a crash never leaves half a voice behind.
+// then a hard link that fails if the name exists), so a crash never leaves half a voice behind
+// and two daemons sharing the directory never overwrite each other's voice. Each lookup first
+// checks whether the directory changed (names, sizes, modification times) and reloads it if so:
+// replicas sharing one directory serve the voices any of them creates or deletes, at once.
 import Foundation
 import Qwen3TTS
 import Synchronization
@@ -15,19 +18,54 @@ public final class VoiceLibrary: Sendable {
     }
 
     private let entries = Mutex<[String: Entry]>([:])
+    /// Where the voices live and whose they are, once loaded; and the directory as last read.
+    private struct Source: @unchecked Sendable {
+        var directory: String
+        var model: Qwen3TTSModel
+        var limit: Int
+        var signature: [String]
+    }
+    private let source = Mutex<Source?>(nil)
 
     public init() {}
 
     /// Voices by lower-cased name.
-    public var all: [String: Entry] { entries.withLock { $0 } }
+    public var all: [String: Entry] {
+        refresh()
+        return entries.withLock { $0 }
+    }
     public var count: Int { entries.withLock { $0.count } }
 
-    public func entry(named name: String) -> Entry? { entries.withLock { $0[name.lowercased()] } }
+    public func entry(named name: String) -> Entry? {
+        refresh()
+        return entries.withLock { $0[name.lowercased()] }
+    }
+
+    /// What identifies the directory's voices: each `.voice` file's name, size and modification
+    /// time, sorted.
+    private static func signature(of directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasSuffix(".voice") && !$0.hasPrefix(".") }.sorted().map { name in
+            var st = stat()
+            guard stat((directory as NSString).appendingPathComponent(name), &st) == 0 else { return name }
+            return "\(name) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        }
+    }
+
+    /// Reloads the directory if another process (or a person) added, changed or removed a voice
+    /// since it was last read. Problems with single files are skipped, as at start.
+    func refresh() {
+        guard let s = source.withLock({ $0 }) else { return }
+        let now = Self.signature(of: s.directory)
+        guard now != s.signature else { return }
+        _ = try? load(from: s.directory, for: s.model, limit: s.limit)
+    }
 
     /// Loads every `*.voice` file in `directory` made by `model`, up to `limit` voices; returns
     /// the problems with the others (each is skipped, not fatal: one stale file must not keep the
     /// daemon down).
     func load(from directory: String, for model: Qwen3TTSModel, limit: Int = .max) throws -> [String] {
+        let signature = Self.signature(of: directory)
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".voice") }.sorted()
@@ -56,6 +94,7 @@ public final class VoiceLibrary: Sendable {
             }
         }
         entries.withLock { $0 = loaded }
+        source.withLock { $0 = Source(directory: directory, model: model, limit: limit, signature: signature) }
         return problems
     }
 
@@ -70,6 +109,7 @@ public final class VoiceLibrary: Sendable {
     /// when the name is taken (names are case-insensitive).
     /// `limit`: most voices served (`VoiceLibraryError.full` beyond).
     func add(_ voice: VoiceFile, directory: String, limit: Int = .max) throws -> Entry {
+        refresh()
         let data = try voice.encoded()
         let path = (directory as NSString).appendingPathComponent("\(voice.name).voice")
         return try entries.withLock { table in
@@ -81,11 +121,15 @@ public final class VoiceLibrary: Sendable {
             guard FileManager.default.createFile(atPath: temporary, contents: data) else {
                 throw VoiceLibraryError.storage("cannot write \(temporary)")
             }
-            guard rename(temporary, path) == 0 else {
-                let reason = String(cString: strerror(errno))
+            // link() fails if the name exists: another daemon on the same directory may have
+            // created it since the check above.
+            guard link(temporary, path) == 0 else {
+                let code = errno, reason = String(cString: strerror(errno))
                 unlink(temporary)
+                if code == EEXIST { throw VoiceLibraryError.exists(voice.name) }
                 throw VoiceLibraryError.storage("cannot move the voice into \(path): \(reason)")
             }
+            unlink(temporary)
             let entry = Entry(voice: voice, path: path, created: Int(Date().timeIntervalSince1970))
             table[voice.name.lowercased()] = entry
             return entry
@@ -94,7 +138,8 @@ public final class VoiceLibrary: Sendable {
 
     /// Stops serving the voice and deletes its file.
     func remove(named name: String) throws -> Entry {
-        try entries.withLock { table in
+        refresh()
+        return try entries.withLock { table in
             guard let entry = table[name.lowercased()] else { throw VoiceLibraryError.notFound(name) }
             if unlink(entry.path) != 0 && errno != ENOENT {
                 throw VoiceLibraryError.storage("cannot delete \(entry.path): \(String(cString: strerror(errno)))")
