@@ -80,18 +80,26 @@ final class AudioSink {
     }
 
     private static func findPlayer(format: String) throws -> String {
-        let rawArgs = format == "wav" ? "" : " -f S16_LE -r 24000 -c 1"
-        let candidates: [(String, String)] = [
-            ("aplay", "aplay -q\(rawArgs) -"),
-            ("play", format == "wav" ? "play -q -t wav -" : "play -q -t raw -e signed -b 16 -r 24000 -c 1 -"),
-            ("ffplay", format == "wav" ? "ffplay -nodisp -autoexit -loglevel quiet -" : "ffplay -nodisp -autoexit -loglevel quiet -f s16le -ar 24000 -ac 1 -"),
-        ]
+        let candidates: [(String, String)]
+        switch format {
+        case "wav", "pcm":
+            let rawArgs = format == "wav" ? "" : " -f S16_LE -r 24000 -c 1"
+            candidates = [
+                ("aplay", "aplay -q\(rawArgs) -"),
+                ("play", format == "wav" ? "play -q -t wav -" : "play -q -t raw -e signed -b 16 -r 24000 -c 1 -"),
+                ("ffplay", format == "wav" ? "ffplay -nodisp -autoexit -loglevel quiet -" : "ffplay -nodisp -autoexit -loglevel quiet -f s16le -ar 24000 -ac 1 -"),
+            ]
+        default:
+            // Compressed formats: players that decode them from a pipe.
+            let soxType = ["opus": "opus", "mp3": "mp3", "flac": "flac"][format]
+            candidates = [("ffplay", "ffplay -nodisp -autoexit -loglevel quiet -")] + (soxType.map { [("play", "play -q -t \($0) -")] } ?? [])
+        }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for (binary, command) in candidates {
             for dir in path.split(separator: ":") where FileManager.default.isExecutableFile(atPath: "\(dir)/\(binary)") {
                 return command
             }
         }
-        throw CommandError("no audio player found (aplay, play, ffplay); give --output FILE or --play-cmd")
+        throw CommandError("no audio player for \(format) found (\(candidates.map(\.0).joined(separator: ", "))); give --output FILE or --play-cmd")
     }
 }

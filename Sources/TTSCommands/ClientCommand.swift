@@ -1,6 +1,7 @@
 // `qwen3-tts client`: speak through a running daemon.
 import ArgumentParser
 import Foundation
+import TTSAudio
 import TTSServer
 
 struct ClientCommand: AsyncParsableCommand {
@@ -39,8 +40,11 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(name: .customLong("play-cmd"), help: "Shell command that plays audio from its standard input, e.g. 'aplay -q'.")
     var playCommand: String?
 
-    @Option(name: .long, help: "wav or pcm (16-bit, 24 kHz, mono).")
+    @Option(name: .long, help: "wav, pcm (16-bit, 24 kHz, mono), mp3, opus, aac or flac (the server encodes).")
     var format = "wav"
+
+    @Option(name: .long, help: "Speed, 0.25-4 (the server time-stretches the audio, keeping its pitch).")
+    var speed: Double?
 
     @Option(name: .long, help: "Seed, for reproducible audio.")
     var seed: UInt64?
@@ -53,7 +57,10 @@ struct ClientCommand: AsyncParsableCommand {
 
     func validate() throws {
         if output != nil && playCommand != nil { throw ValidationError("give --output or --play-cmd, not both") }
-        if !["wav", "pcm"].contains(format) { throw ValidationError("--format must be wav or pcm") }
+        if AudioFormat(rawValue: format) == nil {
+            throw ValidationError("--format must be one of \(AudioFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let speed, !TimeStretcher.range.contains(speed) { throw ValidationError("--speed must be between 0.25 and 4") }
     }
 
     func run() async throws {
@@ -69,6 +76,7 @@ struct ClientCommand: AsyncParsableCommand {
         if let language { body["language"] = language }
         if let instructions { body["instructions"] = instructions }
         if let seed { body["seed"] = seed }
+        if let speed { body["speed"] = speed }
         let sink = try AudioSink(output: output, playCommand: playCommand, format: format)
         let start = ContinuousClock.now
         var firstAudio: Double?
@@ -94,10 +102,11 @@ struct ClientCommand: AsyncParsableCommand {
             throw CommandError("\(error)")
         }
         try sink.finish()
-        let audioBytes = max(0, bytes - (format == "wav" ? 44 : 0))
-        let seconds = Double(audioBytes / 2) / 24_000
-        FileHandle.standardError.write(Data(String(format: "%.2f s audio, first audio after %.3f s, %.2f s in all (voice %@)\n",
-                                                   seconds, firstAudio ?? 0, (ContinuousClock.now - start).seconds, chosenVoice).utf8))
+        // Seconds of audio are known from the byte count for PCM and WAV only.
+        let audio = format == "wav" || format == "pcm"
+            ? String(format: "%.2f s audio", Double(max(0, bytes - (format == "wav" ? 44 : 0)) / 2) / 24_000) : "\(bytes) bytes of \(format)"
+        FileHandle.standardError.write(Data(String(format: "%@, first audio after %.3f s, %.2f s in all (voice %@)\n",
+                                                   audio, firstAudio ?? 0, (ContinuousClock.now - start).seconds, chosenVoice).utf8))
     }
 
     private func firstVoice(_ address: ServerAddress, headers: [(String, String)]) async throws -> String {

@@ -69,6 +69,17 @@ final class FormatsEndToEndTests: XCTestCase {
                            try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(format.rawValue)_sse.\(format.rawValue)")), format.rawValue)
             try decodedMatches("\(dir)/\(format.rawValue)_speed.\(format.rawValue)", format, wav: reference, speed: 1.5)
         }
+        // `qwen3-tts client` asks for a format and a speed too: FLAC is the WAV's samples, MP3 at
+        // speed 2 half as long.
+        for (format, speed) in [(AudioFormat.wav, "1"), (.flac, "1"), (.mp3, "2")] {
+            let client = try CLI.run(["client", text, "--voice", "ryan", "--seed", "7", "--server", daemon.tcp, "--format", format.rawValue,
+                                      "--speed", speed, "--output", "\(dir)/client.\(format.rawValue)"])
+            XCTAssertEqual(client.status, 0, client.stderr)
+        }
+        let clientWAV = try Data(contentsOf: URL(fileURLWithPath: dir + "/client.wav")).dropFirst(44)
+            .withUnsafeBytes { $0.bindMemory(to: Int16.self).map { Float($0) / 32768 } }
+        try decodedMatches(dir + "/client.flac", .flac, wav: clientWAV)
+        try decodedMatches(dir + "/client.mp3", .mp3, wav: clientWAV, speed: 2)
         XCTAssertEqual(daemon.terminate(), 0, daemon.log.text)
     }
 

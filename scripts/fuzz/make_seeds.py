@@ -97,6 +97,16 @@ def main():
         "instructions": "calm", "stream_format": "sse", "language": "chinese", "seed": 7, "temperature": 0.8,
         "top_k": 40, "top_p": 0.9, "repetition_penalty": 1.05, "max_frames": 100}))
     put("speech-request", "wrong-types", '{"model": 1, "input": ["x"], "seed": -1, "top_k": 2.5, "speed": "fast"}')
+    # vLLM-Omni's fields, with a tiny WAV as ref_audio in a data: URI, and a voice blend.
+    import base64
+    reference = base64.b64encode(wav([0.1, -0.1, 0.2, 0.0])).decode()
+    put("speech-request", "vllm-omni", json.dumps({
+        "model": "tts-1", "input": "Hi.", "task_type": "Base", "ref_audio": "data:audio/wav;base64," + reference,
+        "ref_text": "Hi.", "x_vector_only_mode": False, "max_new_tokens": 20, "non_streaming_mode": True,
+        "speed": 1.5, "response_format": "opus", "voice": "a(1)+b(2)"}))
+    put("voice-blend", "two", "aiden(2)+ryan(1)")
+    put("voice-blend", "spaces", " a ( 0.5 ) + b + c(1000)")
+    put("voice-blend", "malformed", "a((1))+")
 
     put("wav", "pcm16-mono", wav_bytes)
     put("wav", "pcm24-stereo", wav([0.1, -0.1, 0.2, -0.2] * 8, channels=2, bits=24))

@@ -18,6 +18,8 @@ let targets: [String: @Sendable (Data) -> Void] = [
         _ = try? SpeechRequest.parse(data, maxInputCharacters: 4096, maxInputBytes: 16384)
     },
     "wav": { data in _ = try? WAVReader.read(data) },
+    // The `voice` field as a blend ("a(2)+b(1)").
+    "voice-blend": { data in _ = try? VoiceBlend.parse(String(decoding: data, as: UTF8.self)) },
     "voice-file": { data in _ = try? VoiceFile.decode(data, source: "fuzz.voice") },
     "gguf": { data in withTemporaryFile(data, suffix: ".gguf") { _ = try? GGUFFile(path: $0) } },
     "safetensors": { data in withTemporaryFile(data, suffix: ".safetensors") { _ = try? SafetensorsFile(path: $0) } },
