@@ -56,6 +56,16 @@ public enum AudioFormat: String, Sendable, CaseIterable {
         return CodecError.capture { why, size in tts_codec_available(codec, why, size) != 0 }
     }
 
+    /// Samples the encoder must have before it gives out its first byte: AAC holds back 1024 of
+    /// priming and then a whole 1024-sample frame; the others start within their first frame.
+    public var samplesBeforeFirstOutput: Int { self == .aac ? 2048 : 0 }
+
+    /// The first streamed chunk, in model frames of `samplesPerFrame`, long enough for this
+    /// format's first bytes to go out with it (else the listener waits for the second chunk).
+    public func firstChunkFrames(atLeast frames: Int, samplesPerFrame: Int) -> Int {
+        max(frames, (samplesBeforeFirstOutput + samplesPerFrame - 1) / samplesPerFrame)
+    }
+
     /// A fresh encoder for one stream of mono samples at `sampleRate`.
     public func makeEncoder(sampleRate: Int) throws -> any AudioStreamEncoder {
         switch self {

@@ -151,7 +151,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
     /// or standard output as the codec produces them.
     private func runStreaming(_ m: Qwen3TTSModel, request: SynthesisRequest, options: GenerationOptions) throws {
         var s = StreamOptions()
-        s.firstChunkFrames = firstChunkFrames
+        s.firstChunkFrames = outputFormat.firstChunkFrames(atLeast: firstChunkFrames, samplesPerFrame: m.samplesPerFrame)
         s.chunkFrames = chunkFrames
         let sink = try StreamingSink(output: output, format: outputFormat, sampleRate: m.sampleRate, floatSamples: floatSamples)
         let stretcher = speed == 1 ? nil : TimeStretcher(speed: speed, sampleRate: m.sampleRate)

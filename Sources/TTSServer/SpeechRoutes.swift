@@ -197,7 +197,11 @@ struct SpeechRoutes: Sendable {
         }
         // An event-loop timer: cancelled when the producer exits, it is freed at once.
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(max(remaining, 0) * 1e9))) { job.stop(.timedOut) }
-        let chunks = ChunkSource(model.stream(synthesis, options: options, streaming: configuration.streaming, progress: job.progress) {
+        var streaming = configuration.streaming
+        // AAC's first packet needs two model frames (measured: 446 ms to its first byte after a
+        // one-frame first chunk, ~100 ms after a two-frame one).
+        streaming.firstChunkFrames = parsed.format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
+        let chunks = ChunkSource(model.stream(synthesis, options: options, streaming: streaming, progress: job.progress) {
             timer.cancel()
             job.release()
         })

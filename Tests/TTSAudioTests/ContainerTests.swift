@@ -102,6 +102,21 @@ import TTSTestSupport
         #expect((12...14).contains(frames))
     }
 
+    @Test("AAC gives its first bytes once it has 2048 samples, which a two-frame first chunk carries",
+          .enabled(if: AudioFormat.aac.unavailableReason == nil))
+    func aacFirstOutput() throws {
+        let encoder = try AudioFormat.aac.makeEncoder(sampleRate: 24_000)
+        let signal = voiceLikeSignal(seconds: 0.2)
+        #expect(try encoder.encode(Array(signal[0..<1920])).isEmpty)
+        #expect(try !encoder.encode(Array(signal[1920..<3840])).isEmpty)
+        #expect(AudioFormat.aac.firstChunkFrames(atLeast: 1, samplesPerFrame: 1920) == 2)
+        #expect(AudioFormat.mp3.firstChunkFrames(atLeast: 1, samplesPerFrame: 1920) == 1)
+        #expect(AudioFormat.aac.firstChunkFrames(atLeast: 3, samplesPerFrame: 1920) == 3)
+        for format in [AudioFormat.mp3, .opus, .flac, .wav] where format.unavailableReason == nil {
+            #expect(try !format.makeEncoder(sampleRate: 24_000).encode(Array(signal[0..<1920])).isEmpty, "\(format)")
+        }
+    }
+
     @Test("file extensions choose the format")
     func extensions() {
         #expect(AudioFormat(fileName: "a.MP3") == .mp3)
