@@ -114,18 +114,30 @@ public final class TimeStretcher {
     private func bestStart(around centre: Int) -> Int {
         let natural = previous + synthesisHop
         let low = max(0, centre - tolerance), high = centre + tolerance
-        var best = low, bestScore = -Float.infinity
-        // The overlap is what is heard twice: compare the first half-window.
+        // The overlap is what is heard twice: compare the first half-window. Both stretches are
+        // copied out once (zeros past the input), so the search runs on plain contiguous memory.
         let span = synthesisHop
-        for s in low...high {
-            var dot: Float = 0, energy: Float = 0
-            for i in 0..<span {
-                let a = sample(s + i)
-                dot += a * sample(natural + i)
-                energy += a * a
+        let target = (0..<span).map { sample(natural + $0) }
+        let candidates = (low..<(high + span)).map { sample($0) }
+        var best = low, bestScore = -Float.infinity
+        target.withUnsafeBufferPointer { t in
+            candidates.withUnsafeBufferPointer { c in
+                // A running energy: each shift adds one sample and drops one.
+                var energy: Float = 0
+                for i in 0..<span { energy += c[i] * c[i] }
+                for o in 0...(high - low) {
+                    if o > 0 {
+                        energy += c[o + span - 1] * c[o + span - 1] - c[o - 1] * c[o - 1]
+                    }
+                    var dot: Float = 0
+                    for i in 0..<span { dot += c[o + i] * t[i] }
+                    let score = dot / (max(energy, 0).squareRoot() + 1e-9)
+                    if score > bestScore {
+                        bestScore = score
+                        best = low + o
+                    }
+                }
             }
-            let score = dot / (energy.squareRoot() + 1e-9)
-            if score > bestScore { bestScore = score; best = s }
         }
         return best
     }
