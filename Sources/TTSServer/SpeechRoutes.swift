@@ -147,7 +147,10 @@ struct SpeechRoutes: Sendable {
         }
         let parsed: SpeechRequest
         do {
-            let body = try await collectBody(request, channel: channel, limit: limit, what: "the request body")
+            // A Base model's large bodies (ref_audio) are admitted by their declared length only.
+            let undeclared = reserved == 0 && request.headers[.contentLength] == nil && host.model?.configuration.modelKind == .base
+            let body = try await collectBody(request, channel: channel, limit: limit,
+                                             what: undeclared ? "the request body (one carrying ref_audio must declare its Content-Length)" : "the request body")
             parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters,
                                              maxInputBytes: configuration.inputByteLimit)
         }

@@ -71,6 +71,14 @@ final class SpeechContractTests: XCTestCase {
         raw.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(server.server.configuration.speechWithReferenceBytes + 1)\r\n\r\n")
         let answer = String(decoding: raw.receive(seconds: 2).data, as: UTF8.self)
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 413"), answer)
+        // Chunked, without a declared length: held to --max-body, and told why.
+        let chunked = try RawConnection(port: server.port)
+        let piece = String(repeating: "x", count: 5000)
+        chunked.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     + String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n0\r\n\r\n")
+        let refused = String(decoding: chunked.receive(seconds: 2).data, as: UTF8.self)
+        XCTAssertTrue(refused.hasPrefix("HTTP/1.1 413"), refused)
+        XCTAssertTrue(refused.contains("must declare its Content-Length"), refused)
         try await server.stop()
     }
 
