@@ -26,6 +26,9 @@ final class FormatsEndToEndTests: XCTestCase {
         XCTAssertFalse(bytes.isEmpty, file, line: line)
         let decoded = format == .pcm ? AudioDecoding.Decoded(sampleRate: 24_000, samples: bytes.withUnsafeBytes { $0.bindMemory(to: Int16.self).map { Float($0) / 32768 } })
                                      : try AudioDecoding.decode(bytes, format: format.rawValue, rate: 24_000)
+        // The stream's own rate as ffprobe reads it: 24 kHz, except Opus, which always decodes
+        // at 48 kHz (its header's input rate, 24 kHz, is checked in ContainerTests).
+        XCTAssertEqual(decoded.sampleRate, format == .opus ? 48_000 : 24_000, file, line: line)
         // Within one model frame plus the codec's padding (an MP3 or AAC frame and its priming).
         let expected = Int((Double(reference.count) / speed).rounded())
         XCTAssertLessThanOrEqual(abs(decoded.samples.count - expected), 1920 + 2304, "\(file): \(decoded.samples.count) vs \(expected)", line: line)
