@@ -145,10 +145,10 @@ struct SpeechRoutes: Sendable {
                 Task { await releaseMemoryIfIdle() }
             }
         }
+        // A Base model's large bodies (ref_audio) are admitted by their declared length only.
+        let undeclared = reserved == 0 && request.headers[.contentLength] == nil && host.model?.configuration.modelKind == .base
         let parsed: SpeechRequest
-        do {
-            // A Base model's large bodies (ref_audio) are admitted by their declared length only.
-            let undeclared = reserved == 0 && request.headers[.contentLength] == nil && host.model?.configuration.modelKind == .base
+        do {  // the body (up to tens of MB with ref_audio) is dropped once parsed
             let body = try await collectBody(request, channel: channel, limit: limit,
                                              what: undeclared ? "the request body (one carrying ref_audio must declare its Content-Length)" : "the request body")
             parsed = try SpeechRequest.parse(Data(buffer: body), maxInputCharacters: configuration.maxInputCharacters,
@@ -183,11 +183,12 @@ struct SpeechRoutes: Sendable {
         watcher.watch(job)
         if let reference {
             // Cloning is synthesis work: it runs in this request's slot and counts against its time.
+            // A reference the engine refuses is the client's error, not a failure (as in
+            // POST /v1/audio/voices): the slot is simply given back.
             do {
                 synthesis.setVoice(try await clone(reference, model: model))
                 try model.validate(synthesis, options: options)
             } catch {
-                job.stop(.failed)
                 job.release()
                 throw error
             }
