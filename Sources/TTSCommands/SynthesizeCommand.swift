@@ -240,35 +240,29 @@ struct SamplingOptions: ParsableArguments {
 extension AudioFormat: ExpressibleByArgument {}
 
 /// Where streamed audio goes: a WAV file valid after every chunk, or encoded bytes appended to a
-/// file or written to standard output as they come.
+/// file or written to standard output as they come (through `client`'s AudioSink).
 private final class StreamingSink {
     private let wav: WAVStreamWriter?
-    private let handle: FileHandle?
+    private let sink: AudioSink?
+    /// nil for float PCM, written as it is.
     private let encoder: (any AudioStreamEncoder)?
 
     init(output: String, format: AudioFormat, sampleRate: Int, floatSamples: Bool) throws {
         if format == .wav && output != "-" {
             wav = try WAVStreamWriter(path: output, sampleRate: sampleRate, encoding: floatSamples ? .float32 : .pcm16)
-            handle = nil
+            sink = nil
             encoder = nil
             return
         }
         wav = nil
         encoder = floatSamples && format == .pcm ? nil : try format.makeEncoder(sampleRate: sampleRate)
-        if output == "-" {
-            handle = FileHandle.standardOutput
-        } else {
-            guard FileManager.default.createFile(atPath: output, contents: nil), let h = FileHandle(forWritingAtPath: output) else {
-                throw CommandError("cannot create \(output)")
-            }
-            handle = h
-        }
+        sink = try AudioSink(output: output, playCommand: nil, format: format.rawValue)
     }
 
     func append(_ samples: [Float]) throws {
         if let wav { return try wav.append(samples) }
         let bytes = try encoder.map { Data(try $0.encode(samples)) } ?? WAV.pcm(samples, encoding: .float32)
-        if !bytes.isEmpty { try handle?.write(contentsOf: bytes) }
+        if !bytes.isEmpty { try sink?.write(bytes) }
     }
 
     func finish(_ samples: [Float]) throws {
@@ -277,7 +271,7 @@ private final class StreamingSink {
             return try wav.close()
         }
         if !samples.isEmpty { try append(samples) }
-        if let encoder { try handle?.write(contentsOf: Data(try encoder.finish())) }
-        if let handle, handle !== FileHandle.standardOutput { try handle.close() }
+        if let encoder { try sink?.write(Data(try encoder.finish())) }
+        try sink?.finish()
     }
 }

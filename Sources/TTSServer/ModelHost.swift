@@ -9,8 +9,9 @@ public final class ModelHost: Sendable {
     private let slot = Mutex<Qwen3TTSModel?>(nil)
     /// Cloned voices (Base models).
     public let voices = VoiceLibrary()
-    /// Voices cloned from requests' reference audio (`ref_audio`), reused when it comes again.
-    let clones = CloneCache(capacity: 32)
+    /// Voices cloned from requests' reference audio (`ref_audio`), by SHA-256 of the audio and
+    /// the cloning mode, reused when it comes again; least recently used first out.
+    let clones = ByteBoundedCache<String, VoiceFile>(capacityBytes: 16 << 20)
     /// Unix time the model became ready (the "created" of /v1/models).
     private let readyAt = Atomic<Int>(0)
 

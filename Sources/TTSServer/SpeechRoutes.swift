@@ -64,7 +64,7 @@ struct SpeechRoutes: Sendable {
             body["prompt_cache"] = ["entries": cache.entries, "bytes": cache.bytes, "hits": cache.hits, "misses": cache.misses]
         }
         let clones = host.clones.statistics
-        body["clone_cache"] = ["entries": clones.entries, "hits": clones.hits, "misses": clones.misses]
+        body["clone_cache"] = ["entries": clones.entries, "bytes": clones.bytes, "hits": clones.hits, "misses": clones.misses]
         return json(body)
     }
 

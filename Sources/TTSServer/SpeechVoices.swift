@@ -1,44 +1,9 @@
 // Which voice a speech request speaks with: a CustomVoice speaker, a cloned voice from the
 // library, a blend of either ("a(2)+b(1)"), or a clone made from the request's own reference
-// audio (vLLM-Omni's ref_audio), kept in a small cache so a repeated reference is cloned once.
+// audio (vLLM-Omni's ref_audio), kept in the host's clone cache so a repeated reference is cloned once.
 import Foundation
 import Qwen3TTS
-import Synchronization
 import TTSRuntime
-
-/// Clones made from requests' reference audio, by SHA-256 of the audio and the cloning mode.
-/// Least recently used first out; at most `capacity` voices.
-final class CloneCache: Sendable {
-    private struct State {
-        var voices: [String: VoiceFile] = [:]
-        var order: [String] = []
-        var hits = 0, misses = 0
-    }
-    private let state = Mutex(State())
-    let capacity: Int
-
-    init(capacity: Int) { self.capacity = max(0, capacity) }
-
-    func voice(for key: String) -> VoiceFile? {
-        state.withLock { s in
-            guard let v = s.voices[key] else { s.misses += 1; return nil }
-            s.hits += 1
-            s.order.removeAll { $0 == key }
-            s.order.append(key)
-            return v
-        }
-    }
-
-    func insert(_ voice: VoiceFile, for key: String) {
-        guard capacity > 0 else { return }
-        state.withLock { s in
-            if s.voices.updateValue(voice, forKey: key) == nil { s.order.append(key) }
-            while s.order.count > capacity { s.voices[s.order.removeFirst()] = nil }
-        }
-    }
-
-    var statistics: (entries: Int, hits: Int, misses: Int) { state.withLock { ($0.voices.count, $0.hits, $0.misses) } }
-}
 
 /// A request's reference audio, decoded and identified, waiting to be cloned (or found cloned).
 struct ReferenceClone {
@@ -82,7 +47,7 @@ extension SpeechRoutes {
             // vLLM-Omni's behaviour: with reference audio, 'voice' (which OpenAI's clients
             // always send) is not used.
             let clone = try ReferenceClone(r, bytes: bytes)
-            guard let voice = host.clones.voice(for: clone.key) else { return (request, clone) }
+            guard let voice = host.clones.value(for: clone.key) else { return (request, clone) }
             request.setVoice(voice)
             return (request, nil)
         }
@@ -115,7 +80,7 @@ extension SpeechRoutes {
             let voice = try await runOnThread(named: "tts-clone") {
                 try model.makeVoice(name: "ref_audio", audio: reference.audio, transcript: reference.transcript)
             }
-            host.clones.insert(voice, for: reference.key)
+            host.clones.insert(voice, for: reference.key, bytes: voice.approximateBytes)
             return voice
         } catch let e as AudioInputError {
             throw APIError.invalid("'ref_audio' is not usable: \(e)", param: "ref_audio", code: "invalid_audio")

@@ -19,7 +19,7 @@ public final class VoiceLibrary: Sendable {
 
     private let entries = Mutex<[String: Entry]>([:])
     /// Where the voices live and whose they are, once loaded; and the directory as last read.
-    private struct Source: @unchecked Sendable {
+    private struct Source: Sendable {
         var directory: String
         var model: Qwen3TTSModel
         var limit: Int

@@ -1,5 +1,5 @@
-// A thread-safe least-recently-used map bounded in bytes, for the model's reusable states
-// (prompt prefixes, primed decoders).
+// A thread-safe least-recently-used map bounded in bytes, for reusable states: the model's
+// (prompt prefixes, primed decoders) and the server's (voices cloned from requests' audio).
 import Synchronization
 
 public struct CacheStatistics: Sendable, Equatable {
@@ -9,7 +9,7 @@ public struct CacheStatistics: Sendable, Equatable {
     public var misses = 0
 }
 
-final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+public final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct Entry {
         let value: Value
         let bytes: Int
@@ -25,18 +25,18 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
 
     private let state: Mutex<State>
 
-    init(capacityBytes: Int) { state = Mutex(State(capacity: max(0, capacityBytes))) }
+    public init(capacityBytes: Int) { state = Mutex(State(capacity: max(0, capacityBytes))) }
 
-    var capacityBytes: Int {
+    public var capacityBytes: Int {
         get { state.withLock { $0.capacity } }
         set { state.withLock { s in s.capacity = max(0, newValue); Self.evict(&s) } }
     }
 
-    var statistics: CacheStatistics { state.withLock { $0.stats } }
+    public var statistics: CacheStatistics { state.withLock { $0.stats } }
 
-    func removeAll() { state.withLock { s in s.entries = [:]; s.stats.entries = 0; s.stats.bytes = 0 } }
+    public func removeAll() { state.withLock { s in s.entries = [:]; s.stats.entries = 0; s.stats.bytes = 0 } }
 
-    func value(for key: Key) -> Value? {
+    public func value(for key: Key) -> Value? {
         state.withLock { s in
             s.clock += 1
             guard s.entries[key] != nil else { s.stats.misses += 1; return nil }
@@ -47,7 +47,7 @@ final class ByteBoundedCache<Key: Hashable & Sendable, Value: Sendable>: Sendabl
     }
 
     /// Keeps `value` unless it alone exceeds the capacity; evicts the least recently used.
-    func insert(_ value: Value, for key: Key, bytes: Int) {
+    public func insert(_ value: Value, for key: Key, bytes: Int) {
         state.withLock { s in
             guard bytes <= s.capacity, s.entries[key] == nil else { return }
             s.clock += 1

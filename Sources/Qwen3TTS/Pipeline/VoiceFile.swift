@@ -75,6 +75,12 @@ public struct VoiceFile: Codable, Sendable, Equatable {
     /// Largest voice file read: a 65 s in-context voice is about 300 KB of JSON.
     public static let maximumFileBytes = 4 << 20
 
+    /// Memory the voice holds (its x-vector, reference codes and transcript), for caches
+    /// bounded in bytes.
+    public var approximateBytes: Int {
+        xvector.count * MemoryLayout<Float>.size + (reference.map { $0.codes.count * ($0.codes.first?.count ?? 0) * MemoryLayout<Int>.size + $0.text.utf8.count } ?? 0) + 256
+    }
+
     public static func decode(_ data: Data, source: String) throws -> VoiceFile {
         guard data.count <= maximumFileBytes else {
             throw VoiceError.malformed(source, "it is \(data.count) bytes; a voice file is at most \(maximumFileBytes)")
