@@ -60,7 +60,5 @@ struct FrameQueue {
     }
 }
 
-/// Clamped to [-1, 1] with NaN as silence, as the 16-bit outputs do.
-func clamped(_ samples: [Float]) -> [Float] {
-    samples.map { $0.isNaN ? 0 : min(max($0, -1), 1) }
-}
+/// Clamped to [-1, 1] with NaN as silence, as the 16-bit outputs do (WAV.clamp).
+func clamped(_ samples: [Float]) -> [Float] { samples.map(WAV.clamp) }

@@ -48,7 +48,12 @@ public final class VoiceLibrary: Sendable {
         return names.filter { $0.hasSuffix(".voice") && !$0.hasPrefix(".") }.sorted().map { name in
             var st = stat()
             guard stat((directory as NSString).appendingPathComponent(name), &st) == 0 else { return name }
-            return "\(name) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+            #if canImport(Darwin)
+            let modified = st.st_mtimespec
+            #else
+            let modified = st.st_mtim
+            #endif
+            return "\(name) \(st.st_size) \(modified.tv_sec).\(modified.tv_nsec)"
         }
     }
 
@@ -58,14 +63,15 @@ public final class VoiceLibrary: Sendable {
         guard let s = source.withLock({ $0 }) else { return }
         let now = Self.signature(of: s.directory)
         guard now != s.signature else { return }
-        _ = try? load(from: s.directory, for: s.model, limit: s.limit)
+        _ = try? load(from: s.directory, for: s.model, limit: s.limit, signature: now)
     }
 
     /// Loads every `*.voice` file in `directory` made by `model`, up to `limit` voices; returns
     /// the problems with the others (each is skipped, not fatal: one stale file must not keep the
     /// daemon down).
-    func load(from directory: String, for model: Qwen3TTSModel, limit: Int = .max) throws -> [String] {
-        let signature = Self.signature(of: directory)
+    /// `signature`: the directory's, when the caller has just read it.
+    func load(from directory: String, for model: Qwen3TTSModel, limit: Int = .max, signature known: [String]? = nil) throws -> [String] {
+        let signature = known ?? Self.signature(of: directory)
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".voice") }.sorted()

@@ -40,10 +40,11 @@ public enum WAV {
     /// One sample as 16-bit PCM: clamped to [-1, 1], NaN as silence, scaled by 32767 and rounded
     /// (every 16-bit output, lossless or not, quantizes the same way).
     @inline(__always)
-    public static func pcm16(_ s: Float) -> Int16 {
-        let c = s.isNaN ? 0 : min(max(s, -1), 1)
-        return Int16((c * 32767).rounded())
-    }
+    public static func pcm16(_ s: Float) -> Int16 { Int16((clamp(s) * 32767).rounded()) }
+
+    /// A sample as every output takes it: clamped to [-1, 1], NaN as silence.
+    @inline(__always)
+    public static func clamp(_ s: Float) -> Float { s.isNaN ? 0 : min(max(s, -1), 1) }
 
     /// Raw little-endian sample bytes.
     public static func pcm(_ samples: [Float], encoding: WAVEncoding) -> Data {
