@@ -203,12 +203,13 @@ static void matmul_by_dequantized_rows(void (*dequant)(const uint8_t *, float *,
     }
 }
 
+// q8_0 without integer dot products (no VNNI/sdot repack): the per-token kernel for any number of
+// tokens. Dequantizing rows for 4 or more tokens read the weights fewer times but summed in
+// another order, so a token's result depended on how many tokens shared the product; a batch of
+// requests must give each one the bytes it gets alone (RowInvarianceTests). The integer kernels
+// that serve q8_0 where the CPU has them read the weights once for all tokens and are invariant.
 void tts_matmul_q8_0(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
-    if (n < 4 || cols > DQ_MAX_COLS) {
-        g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
-        return;
-    }
-    matmul_by_dequantized_rows(tts_dequantize_q8_0, w, cols / 32 * TTS_Q8_0_BLOCK_BYTES, x, y, rows, cols, n, r0, r1);
+    g_matmul_q8_0(w, x, y, rows, cols, n, r0, r1);
 }
 
 void tts_matmul_q4_k(const uint8_t *w, const float *x, float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {

@@ -265,6 +265,37 @@ static void test_convs(void) {
     }
 }
 
+// Batch invariance (issue 18): through dispatch, each token of an n-token product equals that
+// token multiplied alone, bit for bit (as RowInvarianceTests checks on x86), so a request's
+// codes do not depend on the batch it runs in. The q4_k and sdot q8_0 products run token by
+// token through one matrix-vector kernel and are invariant by construction.
+static void test_row_invariance(void) {
+    const int64_t rows = 13, cols = 96, max_n = 9;
+    float *w = randoms(rows * cols, 1), *x = randoms(max_n * cols, 2);
+    uint16_t *wb = malloc(rows * cols * sizeof(uint16_t));
+    for (int64_t i = 0; i < rows * cols; i++) wb[i] = tts_f32_to_bf16(w[i]);
+    uint8_t *q = malloc(rows * (cols / 32) * TTS_Q8_0_BLOCK_BYTES);
+    for (int64_t r = 0; r < rows; r++) tts_quantize_q8_0(w + r * cols, q + r * (cols / 32) * TTS_Q8_0_BLOCK_BYTES, cols);
+    float *alone = malloc(max_n * rows * sizeof(float)), *together = malloc(max_n * rows * sizeof(float));
+    for (int kind = 0; kind < 3; kind++) {
+        static const char *names[] = {"matmul_f32 batch invariance", "matmul_bf16 batch invariance", "matmul_q8_0 batch invariance"};
+        for (int64_t n = 2; n <= max_n; n++) {
+            for (int64_t t = 0; t < n; t++) {
+                if (kind == 0) tts_matmul_f32(w, x + t * cols, alone + t * rows, rows, cols, 1, 0, rows);
+                if (kind == 1) tts_matmul_bf16(wb, x + t * cols, alone + t * rows, rows, cols, 1, 0, rows);
+                if (kind == 2) tts_matmul_q8_0(q, x + t * cols, alone + t * rows, rows, cols, 1, 0, rows);
+            }
+            if (kind == 0) tts_matmul_f32(w, x, together, rows, cols, n, 0, rows);
+            if (kind == 1) tts_matmul_bf16(wb, x, together, rows, cols, n, 0, rows);
+            if (kind == 2) tts_matmul_q8_0(q, x, together, rows, cols, n, 0, rows);
+            char shape[64];
+            snprintf(shape, sizeof shape, "%lldx%lld, %lld tokens", (long long)rows, (long long)cols, (long long)n);
+            check(names[kind], shape, memcmp(alone, together, n * rows * sizeof(float)) ? 1 : 0, 0);
+        }
+    }
+    free(w); free(x); free(wb); free(q); free(alone); free(together);
+}
+
 int main(void) {
     printf("kernel path: %s; dotprod %s, i8mm %s\n", tts_kernels_describe(), tts_cpu_has(TTS_FEATURE_DOTPROD) ? "yes" : "no",
            tts_cpu_has(TTS_FEATURE_I8MM) ? "yes" : "no");
@@ -274,6 +305,7 @@ int main(void) {
     int expected = tts_cpu_has(TTS_FEATURE_DOTPROD) ? TTS_ISA_NEON_DOTPROD : TTS_ISA_NEON;
     if (!(forced && *forced) && tts_active_isa() != expected) { printf("FAIL  dispatch chose %s\n", tts_isa_name(tts_active_isa())); failures++; }
     test_matmuls();
+    test_row_invariance();
     test_q4_k();
     test_q8_vnni();
     test_elementwise();

@@ -68,33 +68,36 @@ TTS_AVX512 static void block_bf16_44(const uint16_t *w, const float *x, float *y
     BLOCK_BODY(uint16_t, load_bf16, load_bf16_masked)
 }
 
-// Matrix-vector fast path (one token): 4 rows, 2 accumulators each, fixed shape so every
-// accumulator stays in a register. W_LOAD/W_LOADM as above.
+// Matrix-vector fast path (one token): 4 rows at a time with fixed shape, so the accumulators stay
+// in registers. Each row's sum is formed exactly as BLOCK_BODY forms it (one accumulator, 16-lane
+// chunks in order, the masked tail last, one reduction), so a token's result does not depend on
+// how many tokens share the product (batch invariance, RowInvarianceTests). One chain per row is
+// enough: at one token the product is bound by reading the weights, not by FMA latency.
 #define MATVEC_BODY(WTYPE, W_LOAD, W_LOADM)                                                      \
     int64_t r = r0;                                                                             \
     for (; r + 4 <= r1; r += 4) {                                                               \
         const WTYPE *w0 = w + r * cols, *w1 = w0 + cols, *w2 = w1 + cols, *w3 = w2 + cols;       \
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0; \
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;                             \
         int64_t c = 0;                                                                          \
-        for (; c + 32 <= cols; c += 32) {                                                       \
-            __m512 x0 = _mm512_loadu_ps(x + c), x1 = _mm512_loadu_ps(x + c + 16);               \
-            a0 = _mm512_fmadd_ps(W_LOAD(w0 + c), x0, a0); b0 = _mm512_fmadd_ps(W_LOAD(w0 + c + 16), x1, b0); \
-            a1 = _mm512_fmadd_ps(W_LOAD(w1 + c), x0, a1); b1 = _mm512_fmadd_ps(W_LOAD(w1 + c + 16), x1, b1); \
-            a2 = _mm512_fmadd_ps(W_LOAD(w2 + c), x0, a2); b2 = _mm512_fmadd_ps(W_LOAD(w2 + c + 16), x1, b2); \
-            a3 = _mm512_fmadd_ps(W_LOAD(w3 + c), x0, a3); b3 = _mm512_fmadd_ps(W_LOAD(w3 + c + 16), x1, b3); \
+        for (; c + 16 <= cols; c += 16) {                                                       \
+            __m512 x0 = _mm512_loadu_ps(x + c);                                                 \
+            a0 = _mm512_fmadd_ps(W_LOAD(w0 + c), x0, a0);                                       \
+            a1 = _mm512_fmadd_ps(W_LOAD(w1 + c), x0, a1);                                       \
+            a2 = _mm512_fmadd_ps(W_LOAD(w2 + c), x0, a2);                                       \
+            a3 = _mm512_fmadd_ps(W_LOAD(w3 + c), x0, a3);                                       \
         }                                                                                       \
-        for (; c < cols; c += 16) {                                                             \
-            __mmask16 m = cols - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (cols - c)) - 1); \
+        if (c < cols) {                                                                         \
+            __mmask16 m = (__mmask16)((1u << (cols - c)) - 1);                                  \
             __m512 x0 = _mm512_maskz_loadu_ps(m, x + c);                                        \
             a0 = _mm512_fmadd_ps(W_LOADM(w0 + c, m), x0, a0);                                   \
             a1 = _mm512_fmadd_ps(W_LOADM(w1 + c, m), x0, a1);                                   \
             a2 = _mm512_fmadd_ps(W_LOADM(w2 + c, m), x0, a2);                                   \
             a3 = _mm512_fmadd_ps(W_LOADM(w3 + c, m), x0, a3);                                   \
         }                                                                                       \
-        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0, b0));                                     \
-        y[r + 1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, b1));                                 \
-        y[r + 2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, b2));                                 \
-        y[r + 3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, b3));                                 \
+        y[r] = _mm512_reduce_add_ps(a0);                                                        \
+        y[r + 1] = _mm512_reduce_add_ps(a1);                                                    \
+        y[r + 2] = _mm512_reduce_add_ps(a2);                                                    \
+        y[r + 3] = _mm512_reduce_add_ps(a3);                                                    \
     }                                                                                           \
     for (; r < r1; r++) {                                                                       \
         const WTYPE *w0 = w + r * cols;                                                         \
