@@ -39,10 +39,10 @@ import TTSRuntime
         #expect(prompt.inputIds == c.inputIds)
         #expect(maxRelativeDifference(prompt.prefill, try golden.floats("prefill_embeds")) < 1e-4)
 
-        let session = SynthesisSession(model: model, seed: 0, capacity: prompt.prefillCount + 8)
+        let probe = TalkerProbe(model, prompt: prompt, steps: 8)
         let d = model.talker.hidden, n = prompt.prefillCount
         var layerOutputs: [[Float]] = []
-        session.prefill(prompt.prefill) { _, x in layerOutputs.append(Array(UnsafeBufferPointer(start: x, count: n * d))) }
+        probe.prefill { _, x in layerOutputs.append(Array(UnsafeBufferPointer(start: x, count: n * d))) }
         #expect(layerOutputs.count == model.configuration.talker.stack.numHiddenLayers)
         for (i, out) in layerOutputs.enumerated() {
             let diff = maxRelativeDifference(out, try golden.floats("layer_\(i)"))
@@ -56,17 +56,13 @@ import TTSRuntime
         #expect(maxRelativeDifference(normed, try golden.floats("final_hidden")) < 1e-4)
 
         // Logits after the prefill and after teacher-forced steps with the official codes.
-        var row = [Float](repeating: 0, count: d)
         // The generator records the first 4 steps' logits (every case has 20+ frames): a missing
         // tensor is an error here, never a reason to check fewer.
         #expect(c.codes.count >= 4)
         for k in 0..<4 {
             let expected = try golden.floats("logits_\(k)")
-            if k > 0 {
-                prompt.textRow(k - 1).withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(c.codes[k - 1], text: t.baseAddress!, into: $0.baseAddress!) } }
-                row.withUnsafeBufferPointer { session.step($0.baseAddress!) }
-            }
-            let logits = Array(session.talkerLogits())
+            if k > 0 { probe.step(frame: c.codes[k - 1], index: k - 1) }
+            let logits = probe.logits()
             let diff = maxRelativeDifference(logits, expected)
             #expect(diff < 1e-4, "logits at step \(k): \(diff)")
         }

@@ -125,11 +125,11 @@ import TTSRuntime
         let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Hello there.", language: "english", speaker: "ryan"))
         #expect(prompt.sharedPrefixCount > 2)
         let entries = model.promptCache.statistics.entries
-        let cut = SynthesisSession(model: model, seed: 1, capacity: 256)
+        let cut = FrameGenerator(model: model), state = TalkerState(talker: model.talker, capacity: 256)
         cut.talkerScratch.maxRows = 2
         cut.talkerScratch.shouldStop = { true }
-        cut.prefill(prompt)
-        #expect(cut.talkerCache.count < prompt.prefillCount)
+        cut.prefill(prompt, state: state)
+        #expect(state.cache.count < prompt.prefillCount)
         #expect(model.promptCache.statistics.entries == entries, "a prefix cut short was cached")
     }
 

@@ -83,15 +83,12 @@ enum QuantFixture {
     /// Post-norm talker hidden states for the prompt and `steps` teacher-forced frames.
     func hiddenStates(_ model: Qwen3TTSModel, frames: [[Int]]) throws -> [[Float]] {
         let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan"))
-        let session = SynthesisSession(model: model, seed: 0, capacity: prompt.prefillCount + frames.count + 1)
-        let d = model.talker.hidden
-        session.prefill(prompt.prefill)
-        var states = [Array(UnsafeBufferPointer(start: session.lastHidden, count: d))]
-        var row = [Float](repeating: 0, count: d)
+        let probe = TalkerProbe(model, prompt: prompt, steps: frames.count)
+        probe.prefill()
+        var states = [probe.lastHidden]
         for (k, codes) in frames.enumerated() {
-            prompt.textRow(k).withUnsafeBufferPointer { t in row.withUnsafeMutableBufferPointer { session.frameEmbedding(codes, text: t.baseAddress!, into: $0.baseAddress!) } }
-            row.withUnsafeBufferPointer { session.step($0.baseAddress!) }
-            states.append(Array(UnsafeBufferPointer(start: session.lastHidden, count: d)))
+            probe.step(frame: codes, index: k)
+            states.append(probe.lastHidden)
         }
         return states
     }

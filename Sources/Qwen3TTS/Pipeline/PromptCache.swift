@@ -60,19 +60,22 @@ extension Qwen3TTSModel {
         t.rows = prompt.prefillCount
         t.sharedRows = prompt.sharedPrefixCount
         let clock = ContinuousClock()
-        func timed(_ body: (SynthesisSession) -> Void) -> Double {
-            let session = SynthesisSession(model: self, seed: 0, capacity: prompt.prefillCount + 1)
+        func timed(_ body: (FrameGenerator, TalkerState) -> Void) -> Double {
+            let generator = FrameGenerator(model: self), state = TalkerState(talker: talker, capacity: prompt.prefillCount + 1)
             let start = clock.now
-            body(session)
+            body(generator, state)
             return (clock.now - start).seconds
         }
         let capacity = promptCache.capacityBytes
         promptCache.capacityBytes = 0
-        t.onePass = timed { $0.prefill(prompt.prefill) }
+        t.onePass = timed { generator, state in
+            var x = prompt.prefill
+            x.withUnsafeMutableBufferPointer { talker.prefill($0.baseAddress!, count: prompt.prefillCount, state: state, scratch: generator.talkerScratch) }
+        }
         promptCache.capacityBytes = max(capacity, Self.defaultPromptCacheBytes)
         promptCache.removeAll()
-        t.miss = timed { $0.prefill(prompt) }
-        t.hit = timed { $0.prefill(prompt) }
+        t.miss = timed { $0.prefill(prompt, state: $1) }
+        t.hit = timed { $0.prefill(prompt, state: $1) }
         promptCache.capacityBytes = capacity
         return t
     }

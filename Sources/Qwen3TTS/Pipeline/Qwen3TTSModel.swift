@@ -114,13 +114,15 @@ public final class Qwen3TTSModel: Sendable {
         let prompt = try promptBuilder.build(request)
         let resolved = options.resolve(generationDefaults, textTokens: prompt.textTokenCount)
         let seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
-        let session = SynthesisSession(model: self, seed: seed,
-                                       capacity: prompt.prefillCount + min(resolved.maxNewTokens, 4096) + 1)
-        session.talkerScratch.shouldStop = isCancelled
+        let session = GenerationSession(model: self, prompt: prompt, options: resolved, seed: seed, requestStart: start)
+        let generator = FrameGenerator(model: self)
+        generator.talkerScratch.shouldStop = isCancelled
         session.timings.prompt = (clock.now - start).seconds
-        let (codes, finished) = try session.generate(prompt: prompt, options: resolved, onFrame: onFrame)
+        let codes = try generator.generate(session, onFrame: onFrame)
+        // A prefill stopped between passes (cancelled) never started generating.
+        if session.sampled == 0 { throw CancellationError() }
         session.timings.total = (clock.now - start).seconds
-        return (codes, finished, seed, session.timings)
+        return (codes, session.endedWithEndOfSpeech, seed, session.timings)
     }
 
     /// Frames decoded per pass by `decode(codes:)`: 2 s of audio, so a long utterance's decoder

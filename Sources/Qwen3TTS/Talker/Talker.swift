@@ -57,3 +57,42 @@ struct Talker: Sendable {
     /// Adds C(id) to `out` (one row).
     func addCodec(_ id: Int, into out: UnsafeMutablePointer<Float>) { codecEmbedding.addRow(id, into: out) }
 }
+
+/// One sequence's talker state: its KV cache and the post-norm hidden state of its last position.
+/// Owned by one generation session.
+final class TalkerState {
+    let cache: KVCache
+    /// The final-norm output of the last position run (talker width).
+    let normed: ScratchBuffer
+
+    init(talker: Talker, capacity: Int) {
+        cache = talker.stack.makeCache(capacity: capacity)
+        normed = ScratchBuffer(capacity: talker.hidden)
+    }
+
+    var lastHidden: UnsafePointer<Float> { UnsafePointer(normed.pointer) }
+}
+
+extension Talker {
+    /// Runs prompt rows [n][hidden] for one sequence (in passes of at most `scratch.maxRows`);
+    /// leaves the post-norm last hidden in the state. The rows are consumed.
+    func prefill(_ rows: UnsafeMutablePointer<Float>, count n: Int, state: TalkerState, scratch: TransformerScratch,
+                 observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
+        stack.forward(rows, count: n, cache: state.cache, scratch: scratch, observe: observe)
+        stack.normalize(rows + (n - 1) * hidden, state.normed.pointer, count: 1)
+    }
+
+    /// One new position for each of `states` as one batched pass: rows [k][hidden] (consumed),
+    /// row i continuing states[i]. Each state's result equals stepping it alone, bit for bit.
+    func step(_ rows: UnsafeMutablePointer<Float>, states: [TalkerState], scratch: TransformerScratch) {
+        stack.forward(rows, segments: states.map { .init(cache: $0.cache, rows: 1) }, scratch: scratch)
+        for (i, state) in states.enumerated() { stack.normalize(rows + i * hidden, state.normed.pointer, count: 1) }
+    }
+
+    /// codec_head logits of each state's last hidden, one product for all: out [k][codecVocab];
+    /// `gathered` holds k × hidden values.
+    func logits(_ states: [TalkerState], gathered: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>, pool: ThreadPool?) {
+        for (i, state) in states.enumerated() { (gathered + i * hidden).update(from: state.lastHidden, count: hidden) }
+        codecHead(gathered, out, n: states.count, pool: pool)
+    }
+}

@@ -141,23 +141,67 @@ struct TransformerStack: Sendable {
     /// only given for short inputs (tests).
     func forward(_ x: UnsafeMutablePointer<Float>, count n: Int, cache: KVCache, scratch: TransformerScratch,
                  observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
-        guard n > scratch.maxRows, observe == nil else { return forwardPass(x, count: n, cache: cache, scratch: scratch, observe: observe) }
-        var done = 0
-        while done < n {
-            if done > 0, scratch.shouldStop?() == true { return }
-            let rows = min(scratch.maxRows, n - done)
-            forwardPass(x + done * shape.hidden, count: rows, cache: cache, scratch: scratch, observe: nil)
-            done += rows
-        }
+        forward(x, segments: [Segment(cache: cache, rows: n)], scratch: scratch, observe: observe)
     }
 
-    private func forwardPass(_ x: UnsafeMutablePointer<Float>, count n: Int, cache: KVCache, scratch: TransformerScratch,
+    /// Consecutive rows of one pass that continue one sequence's cache.
+    struct Segment {
+        let cache: KVCache
+        let rows: Int
+    }
+
+    /// Runs every layer over the rows of several sequences at once (a batch): x holds each
+    /// segment's rows in order, each segment continuing its own cache. The matrix products run
+    /// over all rows together (one read of the weights); attention reads each row's own cache.
+    /// A row's result does not depend on the other rows (the products are row-invariant,
+    /// RowInvarianceTests), so a sequence gets the same bytes alone or in any batch.
+    /// More than `scratch.maxRows` rows run in consecutive passes of at most that many, a segment
+    /// split across passes where needed; `shouldStop` is asked between passes.
+    func forward(_ x: UnsafeMutablePointer<Float>, segments: [Segment], scratch: TransformerScratch,
+                 observe: ((Int, UnsafePointer<Float>) -> Void)? = nil) {
+        let total = segments.reduce(0) { $0 + $1.rows }
+        guard total > scratch.maxRows, observe == nil else { return forwardPass(x, segments: segments, scratch: scratch, observe: observe) }
+        var pass: [Segment] = [], passRows = 0, done = 0
+        func run() {
+            forwardPass(x + (done - passRows) * shape.hidden, segments: pass, scratch: scratch, observe: nil)
+            pass.removeAll(keepingCapacity: true)
+            passRows = 0
+        }
+        for segment in segments {
+            var left = segment.rows
+            while left > 0 {
+                if passRows == scratch.maxRows {
+                    run()
+                    if scratch.shouldStop?() == true { return }
+                }
+                let rows = min(left, scratch.maxRows - passRows)
+                pass.append(Segment(cache: segment.cache, rows: rows))
+                passRows += rows
+                done += rows
+                left -= rows
+            }
+        }
+        if passRows > 0 { run() }
+    }
+
+    private func forwardPass(_ x: UnsafeMutablePointer<Float>, segments: [Segment], scratch: TransformerScratch,
                              observe: ((Int, UnsafePointer<Float>) -> Void)?) {
         let s = shape
-        let start = cache.count            // index of the first new entry in the cache
-        let position0 = cache.nextPosition // its absolute position (RoPE)
-        cache.reserve(extra: n)
-        scratch.prepare(s, tokens: n, keys: n * s.heads * (start + n))
+        let n = segments.reduce(0) { $0 + $1.rows }
+        guard n > 0 else { return }
+        // Per row: its segment, the index of its cache entry, and its absolute position (RoPE).
+        var rowSegment = [Int](repeating: 0, count: n), rowEntry = rowSegment, rowPosition = rowSegment
+        var keysMax = 0, row = 0
+        for (si, segment) in segments.enumerated() {
+            let start = segment.cache.count, position0 = segment.cache.nextPosition
+            segment.cache.reserve(extra: segment.rows)
+            for i in 0..<segment.rows {
+                (rowSegment[row], rowEntry[row], rowPosition[row]) = (si, start + i, position0 + i)
+                row += 1
+            }
+            keysMax = max(keysMax, start + segment.rows)
+        }
+        scratch.prepare(s, tokens: n, keys: n * s.heads * keysMax)
         let xn = scratch.normed.pointer, q = scratch.q.pointer, k = scratch.k.pointer, v = scratch.v.pointer
         let att = scratch.attention.pointer, proj = scratch.projected.pointer
         let cosT = scratch.cos.pointer, sinT = scratch.sin.pointer, scores = scratch.scores.pointer
@@ -170,7 +214,7 @@ struct TransformerStack: Sendable {
             layer.normalize(x, xn, rows: n, width: s.hidden, weight: layer.inputNorm, bias: layer.normBiases?.input, eps: eps)
             Linear.apply([(layer.q, q), (layer.k, k), (layer.v, v)], xn, n: n, pool: scratch.pool)
             for t in 0..<n {
-                rope.table(position: position0 + t, cos: cosT, sin: sinT)
+                rope.table(position: rowPosition[t], cos: cosT, sin: sinT)
                 for h in 0..<s.heads {
                     let qh = q + t * s.qWidth + h * s.headDim
                     if let qn = layer.qNorm { qn.withUnsafeBufferPointer { tts_rmsnorm_f32(qh, $0.baseAddress!, qh, Int64(s.headDim), eps) } }
@@ -182,14 +226,17 @@ struct TransformerStack: Sendable {
                     tts_rope_rotate_half_f32(kh, cosT, sinT, Int64(s.headDim))
                 }
             }
-            let keys = cache.keys(layer: li), values = cache.values(layer: li)
-            (keys + start * s.kvWidth).update(from: k, count: n * s.kvWidth)
-            (values + start * s.kvWidth).update(from: v, count: n * s.kvWidth)
-            // One task per (token, head); each has its own row of `scores`.
-            let keysMax = start + n
+            for t in 0..<n {
+                let cache = segments[rowSegment[t]].cache
+                (cache.keys(layer: li) + rowEntry[t] * s.kvWidth).update(from: k + t * s.kvWidth, count: s.kvWidth)
+                (cache.values(layer: li) + rowEntry[t] * s.kvWidth).update(from: v + t * s.kvWidth, count: s.kvWidth)
+            }
+            // One task per (row, head); each has its own row of `scores`.
             let attend = { (task: Int) in
                 let t = task / s.heads, h = task % s.heads
-                let pos = start + t
+                let cache = segments[rowSegment[t]].cache
+                let keys = cache.keys(layer: li), values = cache.values(layer: li)
+                let pos = rowEntry[t]
                 let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
                 let kvh = h / group
                 tts_attention_head_f32(q + t * s.qWidth + h * s.headDim,
@@ -219,7 +266,7 @@ struct TransformerStack: Sendable {
             addResidual(x, proj, scale: layer.mlpScale, count: n)
             observe?(li, UnsafePointer(x))
         }
-        cache.advance(by: n)
+        for segment in segments { segment.cache.advance(by: segment.rows) }
     }
 
     /// x[t] += (scale ⊙) y[t]
