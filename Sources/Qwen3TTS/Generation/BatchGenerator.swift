@@ -1,0 +1,129 @@
+// Many requests generated together, one frame each per step (issue 18): every step runs the
+// code predictor and the talker once over all active requests, so the weights are read once per
+// frame for all of them. A request's codes do not depend on what else is in the batch.
+import Foundation
+import TTSRuntime
+
+/// Generates the codes of several requests at once. Requests join (`add`) and leave (finished,
+/// or `remove`) between steps. Long text is spoken as consecutive utterances (as `stream`), each
+/// with its own prompt and seed; an utterance that ends starts the request's next one at the
+/// following step. Used by one thread at a time.
+public final class BatchGenerator {
+    public let model: Qwen3TTSModel
+    let generator: FrameGenerator
+
+    /// A request's identifier within this generator.
+    public typealias ID = Int
+
+    /// What one step produced.
+    public struct Step: Sendable {
+        /// One frame for each request that was generating: (request, utterance index, codes).
+        public var frames: [(id: ID, segment: Int, codes: [Int])] = []
+        /// Requests that ended at this step (their last frame, if any, is in `frames`):
+        /// `endOfSpeech` is false when an utterance stopped at its frame cap.
+        public var finished: [(id: ID, endOfSpeech: Bool)] = []
+    }
+
+    private final class Entry {
+        let parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)]
+        let start: ContinuousClock.Instant
+        var index = 0
+        var session: GenerationSession?
+        var endedWithEndOfSpeech = true
+
+        init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], start: ContinuousClock.Instant) {
+            self.parts = parts
+            self.start = start
+        }
+    }
+
+    private var entries: [ID: Entry] = [:]
+    /// Request ids in the order they were added (the order of a step's frames).
+    private var order: [ID] = []
+    private var nextID = 0
+
+    public init(model: Qwen3TTSModel) {
+        self.model = model
+        generator = FrameGenerator(model: model)
+    }
+
+    /// Requests not yet finished or removed.
+    public var count: Int { order.count }
+
+    /// Checks a request, builds the prompts of its utterances and queues it; its prefill runs at
+    /// the next step. Returns its id and the seed of its first utterance (the request's seed, or a
+    /// drawn one). Throws for an invalid request, nothing queued.
+    public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                    segmentCharacters: Int = StreamOptions().maxSegmentCharacters) throws -> (id: ID, seed: UInt64) {
+        let start = ContinuousClock.now
+        try options.validate(for: model.generationDefaults)
+        let (seed, utterances) = try model.utterances(request, options: options, maxCharacters: segmentCharacters)
+        let builder = model.promptBuilder
+        let parts = try utterances.map { part in
+            let prompt = try builder.build(part.request)
+            return (prompt, part.options.resolve(model.generationDefaults, textTokens: prompt.textTokenCount), part.options.seed ?? seed)
+        }
+        let id = nextID
+        nextID += 1
+        entries[id] = Entry(parts: parts, start: start)
+        order.append(id)
+        return (id, seed)
+    }
+
+    /// Stops generating a request (cancelled); its state is freed.
+    public func remove(_ id: ID) {
+        entries[id] = nil
+        order.removeAll { $0 == id }
+    }
+
+    /// One frame for every request that is generating. Requests whose utterance has not started
+    /// are prefilled first (their first frame comes from this step too); a request whose last
+    /// utterance ends is reported in `finished` and leaves the batch.
+    public func step() -> Step {
+        var result = Step()
+        var active: [(ID, Entry, GenerationSession)] = []
+        for id in order {
+            guard let entry = entries[id] else { continue }
+            while let session = session(of: entry) {
+                if session.isActive {
+                    active.append((id, entry, session))
+                    break
+                }
+                // An utterance that ended without frames (or at once): on to the next.
+                entry.endedWithEndOfSpeech = entry.endedWithEndOfSpeech && session.endedWithEndOfSpeech
+                entry.session = nil
+                entry.index += 1
+            }
+            if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech)) }
+        }
+        let frames = generator.advance(active.map(\.2))
+        for ((id, entry, session), codes) in zip(active, frames) {
+            result.frames.append((id, entry.index, codes))
+            if session.isFinished, entry.index == entry.parts.count - 1 {
+                result.finished.append((id, entry.endedWithEndOfSpeech && session.endedWithEndOfSpeech))
+                entry.index += 1
+            }
+        }
+        for (id, _) in result.finished { remove(id) }
+        return result
+    }
+
+    /// The post-norm talker hidden state of a request's last position (tests compare its bytes:
+    /// codes alone can hide a difference in the last bits).
+    func lastHidden(of id: ID) -> [Float]? {
+        guard let session = entries[id]?.session else { return nil }
+        return Array(UnsafeBufferPointer(start: session.talker.lastHidden, count: model.talker.hidden))
+    }
+
+    /// The entry's current utterance session, started (prefilled) when new; nil when none is left.
+    private func session(of entry: Entry) -> GenerationSession? {
+        if let session = entry.session { return session }
+        guard entry.index < entry.parts.count else { return nil }
+        let part = entry.parts[entry.index]
+        let session = GenerationSession(model: model, prompt: part.prompt, options: part.options, seed: part.seed,
+                                        requestStart: entry.start)
+        generator.start(session)
+        entry.session = session
+        return session
+    }
+}
