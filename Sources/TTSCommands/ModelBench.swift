@@ -49,6 +49,13 @@ struct ModelBench: ParsableCommand {
         """)
     var concurrency: String?
 
+    @Option(name: .long, help: "With --concurrency: batched (one batch steps every stream), threads (a producer thread per stream) or both.")
+    var scheduler: String = "both"
+
+    private var schedulers: [ConcurrencyBench.Scheduler] {
+        scheduler == "both" ? ConcurrencyBench.Scheduler.allCases : ConcurrencyBench.Scheduler(rawValue: scheduler).map { [$0] } ?? []
+    }
+
     private var concurrencyLevels: [Int]? {
         concurrency.map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
     }
@@ -61,6 +68,7 @@ struct ModelBench: ParsableCommand {
             || levels.count != concurrency?.split(separator: ",").count {
             throw ValidationError("--concurrency takes a list of stream counts in 1...64, e.g. 1,2,4")
         }
+        if schedulers.isEmpty { throw ValidationError("--scheduler must be batched, threads or both") }
     }
 
     func run() throws {
@@ -168,15 +176,20 @@ struct ModelBench: ParsableCommand {
         if !json {
             print("model \(model): \(frames) frames per stream, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
             print("  kernels: \(KernelPath.description)")
-            print("  streams  aggregate audio s/s  per-stream RTF  first audio median / worst")
+            print("  scheduler  streams  aggregate audio s/s  per-stream RTF  first audio median / worst")
         }
         for n in levels {
-            let r = try CommandSupport.run { try ConcurrencyBench.measure(m, request: request, frames: frames, streams: n, runs: runs) }
-            rows.append(["streams": n, "aggregate_audio_s_per_s": r.aggregateAudioPerSecond, "stream_rtf": r.streamRTF,
-                         "first_audio_ms_median": r.firstAudioMedian * 1000, "first_audio_ms_worst": r.firstAudioWorst * 1000])
-            if !json {
-                print(String(format: "  %7d  %19.3f  %14.2f  %8.0f / %.0f ms", n, r.aggregateAudioPerSecond, r.streamRTF,
-                             r.firstAudioMedian * 1000, r.firstAudioWorst * 1000))
+            for scheduler in schedulers {
+                let r = try CommandSupport.run {
+                    try ConcurrencyBench.measure(m, request: request, frames: frames, streams: n, runs: runs, scheduler: scheduler)
+                }
+                rows.append(["scheduler": scheduler.rawValue, "streams": n, "aggregate_audio_s_per_s": r.aggregateAudioPerSecond,
+                             "stream_rtf": r.streamRTF, "first_audio_ms_median": r.firstAudioMedian * 1000,
+                             "first_audio_ms_worst": r.firstAudioWorst * 1000])
+                if !json {
+                    print(String(format: "  %-9@  %7d  %19.3f  %14.2f  %8.0f / %.0f ms", scheduler.rawValue as NSString, n,
+                                 r.aggregateAudioPerSecond, r.streamRTF, r.firstAudioMedian * 1000, r.firstAudioWorst * 1000))
+                }
             }
         }
         if json {

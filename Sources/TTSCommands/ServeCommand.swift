@@ -37,8 +37,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "Require 'Authorization: Bearer KEY' on /v1 routes.")
     var apiKey: String?
 
-    @Option(name: .customLong("max-concurrent"), help: "Requests generating at once (they share the cores op by op).")
-    var maxConcurrent = 1
+    @Option(name: [.customLong("max-batch"), .customLong("max-concurrent")], help: """
+        Requests generating at once, stepped together as one batch (each frame's passes read the \
+        weights once for all of them); more wait in the queue. --max-concurrent is the old name.
+        """)
+    var maxConcurrent = 4
 
     @Option(name: .long, help: "Requests that may wait for a slot; more are refused with 429.")
     var queue = 8

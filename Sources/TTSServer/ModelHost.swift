@@ -6,7 +6,7 @@ import Synchronization
 /// Holds the model once it has loaded. The server answers /health with 503 and speech requests
 /// with a "model is loading" error until then.
 public final class ModelHost: Sendable {
-    private let slot = Mutex<Qwen3TTSModel?>(nil)
+    private let slot = Mutex<(model: Qwen3TTSModel, engine: BatchEngine)?>(nil)
     /// Cloned voices (Base models).
     public let voices = VoiceLibrary()
     /// Voices cloned from requests' reference audio (`ref_audio`), by SHA-256 of the audio and
@@ -17,11 +17,13 @@ public final class ModelHost: Sendable {
 
     public init() {}
 
-    public var model: Qwen3TTSModel? { slot.withLock { $0 } }
+    public var model: Qwen3TTSModel? { slot.withLock { $0?.model } }
+    /// The batch every speech request of the model joins (the scheduler bounds how many at once).
+    public var engine: BatchEngine? { slot.withLock { $0?.engine } }
     public var readyTime: Int { readyAt.load(ordering: .acquiring) }
 
     func set(_ model: Qwen3TTSModel) {
-        slot.withLock { $0 = model }
+        slot.withLock { $0 = (model, BatchEngine(model: model, maxBatch: BatchEngine.largestBatch)) }
         readyAt.store(Int(Date().timeIntervalSince1970), ordering: .releasing)
     }
 

@@ -89,7 +89,7 @@ public struct ServerConfiguration: Sendable {
         func check(_ ok: Bool, _ message: String) throws { if !ok { throw ServerError.invalidConfiguration(message) } }
         try check(port != nil || socketPath != nil, "nothing to listen on: give a TCP port or --socket")
         if let port { try check((0...65535).contains(port), "--port must be in 0...65535") }
-        try check(maxConcurrent >= 1, "--max-concurrent must be at least 1")
+        try check(maxConcurrent >= 1 && maxConcurrent <= BatchEngine.largestBatch, "--max-batch must be in 1...\(BatchEngine.largestBatch)")
         try check(maxQueued >= 0, "--queue must be 0 or more")
         // Durations become Duration and Task.sleep arguments: a day at most, so none overflows.
         try check(timeout > 0 && timeout <= 86_400, "--timeout must be a number of seconds in (0, 86400]")

@@ -205,7 +205,9 @@ struct SpeechRoutes: Sendable {
         // AAC's first packet needs two model frames (measured: 446 ms to its first byte after a
         // one-frame first chunk, ~100 ms after a two-frame one).
         streaming.firstChunkFrames = parsed.format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
-        let chunks = ChunkSource(model.stream(synthesis, options: options, streaming: streaming, progress: job.progress) {
+        // The request joins the model's running batch at the next frame (BatchEngine).
+        guard let engine = host.engine else { throw APIError(.serviceUnavailable, "the model is not loaded", type: "server_error", code: "model_loading") }
+        let chunks = ChunkSource(engine.stream(synthesis, options: options, streaming: streaming, progress: job.progress) {
             timer.cancel()
             job.release()
         })

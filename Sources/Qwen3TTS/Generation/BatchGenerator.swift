@@ -22,18 +22,23 @@ public final class BatchGenerator {
         /// Requests that ended at this step (their last frame, if any, is in `frames`):
         /// `endOfSpeech` is false when an utterance stopped at its frame cap.
         public var finished: [(id: ID, endOfSpeech: Bool)] = []
+        /// Requests whose `isCancelled` said so at this step (they have left the batch).
+        public var cancelled: [ID] = []
     }
 
     private final class Entry {
         let parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)]
         let start: ContinuousClock.Instant
+        let isCancelled: (() -> Bool)?
         var index = 0
         var session: GenerationSession?
         var endedWithEndOfSpeech = true
 
-        init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], start: ContinuousClock.Instant) {
+        init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], start: ContinuousClock.Instant,
+             isCancelled: (() -> Bool)?) {
             self.parts = parts
             self.start = start
+            self.isCancelled = isCancelled
         }
     }
 
@@ -52,9 +57,11 @@ public final class BatchGenerator {
 
     /// Checks a request, builds the prompts of its utterances and queues it; its prefill runs at
     /// the next step. Returns its id and the seed of its first utterance (the request's seed, or a
-    /// drawn one). Throws for an invalid request, nothing queued.
+    /// drawn one). Throws for an invalid request, nothing queued. `isCancelled` is asked at every
+    /// step and between the passes of its prefill: true makes the request leave (`cancelled`).
     public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(),
-                    segmentCharacters: Int = StreamOptions().maxSegmentCharacters) throws -> (id: ID, seed: UInt64) {
+                    segmentCharacters: Int = StreamOptions().maxSegmentCharacters,
+                    isCancelled: (() -> Bool)? = nil) throws -> (id: ID, seed: UInt64) {
         let start = ContinuousClock.now
         try options.validate(for: model.generationDefaults)
         let (seed, utterances) = try model.utterances(request, options: options, maxCharacters: segmentCharacters)
@@ -65,7 +72,7 @@ public final class BatchGenerator {
         }
         let id = nextID
         nextID += 1
-        entries[id] = Entry(parts: parts, start: start)
+        entries[id] = Entry(parts: parts, start: start, isCancelled: isCancelled)
         order.append(id)
         return (id, seed)
     }
@@ -84,18 +91,28 @@ public final class BatchGenerator {
         var active: [(ID, Entry, GenerationSession)] = []
         for id in order {
             guard let entry = entries[id] else { continue }
+            if entry.isCancelled?() == true {
+                result.cancelled.append(id)
+                continue
+            }
             while let session = session(of: entry) {
                 if session.isActive {
                     active.append((id, entry, session))
                     break
                 }
-                // An utterance that ended without frames (or at once): on to the next.
+                // A prefill stopped by cancellation: the request leaves.
+                if !session.isFinished {
+                    result.cancelled.append(id)
+                    break
+                }
+                // An utterance that ended without frames: on to the next.
                 entry.endedWithEndOfSpeech = entry.endedWithEndOfSpeech && session.endedWithEndOfSpeech
                 entry.session = nil
                 entry.index += 1
             }
             if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech)) }
         }
+        for id in result.cancelled { remove(id) }
         let frames = generator.advance(active.map(\.2))
         for ((id, entry, session), codes) in zip(active, frames) {
             result.frames.append((id, entry.index, codes))
@@ -122,7 +139,9 @@ public final class BatchGenerator {
         let part = entry.parts[entry.index]
         let session = GenerationSession(model: model, prompt: part.prompt, options: part.options, seed: part.seed,
                                         requestStart: entry.start)
+        generator.talkerScratch.shouldStop = entry.isCancelled
         generator.start(session)
+        generator.talkerScratch.shouldStop = nil
         entry.session = session
         return session
     }

@@ -83,41 +83,23 @@ extension Qwen3TTSModel {
         return stream
     }
 
-    /// The producer loop behind `stream`, synchronous (also usable from a caller's own thread).
+    /// The producer loop behind `stream`, synchronous (also usable from a caller's own thread):
+    /// the request as a batch of one through `BatchStreamer`, the daemon's batched driver.
     public func produce(_ request: SynthesisRequest, options: GenerationOptions, streaming: StreamOptions,
                         progress: StreamProgress = StreamProgress(), emit: (AudioChunk) -> Void) throws {
-        try streaming.validate()
-        try validate(request, options: options)
-        let start = ContinuousClock.now
-        let utterances = try utterances(request, options: options, maxCharacters: streaming.maxSegmentCharacters).parts
-        let decoder = makeStreamingDecoder()
-        // In-context cloning continues the reference: its frames prime the decoder, unheard.
-        if let reference = request.reference {
+        try withoutActuallyEscaping(emit) { emit in
+            let streamer = try BatchStreamer(model: self, streaming: streaming)
             if progress.isCancelled { throw CancellationError() }
-            try decoder.prime(reference.codes)
-        }
-        var pending: [[Int]] = []
-        var emittedFrames = 0
-        var target = streaming.firstChunkFrames
-        func flush(segment: Int) throws {
-            guard !pending.isEmpty else { return }
-            let samples = try decoder.decode(pending)
-            emit(AudioChunk(samples: samples, sampleRate: sampleRate, startFrame: emittedFrames, frames: pending.count,
-                            segment: segment, elapsed: (ContinuousClock.now - start).seconds))
-            emittedFrames += pending.count
-            pending.removeAll(keepingCapacity: true)
-            target = streaming.chunkFrames
-        }
-        for (index, (segmentRequest, segmentOptions)) in utterances.enumerated() {
-            // Checked before each utterance's prompt and between the chunks of its prefill too.
-            if progress.isCancelled { throw CancellationError() }
-            _ = try generateCodes(segmentRequest, options: segmentOptions, isCancelled: { progress.isCancelled }) { codes in
-                if progress.isCancelled { throw CancellationError() }
-                progress.framesGenerated.add(1, ordering: .releasing)
-                pending.append(codes)
-                if pending.count >= target { try flush(segment: index) }
+            try streamer.add(request, options: options, progress: progress, emit: emit)
+            while streamer.count > 0 {
+                for (_, outcome) in streamer.step() {
+                    switch outcome {
+                    case .finished: break
+                    case .cancelled: throw CancellationError()
+                    case .failed(let error): throw error
+                    }
+                }
             }
-            try flush(segment: index)
         }
     }
 }

@@ -1,0 +1,134 @@
+// Continuous batching for a server: requests arrive from any thread and are admitted into one
+// running batch at frame boundaries; one thread steps them all together (issue 18).
+import Foundation
+import Synchronization
+import TTSRuntime
+
+/// Runs every submitted request in one batch on a thread of its own. `stream` has the contract
+/// of `Qwen3TTSModel.stream` (chunks as they are decoded, errors thrown from the stream,
+/// cancellation within a frame, `onExit` once the request's work has stopped), but instead of a
+/// thread per request, each request joins the batch at the next frame boundary and leaves when it
+/// ends: each step runs the code predictor and the talker once for all of them.
+/// At most `maxBatch` requests generate at once; later ones wait in arrival order. The thread
+/// runs while there is work and ends when the batch is empty.
+public final class BatchEngine: Sendable {
+    public let model: Qwen3TTSModel
+    public let maxBatch: Int
+
+    struct Submission: @unchecked Sendable {
+        let request: SynthesisRequest
+        let options: GenerationOptions
+        let streaming: StreamOptions
+        let progress: StreamProgress
+        let continuation: AsyncThrowingStream<AudioChunk, Error>.Continuation
+        let onExit: (@Sendable () -> Void)?
+        let start: ContinuousClock.Instant
+    }
+
+    private struct Inbox {
+        var waiting: [Submission] = []
+        /// Whether the stepping thread is running (it takes the inbox at every step).
+        var running = false
+        /// Requests in the batch (owned by the thread; mirrored here for `activeCount`).
+        var active = 0
+    }
+
+    private let inbox = Mutex(Inbox())
+
+    /// The widest batch `serve --max-batch` accepts.
+    public static let largestBatch = 64
+
+    public init(model: Qwen3TTSModel, maxBatch: Int) {
+        self.model = model
+        self.maxBatch = max(1, maxBatch)
+    }
+
+    /// Requests generating now and waiting to join.
+    public var activeCount: Int { inbox.withLock { $0.active } }
+    public var waitingCount: Int { inbox.withLock { $0.waiting.count } }
+
+    /// Queues a request; its audio comes from the returned stream. Errors in the request are
+    /// thrown from the stream. Dropping or cancelling the stream stops its work within one frame.
+    public func stream(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions = .init(),
+                       progress: StreamProgress = StreamProgress(), onExit: (@Sendable () -> Void)? = nil)
+        -> AsyncThrowingStream<AudioChunk, Error>
+    {
+        let (stream, continuation) = AsyncThrowingStream<AudioChunk, Error>.makeStream()
+        continuation.onTermination = { _ in progress.cancel() }
+        let submission = Submission(request: request, options: options, streaming: streaming, progress: progress,
+                                    continuation: continuation, onExit: onExit, start: .now)
+        let startThread = inbox.withLock { state -> Bool in
+            state.waiting.append(submission)
+            if state.running { return false }
+            state.running = true
+            return true
+        }
+        if startThread {
+            let thread = Thread { [self] in run() }
+            thread.name = "tts-batch"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        return stream
+    }
+
+    /// The stepping loop: admit waiting requests up to `maxBatch`, step, report who left.
+    private func run() {
+        let streamer: BatchStreamer
+        do {
+            streamer = try BatchStreamer(model: model)
+        } catch {
+            // StreamOptions() is valid; nothing else can fail here. Fail everything waiting.
+            let waiting = inbox.withLock { state -> [Submission] in
+                state.running = false
+                defer { state.waiting.removeAll() }
+                return state.waiting
+            }
+            for s in waiting { end(s, error) }
+            return
+        }
+        var submissions: [BatchStreamer.ID: Submission] = [:]
+        while true {
+            let admitted = inbox.withLock { state -> [Submission]? in
+                let room = maxBatch - submissions.count
+                let taken = Array(state.waiting.prefix(max(room, 0)))
+                state.waiting.removeFirst(taken.count)
+                if taken.isEmpty && submissions.isEmpty {
+                    state.running = false
+                    return nil
+                }
+                state.active = submissions.count + taken.count
+                return taken
+            }
+            guard let admitted else { return }
+            for s in admitted {
+                if s.progress.isCancelled {
+                    end(s, CancellationError())
+                    continue
+                }
+                do {
+                    let id = try streamer.add(s.request, options: s.options, streaming: s.streaming, progress: s.progress,
+                                              start: s.start) { chunk in s.continuation.yield(chunk) }
+                    submissions[id] = s
+                } catch {
+                    end(s, error)
+                }
+            }
+            guard streamer.count > 0 else { continue }
+            for (id, outcome) in streamer.step() {
+                guard let s = submissions.removeValue(forKey: id) else { continue }
+                switch outcome {
+                case .finished: end(s, nil)
+                case .cancelled: end(s, CancellationError())
+                case .failed(let error): end(s, error)
+                }
+            }
+        }
+    }
+
+    private func end(_ s: Submission, _ error: Error?) {
+        s.progress.finished.store(true, ordering: .releasing)
+        s.onExit?()
+        if let error { s.continuation.finish(throwing: error) } else { s.continuation.finish() }
+    }
+}

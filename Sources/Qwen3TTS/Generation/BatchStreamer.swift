@@ -1,0 +1,132 @@
+// Audio for many requests from one thread: a BatchGenerator's frames decoded per request into
+// chunks as `stream` makes them (the first chunk small, then chunkFrames; a chunk never spans two
+// utterances). A single `stream`/`produce` request is a batch of one through this same driver.
+import Foundation
+import TTSRuntime
+
+/// Streams audio for several requests at once. `add` requests, then call `step` until `count` is
+/// 0; each step generates one frame per request, decodes the chunks that are due and hands them
+/// to the requests' `emit`. Used by one thread at a time.
+public final class BatchStreamer {
+    public typealias ID = BatchGenerator.ID
+
+    /// How a request left the batch.
+    public enum Outcome {
+        /// All its text was spoken (`endOfSpeech` false: an utterance stopped at its frame cap).
+        case finished(endOfSpeech: Bool)
+        case cancelled
+        case failed(Error)
+    }
+
+    public let model: Qwen3TTSModel
+    public let streaming: StreamOptions
+    private let batch: BatchGenerator
+
+    private final class Stream {
+        let decoder: StreamingDecoder
+        let progress: StreamProgress
+        let emit: (AudioChunk) -> Void
+        let start: ContinuousClock.Instant
+        let chunkFrames: Int
+        var pending: [[Int]] = []
+        var segment = 0
+        var emittedFrames = 0
+        var target: Int
+
+        init(decoder: StreamingDecoder, progress: StreamProgress, emit: @escaping (AudioChunk) -> Void,
+             start: ContinuousClock.Instant, streaming: StreamOptions) {
+            self.decoder = decoder
+            self.progress = progress
+            self.emit = emit
+            self.start = start
+            chunkFrames = streaming.chunkFrames
+            target = streaming.firstChunkFrames
+        }
+    }
+
+    private var streams: [ID: Stream] = [:]
+
+    public init(model: Qwen3TTSModel, streaming: StreamOptions = .init()) throws {
+        try streaming.validate()
+        self.model = model
+        self.streaming = streaming
+        batch = BatchGenerator(model: model)
+    }
+
+    /// Requests still generating.
+    public var count: Int { streams.count }
+
+    /// Checks a request and queues it (its prefill runs at the next step); an in-context
+    /// reference primes its decoder here. `streaming`: its chunking and segment length (nil: the
+    /// streamer's). `progress` counts its frames and is asked for cancellation; `emit` receives
+    /// its chunks in order, their `elapsed` counted from `start`. Throws for an invalid request.
+    @discardableResult
+    public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions? = nil,
+                    progress: StreamProgress = StreamProgress(), start: ContinuousClock.Instant = .now,
+                    emit: @escaping (AudioChunk) -> Void) throws -> ID {
+        let streaming = streaming ?? self.streaming
+        try streaming.validate()
+        let decoder = model.makeStreamingDecoder()
+        let (id, _) = try batch.add(request, options: options, segmentCharacters: streaming.maxSegmentCharacters,
+                                    isCancelled: { progress.isCancelled })
+        do {
+            // In-context cloning continues the reference: its frames prime the decoder, unheard.
+            if let reference = request.reference { try decoder.prime(reference.codes) }
+        } catch {
+            batch.remove(id)
+            throw error
+        }
+        streams[id] = Stream(decoder: decoder, progress: progress, emit: emit, start: start, streaming: streaming)
+        return id
+    }
+
+    /// Stops a request at once (its caller went away); no outcome is reported for it.
+    public func remove(_ id: ID) {
+        batch.remove(id)
+        streams[id] = nil
+    }
+
+    /// One frame for every request, the chunks that are due decoded and emitted. Returns the
+    /// requests that left the batch at this step.
+    public func step() -> [(id: ID, outcome: Outcome)] {
+        let result = batch.step()
+        var left: [(ID, Outcome)] = result.cancelled.map { ($0, .cancelled) }
+        var failed: Set<ID> = []
+        for frame in result.frames {
+            guard let stream = streams[frame.id] else { continue }
+            stream.progress.framesGenerated.add(1, ordering: .releasing)
+            do {
+                if frame.segment != stream.segment { try flush(stream) }
+                stream.segment = frame.segment
+                stream.pending.append(frame.codes)
+                if stream.pending.count >= stream.target { try flush(stream) }
+            } catch {
+                failed.insert(frame.id)
+                left.append((frame.id, .failed(error)))
+            }
+        }
+        for (id, endOfSpeech) in result.finished where !failed.contains(id) {
+            guard let stream = streams[id] else { continue }
+            do {
+                try flush(stream)
+                left.append((id, .finished(endOfSpeech: endOfSpeech)))
+            } catch {
+                failed.insert(id)
+                left.append((id, .failed(error)))
+            }
+        }
+        for (id, _) in left { remove(id) }
+        return left
+    }
+
+    private func flush(_ stream: Stream) throws {
+        guard !stream.pending.isEmpty else { return }
+        let samples = try stream.decoder.decode(stream.pending)
+        stream.emit(AudioChunk(samples: samples, sampleRate: model.sampleRate, startFrame: stream.emittedFrames,
+                               frames: stream.pending.count, segment: stream.segment,
+                               elapsed: (ContinuousClock.now - stream.start).seconds))
+        stream.emittedFrames += stream.pending.count
+        stream.pending.removeAll(keepingCapacity: true)
+        stream.target = stream.chunkFrames
+    }
+}
