@@ -95,6 +95,7 @@ public final class BatchEngine: Sendable {
                 state.waiting.removeFirst(taken.count)
                 if taken.isEmpty && submissions.isEmpty {
                     state.running = false
+                    state.active = 0
                     return nil
                 }
                 state.active = submissions.count + taken.count
@@ -115,7 +116,9 @@ public final class BatchEngine: Sendable {
                 }
             }
             guard streamer.count > 0 else { continue }
-            for (id, outcome) in streamer.step() {
+            let left = streamer.step()
+            inbox.withLock { $0.active = submissions.count - left.count }
+            for (id, outcome) in left {
                 guard let s = submissions.removeValue(forKey: id) else { continue }
                 switch outcome {
                 case .finished: end(s, nil)
