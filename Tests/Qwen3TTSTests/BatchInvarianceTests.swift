@@ -36,8 +36,9 @@ import TTSRuntime
 
     /// Runs the jobs through one BatchGenerator (joining at their steps): codes per job, and the
     /// bytes of its talker hidden state after every step.
-    static func batched(_ model: Qwen3TTSModel, _ jobs: [Job]) throws -> (codes: [[[Int]]], hidden: [[[UInt32]]]) {
+    static func batched(_ model: Qwen3TTSModel, _ jobs: [Job], prefillRowsPerStep: Int? = nil) throws -> (codes: [[[Int]]], hidden: [[[UInt32]]]) {
         let batch = BatchGenerator(model: model)
+        if let prefillRowsPerStep { batch.prefillRowsPerStep = prefillRowsPerStep }
         var ids: [Int: Int] = [:]  // batch id -> job index
         var codes = [[[Int]]](repeating: [], count: jobs.count)
         var hidden = [[[UInt32]]](repeating: [], count: jobs.count)
@@ -72,10 +73,11 @@ import TTSRuntime
             #expect(run.codes[0] == alone[all.firstIndex { $0.request == job.request && $0.options == job.options }!])
             return run.hidden[0]
         }
-        for size in [2, 3, 4, 8] {
-            let got = try Self.batched(model, Array(all.prefix(size)))
+        // The last run also prefills joining requests 5 rows per step, over several steps.
+        for (size, budget) in [(2, nil), (3, nil), (4, nil), (8, nil), (8, 5)] as [(Int, Int?)] {
+            let got = try Self.batched(model, Array(all.prefix(size)), prefillRowsPerStep: budget)
             for j in 0..<size {
-                #expect(got.codes[j] == alone[j], "\(label): request \(j) in a batch of \(size) differs from alone (\(got.codes[j].count) vs \(alone[j].count) frames)")
+                #expect(got.codes[j] == alone[j], "\(label): request \(j) in a batch of \(size) (prefill \(budget ?? 64) rows per step) differs from alone (\(got.codes[j].count) vs \(alone[j].count) frames)")
                 let sameHidden = got.hidden[j] == aloneHidden[j]
                 #expect(sameHidden, "\(label): request \(j)'s hidden states in a batch of \(size) differ from alone")
             }

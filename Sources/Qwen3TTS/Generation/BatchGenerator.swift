@@ -83,12 +83,19 @@ public final class BatchGenerator {
         order.removeAll { $0 == id }
     }
 
+    /// Most prompt rows one step runs for joining requests (all of them together), so that a
+    /// joining request holds up the others' next frame by a bounded time (about 0.2-0.3 s for the
+    /// 0.6B model on the development machine); a longer prompt is run over several steps.
+    public var prefillRowsPerStep = 64
+
     /// One frame for every request that is generating. Requests whose utterance has not started
-    /// are prefilled first (their first frame comes from this step too); a request whose last
-    /// utterance ends is reported in `finished` and leaves the batch.
+    /// are prefilled first, within `prefillRowsPerStep` (one whose prefill completes gets its
+    /// first frame from this step too); a request whose last utterance ends is reported in
+    /// `finished` and leaves the batch.
     public func step() -> Step {
         var result = Step()
         var active: [(ID, Entry, GenerationSession)] = []
+        var budget = prefillRowsPerStep
         for id in order {
             guard let entry = entries[id] else { continue }
             if entry.isCancelled?() == true {
@@ -96,13 +103,21 @@ public final class BatchGenerator {
                 continue
             }
             while let session = session(of: entry) {
+                if !session.isPrefilled {
+                    guard budget > 0 else { break }  // its prefill goes on at the next step
+                    generator.talkerScratch.shouldStop = entry.isCancelled
+                    let rows = generator.prefill(session, budget: budget)
+                    generator.talkerScratch.shouldStop = nil
+                    budget -= rows
+                    if rows == 0 || entry.isCancelled?() == true {
+                        // Stopped between passes: the request leaves.
+                        result.cancelled.append(id)
+                        break
+                    }
+                    if !session.isPrefilled { break }
+                }
                 if session.isActive {
                     active.append((id, entry, session))
-                    break
-                }
-                // A prefill stopped by cancellation: the request leaves.
-                if !session.isFinished {
-                    result.cancelled.append(id)
                     break
                 }
                 // An utterance that ended without frames: on to the next.
@@ -132,16 +147,13 @@ public final class BatchGenerator {
         return Array(UnsafeBufferPointer(start: session.talker.lastHidden, count: model.talker.hidden))
     }
 
-    /// The entry's current utterance session, started (prefilled) when new; nil when none is left.
+    /// The entry's current utterance session (made when new; prefilled by `step`); nil when none is left.
     private func session(of entry: Entry) -> GenerationSession? {
         if let session = entry.session { return session }
         guard entry.index < entry.parts.count else { return nil }
         let part = entry.parts[entry.index]
         let session = GenerationSession(model: model, prompt: part.prompt, options: part.options, seed: part.seed,
                                         requestStart: entry.start)
-        generator.talkerScratch.shouldStop = entry.isCancelled
-        generator.start(session)
-        generator.talkerScratch.shouldStop = nil
         entry.session = session
         return session
     }

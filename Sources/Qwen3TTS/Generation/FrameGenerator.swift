@@ -20,44 +20,79 @@ final class FrameGenerator {
         predictorScratch = PredictorScratch(pool: model.pool)
     }
 
-    /// Prefills a session's prompt (reusing a cached shared prefix) and samples its first code 0.
-    /// A prefill stopped by `talkerScratch.shouldStop` leaves the session unstarted.
+    /// Prefills a session's whole prompt and samples its first code 0. A prefill stopped by
+    /// `talkerScratch.shouldStop` leaves the session unstarted.
     func start(_ session: GenerationSession) {
-        let clock = ContinuousClock()
-        let started = clock.now
-        if prefill(session.prompt, state: session.talker) { session.timings.cachedPrefixRows += session.prompt.sharedPrefixCount }
-        session.timings.prefill += (clock.now - started).seconds
-        if session.talker.cache.count < session.prompt.prefillCount { return }
-        sampleCode0([session])
+        while !session.isPrefilled, prefill(session, budget: .max) > 0 {}
     }
 
-    /// Runs a prompt through the talker, in two passes (shared prefix, then the rest) when the
-    /// model has a prompt cache, reusing a cached prefix state; otherwise in one. Returns whether
-    /// the prefix came from the cache.
+    /// Runs up to `budget` more of a session's prompt rows (`run(_:state:progress:budget:)`);
+    /// the call that runs the last row samples the first code 0. Returns the rows run.
     @discardableResult
-    func prefill(_ prompt: Prompt, state: TalkerState) -> Bool {
+    func prefill(_ session: GenerationSession, budget: Int) -> Int {
+        guard !session.isPrefilled else { return 0 }
+        let clock = ContinuousClock()
+        let started = clock.now
+        let before = session.prefill.cachedRows
+        let rows = run(session.prompt, state: session.talker, progress: session.prefill, budget: budget)
+        session.timings.cachedPrefixRows += session.prefill.cachedRows - before
+        if session.prefill.rows == session.prompt.prefillCount { sampleCode0([session]) }
+        session.timings.prefill += (clock.now - started).seconds
+        return rows
+    }
+
+    /// Runs up to `budget` more prompt rows through a talker state, so that a batch can bound
+    /// how long the prefills of joining requests hold up the others' frames; returns the rows run
+    /// (cached ones included). The first call reuses a cached state of the prompt's shared prefix
+    /// when the model's prompt cache has it; a computed prefix runs as its own pass and is stored
+    /// once complete. After the last row the state holds the post-norm last hidden. Running a
+    /// prompt in pieces gives the same bytes as one pass (the products are row-invariant and each
+    /// row attends to the same keys). A pass stopped by `talkerScratch.shouldStop` keeps no rows
+    /// and returns 0 (the caller discards the state).
+    @discardableResult
+    func run(_ prompt: Prompt, state: TalkerState, progress: PrefillProgress, budget: Int) -> Int {
         let talker = model.talker, cache = model.promptCache
         let p = prompt.sharedPrefixCount, n = prompt.prefillCount, d = talker.hidden
-        var x = prompt.prefill
-        guard cache.isEnabled, p > 0, p < n else {
-            x.withUnsafeMutableBufferPointer { talker.prefill($0.baseAddress!, count: n, state: state, scratch: talkerScratch) }
-            return false
+        guard progress.rows < n, budget > 0 else { return 0 }
+        var cached = 0
+        if !progress.prefixLookedUp {
+            progress.prefixLookedUp = true
+            if cache.isEnabled, p > 0, p < n {
+                let key = PromptCache.Rows(prompt.prefill[0..<(p * d)])  // hashed once, for the lookup and a store on a miss
+                if let snapshot = cache.lookup(key) {
+                    state.cache.restore(snapshot)
+                    (progress.rows, progress.cachedRows, cached) = (p, p, p)
+                } else {
+                    progress.prefixToStore = key
+                }
+            }
         }
-        let key = PromptCache.Rows(prompt.prefill[0..<(p * d)])  // hashed once, for the lookup and a store on a miss
-        var hit = false
-        if let snapshot = cache.lookup(key) {
-            state.cache.restore(snapshot)
-            hit = true
-        } else {
-            x.withUnsafeMutableBufferPointer { talker.stack.forward($0.baseAddress!, count: p, cache: state.cache, scratch: talkerScratch) }
-            // A cancelled prefill stops between passes: only a whole prefix is worth keeping.
-            guard state.cache.count == p else { return false }
+        let first = progress.rows
+        let end = min(n, first + min(budget, n), progress.prefixToStore == nil ? n : p)
+        guard end > first else { return cached }
+        var rows = Array(prompt.prefill[(first * d)..<(end * d)])
+        let completed = rows.withUnsafeMutableBufferPointer { x -> Bool in
+            talker.stack.forward(x.baseAddress!, count: end - first, cache: state.cache, scratch: talkerScratch)
+            guard state.cache.count == end else { return false }  // stopped between passes
+            if end == n { talker.stack.normalize(x.baseAddress! + (end - first - 1) * d, state.normed.pointer, count: 1) }
+            return true
+        }
+        guard completed else { return 0 }
+        progress.rows = end
+        if end == p, let key = progress.prefixToStore {
             cache.store(key, state.cache.snapshot())
+            progress.prefixToStore = nil
         }
-        x.withUnsafeMutableBufferPointer {
-            talker.prefill($0.baseAddress! + p * d, count: n - p, state: state, scratch: talkerScratch)
-        }
-        return hit
+        return cached + end - first
+    }
+
+    /// Runs a whole prompt through a talker state (benchmarks and tests of the prompt cache).
+    /// Returns whether the shared prefix came from the cache.
+    @discardableResult
+    func prefill(_ prompt: Prompt, state: TalkerState) -> Bool {
+        let progress = PrefillProgress()
+        while progress.rows < prompt.prefillCount, run(prompt, state: state, progress: progress, budget: .max) > 0 {}
+        return progress.cachedRows > 0
     }
 
     /// One frame for each active session, as batched passes: the code predictor's 15 codes, the

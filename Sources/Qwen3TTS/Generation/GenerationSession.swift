@@ -20,6 +20,8 @@ final class GenerationSession {
     /// Code-0 samples drawn (the official loop's count, capped by max_new_tokens).
     private(set) var sampled = 0
     var timings = SynthesisTimings()
+    /// How far its prompt has run (a batch prefills a joining session over several steps).
+    let prefill = PrefillProgress()
     /// When the request started (for the time to the first frame).
     let requestStart: ContinuousClock.Instant
 
@@ -43,6 +45,9 @@ final class GenerationSession {
     var endedWithEndOfSpeech: Bool { code0 == eos }
     /// The end-of-speech code.
     let eos: Int
+
+    /// Whether every prompt row has run and the first code 0 was sampled.
+    var isPrefilled: Bool { sampled > 0 }
 
     /// True once prefilled and the code 0 for the next frame is neither end-of-speech nor over the cap.
     var isActive: Bool { sampled > 0 && code0 != eos && sampled < options.maxNewTokens }
@@ -71,4 +76,16 @@ final class GenerationSession {
         history.append(frame[0])
         if history.count == 1 { timings.firstFrame = (ContinuousClock.now - requestStart).seconds }
     }
+}
+
+/// How far a prompt has run through a talker state.
+final class PrefillProgress {
+    /// Prompt rows run so far.
+    var rows = 0
+    /// Rows that came from the prompt cache.
+    var cachedRows = 0
+    /// Whether the prompt cache was asked for the shared prefix yet.
+    var prefixLookedUp = false
+    /// Set while the shared prefix is being computed, to store it once complete.
+    var prefixToStore: PromptCache.Rows?
 }
