@@ -226,16 +226,16 @@ struct TransformerStack: Sendable {
                     tts_rope_rotate_half_f32(kh, cosT, sinT, Int64(s.headDim))
                 }
             }
+            // Each segment's cache of this layer, looked up once per layer (not per row and head).
+            let keyBases = segments.map { $0.cache.keys(layer: li) }, valueBases = segments.map { $0.cache.values(layer: li) }
             for t in 0..<n {
-                let cache = segments[rowSegment[t]].cache
-                (cache.keys(layer: li) + rowEntry[t] * s.kvWidth).update(from: k + t * s.kvWidth, count: s.kvWidth)
-                (cache.values(layer: li) + rowEntry[t] * s.kvWidth).update(from: v + t * s.kvWidth, count: s.kvWidth)
+                (keyBases[rowSegment[t]] + rowEntry[t] * s.kvWidth).update(from: k + t * s.kvWidth, count: s.kvWidth)
+                (valueBases[rowSegment[t]] + rowEntry[t] * s.kvWidth).update(from: v + t * s.kvWidth, count: s.kvWidth)
             }
             // One task per (row, head); each has its own row of `scores`.
             let attend = { (task: Int) in
                 let t = task / s.heads, h = task % s.heads
-                let cache = segments[rowSegment[t]].cache
-                let keys = cache.keys(layer: li), values = cache.values(layer: li)
+                let keys = keyBases[rowSegment[t]], values = valueBases[rowSegment[t]]
                 let pos = rowEntry[t]
                 let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
                 let kvh = h / group
