@@ -20,6 +20,8 @@ typedef void (*matmul_q8_fn)(const uint8_t *, const float *, float *, int64_t, i
 static matmul_q8_fn g_matmul_q8_0 = tts_matmul_q8_0_ref;
 typedef void (*attention_fn)(const float *, const float *, const float *, float *, float *, int64_t, int64_t, int64_t, float);
 static attention_fn g_attention = tts_attention_head_f32_ref;
+typedef void (*attention_bf16kv_fn)(const float *, const uint16_t *, const uint16_t *, float *, float *, int64_t, int64_t, int64_t, float);
+static attention_bf16kv_fn g_attention_bf16kv = tts_attention_head_bf16kv_ref;
 typedef void (*snake_fn)(const float *, float *, const float *, const float *, int64_t, int64_t, int64_t);
 static snake_fn g_snake = tts_snake_tm_f32_ref;
 typedef void (*conv_gemm_fn)(const float *, const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
@@ -86,7 +88,7 @@ int tts_cpu_has(int feature) {
         g_matmul_q8_0 = tts_matmul_q8_0_##S; g_attention = tts_attention_head_f32_##S;      \
         g_snake = tts_snake_tm_f32_##S; g_conv_gemm = tts_conv_gemm_f32_##S;                \
         g_rmsnorm = tts_rmsnorm_f32_##S; g_silu_mul = tts_silu_mul_f32_##S;                 \
-        g_softmax = tts_softmax_f32_##S;                                                     \
+        g_softmax = tts_softmax_f32_##S; g_attention_bf16kv = tts_attention_head_bf16kv_##S; \
     } while (0)
 
 int tts_select_isa(int isa) {
@@ -229,6 +231,11 @@ void tts_matmul_q4_k(const uint8_t *w, const float *x, float *y, int64_t rows, i
             }
             y[t * rows + r] = acc;
         }
+}
+
+void tts_attention_head_bf16kv(const float *q, const uint16_t *k, const uint16_t *v, float *out, float *scores,
+                               int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    g_attention_bf16kv(q, k, v, out, scores, n_keys, head_dim, kv_stride, scale);
 }
 
 void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out, float *scores,

@@ -48,10 +48,10 @@ enum CommandSupport {
     }
     /// Loads a model, turning load errors into messages that name the file or tensor.
     static func loadModel(_ argument: String, threads: Int? = nil, weights: WeightType? = nil,
-                          decoder: ConvPrecision = .f32) throws -> Qwen3TTSModel {
+                          decoder: ConvPrecision = .f32, kvCache: KVPrecision? = nil) throws -> Qwen3TTSModel {
         let path = ModelStore.fromEnvironment().resolveModelArgument(argument)  // a pulled model's name too
         do {
-            return try Qwen3TTSModel.load(path: path, threads: threads, weights: weights, decoder: decoder)
+            return try Qwen3TTSModel.load(path: path, threads: threads, weights: weights, decoder: decoder, kvCache: kvCache)
         } catch {
             throw CommandError("cannot load model \(argument): \(error)")
         }

@@ -37,6 +37,9 @@ struct ModelBench: ParsableCommand {
     @Option(name: .long, help: "Text of the prompt.")
     var text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet green forest."
 
+    @Option(name: .customLong("kv-cache"), help: "The talker's KV cache: f32 or bf16 (default: bf16 with quantized weights, else f32).")
+    var kvCache: String?
+
     @Flag(name: .long, help: "Print JSON instead of text.")
     var json = false
 
@@ -69,12 +72,14 @@ struct ModelBench: ParsableCommand {
             throw ValidationError("--concurrency takes a list of stream counts in 1...64, e.g. 1,2,4")
         }
         if schedulers.isEmpty { throw ValidationError("--scheduler must be batched, threads or both") }
+        if let kvCache, KVPrecision(rawValue: kvCache) == nil { throw ValidationError("--kv-cache must be f32 or bf16") }
     }
 
     func run() throws {
         let clock = ContinuousClock()
         let loadStart = clock.now
-        let m = try CommandSupport.loadModel(model, threads: threads, weights: quant, decoder: decoder.precision)
+        let m = try CommandSupport.loadModel(model, threads: threads, weights: quant, decoder: decoder.precision,
+                                             kvCache: kvCache.flatMap(KVPrecision.init(rawValue:)))
         let loadSeconds = (clock.now - loadStart).seconds
         var request = SynthesisRequest(text: text, language: m.configuration.languages.contains("english") ? "english" : "auto",
                                        speaker: m.configuration.speakers.first)
@@ -142,6 +147,7 @@ struct ModelBench: ParsableCommand {
             out["bandwidth_limit_ms_per_frame"] = limitMs
             out["threads"] = m.threadCount
             out["kernels"] = KernelPath.description
+            out["kv_cache"] = m.kvCachePrecision.rawValue
             out["quant"] = quant?.rawValue ?? "checkpoint"
             out["prefill_rows"] = prefill.rows
             out["prefill_shared_rows"] = prefill.sharedRows
@@ -151,6 +157,7 @@ struct ModelBench: ParsableCommand {
             let f = { (k: String) in String(format: "%.2f", median[k] ?? 0) }
             print("model \(model): \(frames) frames, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
             print("  kernels              \(KernelPath.description)")
+            print("  talker KV cache      \(m.kvCachePrecision.rawValue)")
             print("  load                 \(String(format: "%.2f", loadSeconds)) s")
             print("  prefill              \(f("prefill_ms")) ms (prompt cache warm)")
             print("  prefill, \(prefill.rows) rows      one pass \(f("prefill_one_pass_ms")) ms; cache miss \(f("prefill_cache_miss_ms")) ms, hit \(f("prefill_cache_hit_ms")) ms (\(prefill.sharedRows) shared rows)")
@@ -175,7 +182,7 @@ struct ModelBench: ParsableCommand {
         var rows: [[String: Any]] = []
         if !json {
             print("model \(model): \(frames) frames per stream, median of \(runs) runs, \(m.threadCount) threads, weights \(quant?.rawValue ?? "as stored")")
-            print("  kernels: \(KernelPath.description)")
+            print("  kernels: \(KernelPath.description); talker KV cache \(m.kvCachePrecision.rawValue)")
             print("  scheduler  streams  aggregate audio s/s  per-stream RTF  first audio median / worst")
         }
         for n in levels {
@@ -194,7 +201,7 @@ struct ModelBench: ParsableCommand {
         }
         if json {
             let out: [String: Any] = ["benchmark": "concurrency", "frames": frames, "runs": runs, "threads": m.threadCount,
-                                      "kernels": KernelPath.description, "quant": quant?.rawValue ?? "checkpoint", "load_s": loadSeconds, "levels": rows,
+                                      "kernels": KernelPath.description, "kv_cache": m.kvCachePrecision.rawValue, "quant": quant?.rawValue ?? "checkpoint", "load_s": loadSeconds, "levels": rows,
                                       "peak_rss_gb": Double(SystemMetrics.peakResidentBytes()) / 1e9]
             print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
         }

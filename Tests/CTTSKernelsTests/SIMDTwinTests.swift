@@ -183,6 +183,37 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
             #expect(relativeError(out, ref) <= 1e-5, "\(name) attention \(shape)")
         }
     }
+
+    typealias AttentionBF16KV = @convention(c) (UnsafePointer<Float>?, UnsafePointer<UInt16>?, UnsafePointer<UInt16>?, UnsafeMutablePointer<Float>?,
+                                                UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Float) -> Void
+
+    /// A bf16 cache: each path (and dispatch) gives exactly what its f32 kernel gives on the
+    /// widened keys and values, so the cache's precision is the only difference.
+    @Test(arguments: [(1, 8), (7, 64), (73, 128), (150, 128), (5, 20)])
+    func bf16CacheEqualsF32OnWidenedValues(shape: (keys: Int, dim: Int)) {
+        let (keys, dim) = shape
+        let stride = dim * 3 + 1
+        var rng = TestRandom(state: UInt64(keys * 100 + dim + 7))
+        let q = rng.array(dim)
+        let kb = rng.array(keys * stride).map(tts_f32_to_bf16), vb = rng.array(keys * stride).map(tts_f32_to_bf16)
+        let k = kb.map(tts_bf16_to_f32), v = vb.map(tts_bf16_to_f32)
+        var paths: [(String, Attention, AttentionBF16KV)] = [("scalar", tts_attention_head_f32_ref, tts_attention_head_bf16kv_ref),
+                                                             ("dispatch", tts_attention_head_f32, tts_attention_head_bf16kv)]
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_attention_head_f32_avx2, tts_attention_head_bf16kv_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_attention_head_f32_avx512, tts_attention_head_bf16kv_avx512)) }
+        #endif
+        for (name, f32, bf16) in paths {
+            var want = [Float](repeating: .nan, count: dim), got = want, s = [Float](repeating: 0, count: keys)
+            f32(q, k, v, &want, &s, Int64(keys), Int64(dim), Int64(stride), 0.125)
+            bf16(q, kb, vb, &got, &s, Int64(keys), Int64(dim), Int64(stride), 0.125)
+            #expect(got.map(\.bitPattern) == want.map(\.bitPattern), "\(name) bf16-cache attention \(shape)")
+            #expect(!got.contains { $0.isNaN })
+        }
+        var converted = [UInt16](repeating: 0, count: 5)
+        tts_convert_f32_bf16([1, -2.5, 3.14159, 1e-30, .infinity], &converted, 5)
+        #expect(converted == [1, -2.5, 3.14159, 1e-30, .infinity].map(tts_f32_to_bf16))
+    }
 }
 
 @Suite(.tags(.numerical)) struct SnakeTwinTests {

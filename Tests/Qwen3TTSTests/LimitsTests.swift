@@ -96,7 +96,7 @@ import TTSRuntime
             var x = rows
             x.withUnsafeMutableBufferPointer { stack.forward($0.baseAddress!, count: n, cache: cache, scratch: TransformerScratch(pool: model.pool, maxRows: maxRows)) }
             let last = stack.layers.count - 1
-            return (x, Array(UnsafeBufferPointer(start: cache.keys(layer: last), count: n * stack.shape.kvWidth)))
+            return (x, cache.keysAsFloats(layer: last))
         }
         let (whole, wholeKeys) = run(maxRows: 256)
         let (chunked, chunkedKeys) = run(maxRows: 8)

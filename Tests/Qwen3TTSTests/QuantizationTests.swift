@@ -159,6 +159,38 @@ enum QuantFixture {
         #expect(x.codes == y.codes && x.audio == y.audio)
     }
 
+    /// With quantized weights the talker's KV cache is bf16 (f32 with f32 weights, or when asked):
+    /// teacher-forced hidden states stay within cosine 0.9999 of the same weights with an f32
+    /// cache, and a prompt-cache hit (bf16 snapshot) gives the same codes and samples as the miss.
+    @Test func quantizedWeightsKeepABF16CacheCloseToF32() throws {
+        let dir = try #require(QuantFixture.wide)
+        let f32 = try Qwen3TTSModel.load(path: dir, weights: .f32)
+        let q8 = try Qwen3TTSModel.load(path: dir, weights: .q8_0)
+        let q8exact = try Qwen3TTSModel.load(path: dir, weights: .q8_0, kvCache: .f32)
+        #expect(f32.kvCachePrecision == .f32)
+        #expect(q8.kvCachePrecision == .bf16)
+        #expect(q8exact.kvCachePrecision == .f32)
+        var options = GenerationOptions()
+        options.greedy = true
+        options.maxFrames = 20
+        options.stopAtEndOfSpeech = false
+        let request = SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan")
+        let frames = try q8exact.generateCodes(request, options: options).codes
+        let a = try hiddenStates(q8exact, frames: frames), b = try hiddenStates(q8, frames: frames)
+        let worst = zip(a, b).map { cosine($0, $1) }.min()!
+        #expect(worst >= 0.9999, "lowest cosine \(worst)")
+        #expect(zip(a, b).contains { $0 != $1 }, "the bf16 cache changed nothing: is it used?")
+
+        q8.promptCache.removeAll()
+        options.greedy = false
+        options.seed = 12
+        let miss = try q8.synthesize(request, options: options)
+        let hits = q8.promptCache.statistics.hits
+        let hit = try q8.synthesize(request, options: options)
+        #expect(q8.promptCache.statistics.hits == hits + 1)
+        #expect(hit.codes == miss.codes && hit.audio == miss.audio)
+    }
+
     /// At widths q4_k cannot hold (not a multiple of 256), the recipe falls back to q8_0.
     @Test func q4kFallsBackToQ8WhereBlocksDoNotFit() throws {
         let dir = try #require(QuantFixture.directory)

@@ -201,6 +201,17 @@ static void test_attention_and_snake(void) {
         tts_attention_head_f32_ref(q, k, v, ref, sr, keys, dim, stride, 0.125f);
         tts_attention_head_f32_neon(q, k, v, y, sy, keys, dim, stride, 0.125f);
         check("attention_head_f32_neon", shape, rel_error(y, ref, dim), 1e-5);
+        // A bf16 cache: exactly the f32 kernel on the widened values.
+        uint16_t *kb = malloc(keys * stride * sizeof(uint16_t)), *vb = malloc(keys * stride * sizeof(uint16_t));
+        float *kw = malloc(keys * stride * sizeof(float)), *vw = malloc(keys * stride * sizeof(float));
+        tts_convert_f32_bf16(k, kb, keys * stride);
+        tts_convert_f32_bf16(v, vb, keys * stride);
+        tts_convert_bf16_f32(kb, kw, keys * stride);
+        tts_convert_bf16_f32(vb, vw, keys * stride);
+        tts_attention_head_f32_neon(q, kw, vw, ref, sr, keys, dim, stride, 0.125f);
+        tts_attention_head_bf16kv_neon(q, kb, vb, y, sy, keys, dim, stride, 0.125f);
+        check("attention_head_bf16kv_neon", shape, memcmp(y, ref, dim * sizeof(float)) ? 1 : 0, 0);
+        free(kb); free(vb); free(kw); free(vw);
         free(q); free(k); free(v); free(ref); free(y); free(sr); free(sy);
     }
     static const int64_t snake[][2] = {{1, 1}, {3, 5}, {7, 33}, {40, 64}, {2, 1536}};

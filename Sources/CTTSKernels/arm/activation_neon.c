@@ -113,6 +113,14 @@ void tts_softmax_f32_neon(float *x, int64_t n) {
 }
 
 // One head: scores = q.k_j * scale, softmax, out = sum_j p_j v_j (head_dim lanes at a time).
+// Up to 4 bf16 values widened to f32 (zeros past n), as `ld` does for f32.
+static inline float32x4_t ld_bf16(const uint16_t *p, int64_t n) {
+    if (n >= 4) return vreinterpretq_f32_u32(vshll_n_u16(vld1_u16(p), 16));
+    float t[4] = {0, 0, 0, 0};
+    for (int64_t i = 0; i < n; i++) t[i] = tts_bf16_to_f32(p[i]);
+    return vld1q_f32(t);
+}
+
 void tts_attention_head_f32_neon(const float *q, const float *k, const float *v, float *out, float *scores,
                                  int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
     for (int64_t j = 0; j < n_keys; j++) {
@@ -126,6 +134,25 @@ void tts_attention_head_f32_neon(const float *q, const float *k, const float *v,
         int64_t m = head_dim - d;
         float32x4_t acc = vdupq_n_f32(0);
         for (int64_t j = 0; j < n_keys; j++) acc = vfmaq_n_f32(acc, ld(v + j * kv_stride + d, m, 0), scores[j]);
+        if (m >= 4) vst1q_f32(out + d, acc);
+        else store_part(out + d, acc, m);
+    }
+}
+
+// The same with a bf16 cache (equal to the f32 kernel on the widened values).
+void tts_attention_head_bf16kv_neon(const float *q, const uint16_t *k, const uint16_t *v, float *out, float *scores,
+                                 int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    for (int64_t j = 0; j < n_keys; j++) {
+        const uint16_t *kj = k + j * kv_stride;
+        float32x4_t s = vdupq_n_f32(0);
+        for (int64_t d = 0; d < head_dim; d += 4) s = vfmaq_f32(s, ld(q + d, head_dim - d, 0), ld_bf16(kj + d, head_dim - d));
+        scores[j] = vaddvq_f32(s) * scale;
+    }
+    tts_softmax_f32_neon(scores, n_keys);
+    for (int64_t d = 0; d < head_dim; d += 4) {
+        int64_t m = head_dim - d;
+        float32x4_t acc = vdupq_n_f32(0);
+        for (int64_t j = 0; j < n_keys; j++) acc = vfmaq_n_f32(acc, ld_bf16(v + j * kv_stride + d, m), scores[j]);
         if (m >= 4) vst1q_f32(out + d, acc);
         else store_part(out + d, acc, m);
     }

@@ -350,7 +350,28 @@ void tts_attention_head_f32_avx2(const float *q, const float *k, const float *v,
 void tts_attention_head_f32_avx512(const float *q, const float *k, const float *v, float *out,
                                    float *scores, int64_t n_keys, int64_t head_dim,
                                    int64_t kv_stride, float scale);
+
 #endif
+
+// The same with keys and values stored as bf16 (the talker's cache when its weights are
+// quantized: half the bytes read per step). Each path gives exactly what its f32 kernel gives on
+// the widened values.
+void tts_attention_head_bf16kv(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                               float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+void tts_attention_head_bf16kv_ref(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                                   float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+#if defined(__x86_64__)
+void tts_attention_head_bf16kv_avx2(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                                    float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+void tts_attention_head_bf16kv_avx512(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                                      float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+#endif
+#if defined(__aarch64__)
+void tts_attention_head_bf16kv_neon(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                                    float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+#endif
+// n values rounded to bf16 (nearest even, as tts_f32_to_bf16).
+void tts_convert_f32_bf16(const float *src, uint16_t *dst, int64_t n);
 
 // ---- convolutions (channel-major) --------------------------------------------------------
 // Valid (unpadded) grouped 1-D convolution: the caller supplies an input already padded.

@@ -47,3 +47,7 @@ void tts_convert_bf16_f32(const uint16_t *src, float *dst, int64_t n) {
 void tts_convert_f16_f32(const uint16_t *src, float *dst, int64_t n) {
     for (int64_t i = 0; i < n; i++) dst[i] = tts_f16_to_f32(src[i]);
 }
+
+void tts_convert_f32_bf16(const float *src, uint16_t *dst, int64_t n) {
+    for (int64_t i = 0; i < n; i++) dst[i] = tts_f32_to_bf16(src[i]);
+}

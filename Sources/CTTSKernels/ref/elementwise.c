@@ -90,6 +90,25 @@ void tts_attention_head_f32_ref(const float *q, const float *k, const float *v, 
     }
 }
 
+// The same with a bf16 cache, widened value by value (equal to the f32 twin on the widened values).
+void tts_attention_head_bf16kv_ref(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                            float *scores, int64_t n_keys, int64_t head_dim,
+                            int64_t kv_stride, float scale) {
+    for (int64_t j = 0; j < n_keys; j++) {
+        const uint16_t *kj = k + j * kv_stride;
+        float s = 0;
+        for (int64_t d = 0; d < head_dim; d++) s += q[d] * tts_bf16_to_f32(kj[d]);
+        scores[j] = s * scale;
+    }
+    tts_softmax_f32_ref(scores, n_keys);
+    for (int64_t d = 0; d < head_dim; d++) out[d] = 0;
+    for (int64_t j = 0; j < n_keys; j++) {
+        const uint16_t *vj = v + j * kv_stride;
+        float p = scores[j];
+        for (int64_t d = 0; d < head_dim; d++) out[d] += p * tts_bf16_to_f32(vj[d]);
+    }
+}
+
 void tts_transpose_f32(const float *src, float *dst, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c];

@@ -6,73 +6,90 @@
 #define TTS_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
 #define TTS_AVX2 __attribute__((target("avx2,fma")))
 
+// The K/V loads are macro parameters: the same bodies read an f32 cache and a bf16 one (whose
+// values widen exactly to f32), so both sum in the same order and a bf16 cache gives exactly what
+// the f32 kernel gives on the widened values (AttentionTwinTests).
+#define ATTENTION512_BODY(KV, LOAD16, LOAD1) \
+    /* Four keys at a time: four independent FMA chains instead of one (each key's sum is formed */ \
+    /* exactly as one at a time would form it, so the scores do not change). */ \
+    int64_t j = 0; \
+    const int64_t vec = head_dim & ~(int64_t)15; \
+    for (; j + 4 <= n_keys; j += 4) { \
+        const KV *k0 = k + j * kv_stride, *k1 = k0 + kv_stride, *k2 = k1 + kv_stride, *k3 = k2 + kv_stride; \
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0; \
+        for (int64_t d = 0; d < vec; d += 16) { \
+            __m512 qd = _mm512_loadu_ps(q + d); \
+            a0 = _mm512_fmadd_ps(qd, LOAD16(k0 + d), a0); \
+            a1 = _mm512_fmadd_ps(qd, LOAD16(k1 + d), a1); \
+            a2 = _mm512_fmadd_ps(qd, LOAD16(k2 + d), a2); \
+            a3 = _mm512_fmadd_ps(qd, LOAD16(k3 + d), a3); \
+        } \
+        float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1); \
+        float s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3); \
+        for (int64_t d = vec; d < head_dim; d++) { \
+            s0 += q[d] * LOAD1(k0[d]); \
+            s1 += q[d] * LOAD1(k1[d]); \
+            s2 += q[d] * LOAD1(k2[d]); \
+            s3 += q[d] * LOAD1(k3[d]); \
+        } \
+        scores[j] = s0 * scale; \
+        scores[j + 1] = s1 * scale; \
+        scores[j + 2] = s2 * scale; \
+        scores[j + 3] = s3 * scale; \
+    } \
+    for (; j < n_keys; j++) { \
+        const KV *kj = k + j * kv_stride; \
+        __m512 acc = _mm512_setzero_ps(); \
+        for (int64_t d = 0; d < vec; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), LOAD16(kj + d), acc); \
+        float s = _mm512_reduce_add_ps(acc); \
+        for (int64_t d = vec; d < head_dim; d++) s += q[d] * LOAD1(kj[d]); \
+        scores[j] = s * scale; \
+    } \
+    tts_softmax_f32(scores, n_keys); \
+    /* 64 output values at a time in four accumulators (independent chains); each value still */ \
+    /* sums its keys in order. */ \
+    int64_t d = 0; \
+    for (; d + 64 <= head_dim; d += 64) { \
+        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0; \
+        for (int64_t jj = 0; jj < n_keys; jj++) { \
+            const KV *vj = v + jj * kv_stride + d; \
+            __m512 p = _mm512_set1_ps(scores[jj]); \
+            a0 = _mm512_fmadd_ps(p, LOAD16(vj), a0); \
+            a1 = _mm512_fmadd_ps(p, LOAD16(vj + 16), a1); \
+            a2 = _mm512_fmadd_ps(p, LOAD16(vj + 32), a2); \
+            a3 = _mm512_fmadd_ps(p, LOAD16(vj + 48), a3); \
+        } \
+        _mm512_storeu_ps(out + d, a0); \
+        _mm512_storeu_ps(out + d + 16, a1); \
+        _mm512_storeu_ps(out + d + 32, a2); \
+        _mm512_storeu_ps(out + d + 48, a3); \
+    } \
+    for (; d + 16 <= head_dim; d += 16) { \
+        __m512 acc = _mm512_setzero_ps(); \
+        for (int64_t jj = 0; jj < n_keys; jj++) acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[jj]), LOAD16(v + jj * kv_stride + d), acc); \
+        _mm512_storeu_ps(out + d, acc); \
+    } \
+    for (; d < head_dim; d++) { \
+        float acc = 0; \
+        for (int64_t j = 0; j < n_keys; j++) acc += scores[j] * LOAD1(v[j * kv_stride + d]); \
+        out[d] = acc; \
+    }
+
+#define F32_LOAD16(p) _mm512_loadu_ps(p)
+#define F32_LOAD1(x) (x)
+#define BF16_LOAD16(p) _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(p))), 16))
+#define BF16_LOAD1(x) tts_bf16_to_f32(x)
+
 TTS_AVX512 void tts_attention_head_f32_avx512(const float *q, const float *k, const float *v, float *out,
                                               float *scores, int64_t n_keys, int64_t head_dim,
                                               int64_t kv_stride, float scale) {
-    // Four keys at a time: four independent FMA chains instead of one (each key's sum is formed
-    // exactly as one at a time would form it, so the scores do not change).
-    int64_t j = 0;
-    const int64_t vec = head_dim & ~(int64_t)15;
-    for (; j + 4 <= n_keys; j += 4) {
-        const float *k0 = k + j * kv_stride, *k1 = k0 + kv_stride, *k2 = k1 + kv_stride, *k3 = k2 + kv_stride;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t d = 0; d < vec; d += 16) {
-            __m512 qd = _mm512_loadu_ps(q + d);
-            a0 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k0 + d), a0);
-            a1 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k1 + d), a1);
-            a2 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k2 + d), a2);
-            a3 = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k3 + d), a3);
-        }
-        float s0 = _mm512_reduce_add_ps(a0), s1 = _mm512_reduce_add_ps(a1);
-        float s2 = _mm512_reduce_add_ps(a2), s3 = _mm512_reduce_add_ps(a3);
-        for (int64_t d = vec; d < head_dim; d++) {
-            s0 += q[d] * k0[d];
-            s1 += q[d] * k1[d];
-            s2 += q[d] * k2[d];
-            s3 += q[d] * k3[d];
-        }
-        scores[j] = s0 * scale;
-        scores[j + 1] = s1 * scale;
-        scores[j + 2] = s2 * scale;
-        scores[j + 3] = s3 * scale;
-    }
-    for (; j < n_keys; j++) {
-        const float *kj = k + j * kv_stride;
-        __m512 acc = _mm512_setzero_ps();
-        for (int64_t d = 0; d < vec; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(kj + d), acc);
-        float s = _mm512_reduce_add_ps(acc);
-        for (int64_t d = vec; d < head_dim; d++) s += q[d] * kj[d];
-        scores[j] = s * scale;
-    }
-    tts_softmax_f32(scores, n_keys);
-    // 64 output values at a time in four accumulators (independent chains); each value still
-    // sums its keys in order.
-    int64_t d = 0;
-    for (; d + 64 <= head_dim; d += 64) {
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (int64_t jj = 0; jj < n_keys; jj++) {
-            const float *vj = v + jj * kv_stride + d;
-            __m512 p = _mm512_set1_ps(scores[jj]);
-            a0 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj), a0);
-            a1 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 16), a1);
-            a2 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 32), a2);
-            a3 = _mm512_fmadd_ps(p, _mm512_loadu_ps(vj + 48), a3);
-        }
-        _mm512_storeu_ps(out + d, a0);
-        _mm512_storeu_ps(out + d + 16, a1);
-        _mm512_storeu_ps(out + d + 32, a2);
-        _mm512_storeu_ps(out + d + 48, a3);
-    }
-    for (; d + 16 <= head_dim; d += 16) {
-        __m512 acc = _mm512_setzero_ps();
-        for (int64_t jj = 0; jj < n_keys; jj++) acc = _mm512_fmadd_ps(_mm512_set1_ps(scores[jj]), _mm512_loadu_ps(v + jj * kv_stride + d), acc);
-        _mm512_storeu_ps(out + d, acc);
-    }
-    for (; d < head_dim; d++) {
-        float acc = 0;
-        for (int64_t j = 0; j < n_keys; j++) acc += scores[j] * v[j * kv_stride + d];
-        out[d] = acc;
-    }
+    ATTENTION512_BODY(float, F32_LOAD16, F32_LOAD1)
+}
+
+TTS_AVX512 void tts_attention_head_bf16kv_avx512(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                                                 float *scores, int64_t n_keys, int64_t head_dim,
+                                                 int64_t kv_stride, float scale) {
+    ATTENTION512_BODY(uint16_t, BF16_LOAD16, BF16_LOAD1)
 }
 
 TTS_AVX2 static inline float hsum(__m256 v) {
@@ -82,29 +99,41 @@ TTS_AVX2 static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+#define ATTENTION256_BODY(KV, LOAD8, LOAD1) \
+    for (int64_t j = 0; j < n_keys; j++) { \
+        const KV *kj = k + j * kv_stride; \
+        __m256 acc = _mm256_setzero_ps(); \
+        int64_t d = 0; \
+        for (; d + 8 <= head_dim; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), LOAD8(kj + d), acc); \
+        float s = hsum(acc); \
+        for (; d < head_dim; d++) s += q[d] * LOAD1(kj[d]); \
+        scores[j] = s * scale; \
+    } \
+    tts_softmax_f32(scores, n_keys); \
+    int64_t d = 0; \
+    for (; d + 8 <= head_dim; d += 8) { \
+        __m256 acc = _mm256_setzero_ps(); \
+        for (int64_t j = 0; j < n_keys; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(scores[j]), LOAD8(v + j * kv_stride + d), acc); \
+        _mm256_storeu_ps(out + d, acc); \
+    } \
+    for (; d < head_dim; d++) { \
+        float acc = 0; \
+        for (int64_t j = 0; j < n_keys; j++) acc += scores[j] * LOAD1(v[j * kv_stride + d]); \
+        out[d] = acc; \
+    }
+
+#define F32_LOAD8(p) _mm256_loadu_ps(p)
+#define BF16_LOAD8(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+
 TTS_AVX2 void tts_attention_head_f32_avx2(const float *q, const float *k, const float *v, float *out,
                                           float *scores, int64_t n_keys, int64_t head_dim,
                                           int64_t kv_stride, float scale) {
-    for (int64_t j = 0; j < n_keys; j++) {
-        const float *kj = k + j * kv_stride;
-        __m256 acc = _mm256_setzero_ps();
-        int64_t d = 0;
-        for (; d + 8 <= head_dim; d += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + d), _mm256_loadu_ps(kj + d), acc);
-        float s = hsum(acc);
-        for (; d < head_dim; d++) s += q[d] * kj[d];
-        scores[j] = s * scale;
-    }
-    tts_softmax_f32(scores, n_keys);
-    int64_t d = 0;
-    for (; d + 8 <= head_dim; d += 8) {
-        __m256 acc = _mm256_setzero_ps();
-        for (int64_t j = 0; j < n_keys; j++) acc = _mm256_fmadd_ps(_mm256_set1_ps(scores[j]), _mm256_loadu_ps(v + j * kv_stride + d), acc);
-        _mm256_storeu_ps(out + d, acc);
-    }
-    for (; d < head_dim; d++) {
-        float acc = 0;
-        for (int64_t j = 0; j < n_keys; j++) acc += scores[j] * v[j * kv_stride + d];
-        out[d] = acc;
-    }
+    ATTENTION256_BODY(float, F32_LOAD8, F32_LOAD1)
+}
+
+TTS_AVX2 void tts_attention_head_bf16kv_avx2(const float *q, const uint16_t *k, const uint16_t *v, float *out,
+                                             float *scores, int64_t n_keys, int64_t head_dim,
+                                             int64_t kv_stride, float scale) {
+    ATTENTION256_BODY(uint16_t, BF16_LOAD8, BF16_LOAD1)
 }
 #endif

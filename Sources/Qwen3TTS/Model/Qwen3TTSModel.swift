@@ -44,9 +44,13 @@ public final class Qwen3TTSModel: Sendable {
     /// `decoder`: arithmetic of the speech decoder's convolutions; bf16 halves their weights
     /// (AVX-512 BF16 dot products where present; f32 is the reference and, on the development
     /// CPU, the faster one: docs/BENCHMARKS.md).
+    /// `kvCache`: how the talker's KV cache stores keys and values (nil: bf16 when the talker's
+    /// weights are quantized, whose products are approximations already, halving the cache
+    /// every step reads; f32, exact, otherwise).
     public static func load(path: String, threads: Int? = nil, weights: WeightType? = nil,
-                            decoder: ConvPrecision = .f32) throws -> Qwen3TTSModel {
-        try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights, decoder: decoder)
+                            decoder: ConvPrecision = .f32, kvCache: KVPrecision? = nil) throws -> Qwen3TTSModel {
+        try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights,
+                          decoder: decoder, kvCache: kvCache)
     }
 
     /// `load(path:)` for a checkpoint directory.
@@ -55,8 +59,10 @@ public final class Qwen3TTSModel: Sendable {
     }
 
     public var threadCount: Int { pool.threadCount }
+    /// How the talker's KV cache stores keys and values.
+    public var kvCachePrecision: KVPrecision { talker.stack.kvPrecision }
 
-    private init(path: String, threads: Int, weights: WeightType?, decoder: ConvPrecision) throws {
+    private init(path: String, threads: Int, weights: WeightType?, decoder: ConvPrecision, kvCache: KVPrecision?) throws {
         try KernelPath.checkForced()
         SystemMetrics.retainFreedMemory()
         directory = path
@@ -70,9 +76,13 @@ public final class Qwen3TTSModel: Sendable {
         let loadedPredictor = try CodePredictor(weights: main, config: configuration.talker)
         // Optionally re-encode, then repack q8_0 for the integer dot-product kernel where available.
         let workers = ThreadPool(threads: threads)
-        (talker, codePredictor) = transformGenerationWeights(loadedTalker, loadedPredictor, pool: workers) { l, role in
+        let (transformed, predictor) = transformGenerationWeights(loadedTalker, loadedPredictor, pool: workers) { l, role in
             (weights.flatMap { $0.recipe(for: role, cols: l.inFeatures) }.map { l.converted(to: $0) } ?? l).preparedForInference()
         }
+        var prepared = transformed
+        let quantized = prepared.stack.layers.first.map { [.q8_0, .q4_k].contains($0.q.weight.weightType) } ?? false
+        prepared.stack.kvPrecision = kvCache ?? (quantized ? .bf16 : .f32)
+        (talker, codePredictor) = (prepared, predictor)
         // Base models carry the speaker encoder used for voice cloning.
         if configuration.modelKind == .base, let sc = configuration.speakerEncoder {
             speakerEncoder = try SpeakerEncoder(weights: main, config: sc, prefix: TensorNames.speakerEncoderPrefix)

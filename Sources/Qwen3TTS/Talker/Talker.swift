@@ -4,7 +4,7 @@ import CTTSKernels
 import TTSRuntime
 
 struct Talker: Sendable {
-    let stack: TransformerStack
+    var stack: TransformerStack
     let textEmbedding: Matrix      // [text vocab, text hidden]
     let textFC1: Linear            // text hidden -> text hidden (+bias)
     let textFC2: Linear            // text hidden -> hidden (+bias)

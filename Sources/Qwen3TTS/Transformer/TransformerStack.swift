@@ -124,6 +124,9 @@ struct TransformerStack: Sendable {
     let layers: [TransformerLayerWeights]
     let finalNorm: [Float]
     let rope: RotaryEmbedding
+    /// How caches made for this stack store keys and values (bf16 for the talker when its
+    /// weights are quantized; f32, the exact path, otherwise).
+    var kvPrecision = KVPrecision.f32
 
     init(shape: TransformerShape, layers: [TransformerLayerWeights], finalNorm: [Float]) {
         self.shape = shape
@@ -132,7 +135,9 @@ struct TransformerStack: Sendable {
         rope = RotaryEmbedding(headDim: shape.headDim, theta: shape.ropeTheta)
     }
 
-    func makeCache(capacity: Int = 64) -> KVCache { KVCache(layers: layers.count, width: shape.kvWidth, capacity: capacity) }
+    func makeCache(capacity: Int = 64) -> KVCache {
+        KVCache(layers: layers.count, width: shape.kvWidth, capacity: capacity, precision: kvPrecision)
+    }
 
     /// Runs every layer over n new positions (continuing `cache`), updating x [n][hidden] in place.
     /// `observe` sees the hidden state after each layer (for tests and diagnostics).
@@ -229,21 +234,29 @@ struct TransformerStack: Sendable {
             // Each segment's cache of this layer, looked up once per layer (not per row and head).
             let keyBases = segments.map { $0.cache.keys(layer: li) }, valueBases = segments.map { $0.cache.values(layer: li) }
             for t in 0..<n {
-                (keyBases[rowSegment[t]] + rowEntry[t] * s.kvWidth).update(from: k + t * s.kvWidth, count: s.kvWidth)
-                (valueBases[rowSegment[t]] + rowEntry[t] * s.kvWidth).update(from: v + t * s.kvWidth, count: s.kvWidth)
+                let cache = segments[rowSegment[t]].cache
+                cache.store(k + t * s.kvWidth, into: keyBases[rowSegment[t]], entry: rowEntry[t])
+                cache.store(v + t * s.kvWidth, into: valueBases[rowSegment[t]], entry: rowEntry[t])
             }
-            // One task per (row, head); each has its own row of `scores`.
+            // One task per (row, head); each has its own row of `scores`. Every cache of one stack
+            // has the stack's precision.
+            let bf16 = segments[0].cache.precision == .bf16
             let attend = { (task: Int) in
                 let t = task / s.heads, h = task % s.heads
                 let keys = keyBases[rowSegment[t]], values = valueBases[rowSegment[t]]
                 let pos = rowEntry[t]
                 let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
-                let kvh = h / group
-                tts_attention_head_f32(q + t * s.qWidth + h * s.headDim,
-                                       keys + lo * s.kvWidth + kvh * s.headDim,
-                                       values + lo * s.kvWidth + kvh * s.headDim,
-                                       att + t * s.qWidth + h * s.headDim, scores + task * keysMax,
-                                       Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+                let offset = lo * s.kvWidth + (h / group) * s.headDim
+                let (qh, out, sc) = (q + t * s.qWidth + h * s.headDim, att + t * s.qWidth + h * s.headDim, scores + task * keysMax)
+                if bf16 {
+                    tts_attention_head_bf16kv(qh, keys.assumingMemoryBound(to: UInt16.self) + offset,
+                                              values.assumingMemoryBound(to: UInt16.self) + offset, out, sc,
+                                              Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+                } else {
+                    tts_attention_head_f32(qh, keys.assumingMemoryBound(to: Float.self) + offset,
+                                           values.assumingMemoryBound(to: Float.self) + offset, out, sc,
+                                           Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+                }
             }
             let tasks = n * s.heads
             splitWork(tasks, granularity: 1, work: tasks * min(keysMax, s.window ?? keysMax) * s.headDim, threshold: 16_384,
