@@ -15,7 +15,7 @@ public final class BatchEngine: Sendable {
     public let model: Qwen3TTSModel
     public let maxBatch: Int
 
-    struct Submission: @unchecked Sendable {
+    struct Submission: Sendable {
         let request: SynthesisRequest
         let options: GenerationOptions
         let streaming: StreamOptions
