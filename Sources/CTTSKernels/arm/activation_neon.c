@@ -121,41 +121,34 @@ static inline float32x4_t ld_bf16(const uint16_t *p, int64_t n) {
     return vld1q_f32(t);
 }
 
+// One body for an f32 cache and a bf16 one (KV: the stored type, LOADKV(p, n): up to 4 values as
+// f32), so the bf16 kernel is exactly the f32 one on the widened values.
+#define ATTENTION_NEON_BODY(KV, LOADKV)                                                                   \
+    for (int64_t j = 0; j < n_keys; j++) {                                                                \
+        const KV *kj = k + j * kv_stride;                                                                 \
+        float32x4_t s = vdupq_n_f32(0);                                                                   \
+        for (int64_t d = 0; d < head_dim; d += 4) s = vfmaq_f32(s, ld(q + d, head_dim - d, 0), LOADKV(kj + d, head_dim - d)); \
+        scores[j] = vaddvq_f32(s) * scale;                                                                \
+    }                                                                                                     \
+    tts_softmax_f32_neon(scores, n_keys);                                                                 \
+    for (int64_t d = 0; d < head_dim; d += 4) {                                                           \
+        int64_t m = head_dim - d;                                                                         \
+        float32x4_t acc = vdupq_n_f32(0);                                                                 \
+        for (int64_t j = 0; j < n_keys; j++) acc = vfmaq_n_f32(acc, LOADKV(v + j * kv_stride + d, m), scores[j]); \
+        if (m >= 4) vst1q_f32(out + d, acc);                                                              \
+        else store_part(out + d, acc, m);                                                                 \
+    }
+
+#define LD_F32(p, n) ld(p, n, 0)
+
 void tts_attention_head_f32_neon(const float *q, const float *k, const float *v, float *out, float *scores,
                                  int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
-    for (int64_t j = 0; j < n_keys; j++) {
-        const float *kj = k + j * kv_stride;
-        float32x4_t s = vdupq_n_f32(0);
-        for (int64_t d = 0; d < head_dim; d += 4) s = vfmaq_f32(s, ld(q + d, head_dim - d, 0), ld(kj + d, head_dim - d, 0));
-        scores[j] = vaddvq_f32(s) * scale;
-    }
-    tts_softmax_f32_neon(scores, n_keys);
-    for (int64_t d = 0; d < head_dim; d += 4) {
-        int64_t m = head_dim - d;
-        float32x4_t acc = vdupq_n_f32(0);
-        for (int64_t j = 0; j < n_keys; j++) acc = vfmaq_n_f32(acc, ld(v + j * kv_stride + d, m, 0), scores[j]);
-        if (m >= 4) vst1q_f32(out + d, acc);
-        else store_part(out + d, acc, m);
-    }
+    ATTENTION_NEON_BODY(float, LD_F32)
 }
 
-// The same with a bf16 cache (equal to the f32 kernel on the widened values).
 void tts_attention_head_bf16kv_neon(const float *q, const uint16_t *k, const uint16_t *v, float *out, float *scores,
-                                 int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
-    for (int64_t j = 0; j < n_keys; j++) {
-        const uint16_t *kj = k + j * kv_stride;
-        float32x4_t s = vdupq_n_f32(0);
-        for (int64_t d = 0; d < head_dim; d += 4) s = vfmaq_f32(s, ld(q + d, head_dim - d, 0), ld_bf16(kj + d, head_dim - d));
-        scores[j] = vaddvq_f32(s) * scale;
-    }
-    tts_softmax_f32_neon(scores, n_keys);
-    for (int64_t d = 0; d < head_dim; d += 4) {
-        int64_t m = head_dim - d;
-        float32x4_t acc = vdupq_n_f32(0);
-        for (int64_t j = 0; j < n_keys; j++) acc = vfmaq_n_f32(acc, ld_bf16(v + j * kv_stride + d, m), scores[j]);
-        if (m >= 4) vst1q_f32(out + d, acc);
-        else store_part(out + d, acc, m);
-    }
+                                    int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    ATTENTION_NEON_BODY(uint16_t, ld_bf16)
 }
 
 // SnakeBeta, token-major: y = x + sin(a x)^2 * inv_b per channel.

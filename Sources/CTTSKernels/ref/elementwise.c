@@ -72,41 +72,35 @@ void tts_rope_rotate_half_f32(float *x, const float *cos_t, const float *sin_t, 
     }
 }
 
+// One body for an f32 cache and a bf16 one (KV: the stored type, WIDEN: one value as f32), so
+// the bf16 twin is exactly the f32 twin on the widened values.
+#define ATTENTION_REF_BODY(KV, WIDEN)                                               \
+    for (int64_t j = 0; j < n_keys; j++) {                                          \
+        const KV *kj = k + j * kv_stride;                                           \
+        float s = 0;                                                                \
+        for (int64_t d = 0; d < head_dim; d++) s += q[d] * WIDEN(kj[d]);            \
+        scores[j] = s * scale;                                                      \
+    }                                                                               \
+    tts_softmax_f32_ref(scores, n_keys);                                            \
+    for (int64_t d = 0; d < head_dim; d++) out[d] = 0;                              \
+    for (int64_t j = 0; j < n_keys; j++) {                                          \
+        const KV *vj = v + j * kv_stride;                                           \
+        float p = scores[j];                                                        \
+        for (int64_t d = 0; d < head_dim; d++) out[d] += p * WIDEN(vj[d]);          \
+    }
+
+#define AS_IS(x) (x)
+
 void tts_attention_head_f32_ref(const float *q, const float *k, const float *v, float *out,
                             float *scores, int64_t n_keys, int64_t head_dim,
                             int64_t kv_stride, float scale) {
-    for (int64_t j = 0; j < n_keys; j++) {
-        const float *kj = k + j * kv_stride;
-        float s = 0;
-        for (int64_t d = 0; d < head_dim; d++) s += q[d] * kj[d];
-        scores[j] = s * scale;
-    }
-    tts_softmax_f32_ref(scores, n_keys);
-    for (int64_t d = 0; d < head_dim; d++) out[d] = 0;
-    for (int64_t j = 0; j < n_keys; j++) {
-        const float *vj = v + j * kv_stride;
-        float p = scores[j];
-        for (int64_t d = 0; d < head_dim; d++) out[d] += p * vj[d];
-    }
+    ATTENTION_REF_BODY(float, AS_IS)
 }
 
-// The same with a bf16 cache, widened value by value (equal to the f32 twin on the widened values).
 void tts_attention_head_bf16kv_ref(const float *q, const uint16_t *k, const uint16_t *v, float *out,
                             float *scores, int64_t n_keys, int64_t head_dim,
                             int64_t kv_stride, float scale) {
-    for (int64_t j = 0; j < n_keys; j++) {
-        const uint16_t *kj = k + j * kv_stride;
-        float s = 0;
-        for (int64_t d = 0; d < head_dim; d++) s += q[d] * tts_bf16_to_f32(kj[d]);
-        scores[j] = s * scale;
-    }
-    tts_softmax_f32_ref(scores, n_keys);
-    for (int64_t d = 0; d < head_dim; d++) out[d] = 0;
-    for (int64_t j = 0; j < n_keys; j++) {
-        const uint16_t *vj = v + j * kv_stride;
-        float p = scores[j];
-        for (int64_t d = 0; d < head_dim; d++) out[d] += p * tts_bf16_to_f32(vj[d]);
-    }
+    ATTENTION_REF_BODY(uint16_t, tts_bf16_to_f32)
 }
 
 void tts_transpose_f32(const float *src, float *dst, int64_t rows, int64_t cols) {
