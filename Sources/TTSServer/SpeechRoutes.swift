@@ -309,9 +309,9 @@ struct SpeechRoutes: Sendable {
 /// The one consumer of a job's audio stream: the handler takes the first chunk, the response body
 /// the rest, one after the other (never concurrently), hence `@unchecked Sendable`.
 final class ChunkSource: @unchecked Sendable {
-    private var iterator: AsyncThrowingStream<AudioChunk, Error>.AsyncIterator
+    private var iterator: AudioChunkStream.AsyncIterator
 
-    init(_ stream: AsyncThrowingStream<AudioChunk, Error>) { iterator = stream.makeAsyncIterator() }
+    init(_ stream: AudioChunkStream) { iterator = stream.makeAsyncIterator() }
 
     func next() async throws -> AudioChunk? { try await iterator.next() }
 }

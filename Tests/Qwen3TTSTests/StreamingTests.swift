@@ -121,7 +121,7 @@ import TTSRuntime
 }
 
 @Suite(.tags(.numerical)) struct StreamingSynthesisTests {
-    func collect(_ s: AsyncThrowingStream<AudioChunk, Error>) async throws -> [AudioChunk] {
+    func collect(_ s: AudioChunkStream) async throws -> [AudioChunk] {
         var out: [AudioChunk] = []
         for try await c in s { out.append(c) }
         return out
@@ -188,20 +188,86 @@ import TTSRuntime
     @Test func droppingTheStreamCancelsToo() async throws {
         let model = try Fixtures.model("tiny-vd-1b7")
         var options = GenerationOptions()
-        // The model's cap (max_new_tokens - 1): the longest runway the producer can have, since
-        // in CI's scalar pass this consumer has waited ~100 s for a cooperative thread (the
-        // synchronous tests beside it hold both) while the producer ran on.
         options.maxFrames = 8191
         options.stopAtEndOfSpeech = false
+        let streaming = StreamOptions()
         let progress = StreamProgress()
         do {
-            var it = model.stream(SynthesisRequest(text: "Dropped.", language: "english"), options: options, progress: progress).makeAsyncIterator()
+            var it = model.stream(SynthesisRequest(text: "Dropped.", language: "english"), options: options,
+                                  streaming: streaming, progress: progress).makeAsyncIterator()
             _ = try await it.next()
         }
         let deadline = Date().addingTimeInterval(20)
         while !progress.isFinished && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
         #expect(progress.isFinished && progress.isCancelled)
-        #expect(progress.frames < 8191)
+        // However long this consumer waited for a thread before dropping, backpressure held the
+        // producer to the chunks it could buffer (plus the one taken, and one frame in flight).
+        let runway = streaming.firstChunkFrames + streaming.chunkFrames * streaming.maxBufferedChunks + 1
+        #expect(progress.frames <= runway, "\(progress.frames) frames")
+    }
+
+    /// Backpressure: a consumer that does not read pauses its generation once `maxBufferedChunks`
+    /// wait; reading resumes it, and the audio is the same as an unpaused stream's.
+    @Test func aConsumerThatDoesNotReadPausesGeneration() async throws {
+        let model = try Fixtures.model("tiny-vd-1b7")
+        var options = GenerationOptions()
+        options.seed = 7
+        options.maxFrames = 40
+        options.stopAtEndOfSpeech = false
+        var streaming = StreamOptions()
+        streaming.firstChunkFrames = 1
+        streaming.chunkFrames = 2
+        streaming.maxBufferedChunks = 3
+        let request = SynthesisRequest(text: "Paused and resumed.", language: "english")
+        let progress = StreamProgress()
+        let stream = model.stream(request, options: options, streaming: streaming, progress: progress)
+        // 1 + 2 + 2 frames fill three chunks; then it waits.
+        let deadline = Date().addingTimeInterval(60)
+        while progress.bufferedChunks < 3 && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(progress.bufferedChunks == 3)
+        #expect(progress.frames == 5, "\(progress.frames) frames generated with three chunks unread")
+        #expect(!progress.isFinished)
+        let paused = try await collect(stream)
+        #expect(progress.isFinished && progress.bufferedChunks == 0)
+        var unbounded = streaming
+        unbounded.maxBufferedChunks = 1000
+        let free = try await collect(model.stream(request, options: options, streaming: unbounded))
+        #expect(paused.map(\.frames) == free.map(\.frames))
+        #expect(paused.flatMap(\.samples) == free.flatMap(\.samples))
+        #expect(paused.reduce(0) { $0 + $1.frames } == 40)
+    }
+
+    /// In a batch, a paused request keeps its place but does not hold up the others, and
+    /// dropping it later frees the batch.
+    @Test func aStalledConsumerDoesNotHoldUpTheBatch() async throws {
+        let model = try Fixtures.model("tiny-vd-1b7")
+        let engine = BatchEngine(model: model, maxBatch: 2)
+        var long = GenerationOptions()
+        long.seed = 3
+        long.maxFrames = 8191
+        long.stopAtEndOfSpeech = false
+        let streaming = StreamOptions()
+        let stalled = StreamProgress()
+        var stalledStream: AudioChunkStream? = engine.stream(SynthesisRequest(text: "Nobody reads this.", language: "english"),
+                                                             options: long, streaming: streaming, progress: stalled)
+        var short = long
+        short.maxFrames = 30
+        let request = SynthesisRequest(text: "Read at once.", language: "english")
+        let read = try await collect(engine.stream(request, options: short, streaming: streaming))
+        let alone = try await collect(model.stream(request, options: short, streaming: streaming))
+        #expect(read.flatMap(\.samples) == alone.flatMap(\.samples))
+        let runway = streaming.firstChunkFrames + streaming.chunkFrames * (streaming.maxBufferedChunks - 1)
+        let deadline = Date().addingTimeInterval(30)
+        while stalled.bufferedChunks < streaming.maxBufferedChunks && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(stalled.frames == runway, "\(stalled.frames) frames")
+        #expect(!stalled.isFinished && engine.activeCount == 1)
+        stalledStream = nil
+        _ = stalledStream
+        while !stalled.isFinished && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(stalled.isFinished && stalled.isCancelled)
+        while engine.activeCount > 0 && Date() < deadline { try await Task.sleep(nanoseconds: 5_000_000) }
+        #expect(engine.activeCount == 0 && engine.waitingCount == 0)
     }
 
     @Test func longTextIsSplitIntoSeamlessSegments() async throws {

@@ -4,6 +4,7 @@
 import Foundation
 import TTSRuntime
 import TTSTestSupport
+import Qwen3TTS
 import XCTest
 @testable import TTSServer
 
@@ -70,6 +71,28 @@ final class ConnectionHardeningTests: XCTestCase {
         XCTAssertLessThan(health["frames"] as? Int ?? .max, 8000, "generation ran to the end for a client that never read")
         XCTAssertTrue(silent.waitForClose(seconds: 5))
         try await expectAlive(server)
+        try await server.stop()
+    }
+
+    /// Backpressure: while a client does not read, its request stops generating once the
+    /// kernel's send buffer and 4 chunks wait, instead of running on until the write timeout
+    /// with all that audio held in memory. Without it, this request ran to ~1400 frames in 4 s
+    /// here, so the timeout is 8 s to make the difference plain.
+    func testAClientThatDoesNotReadPausesItsGeneration() async throws {
+        let server = try await TestServer.start { $0.writeTimeout = 8 }
+        let silent = try RawConnection(port: server.port, receiveBuffer: 4096)
+        let body = #"{"model": "tts-1", "input": "A long one.", "voice": "ryan", "max_frames": 8000, "seed": 3, "response_format": "pcm"}"#
+        silent.send("POST /v1/audio/speech HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let health = try await server.waitForHealth(seconds: 300) { ($0["cancelled"] as? Int ?? 0) >= 1 && ($0["active"] as? Int) == 0 }
+        XCTAssertEqual(health["cancelled"] as? Int, 1, "\(health)")
+        // What the kernel can hold for the socket (3840 bytes of pcm per frame), the 4 chunks
+        // of the first-chunk policy, and a chunk in the writer.
+        let sendBuffer = (try? String(contentsOfFile: "/proc/sys/net/ipv4/tcp_wmem", encoding: .utf8))
+            .flatMap { $0.split(whereSeparator: \.isWhitespace).last.flatMap { Int($0) } } ?? 4 << 20
+        let streaming = StreamOptions()
+        let bound = sendBuffer / 3840 + streaming.firstChunkFrames + streaming.chunkFrames * (streaming.maxBufferedChunks + 1)
+        print("frames generated for a client that never read: \(health["frames"] ?? "?") (bound \(bound))")
+        XCTAssertLessThanOrEqual(health["frames"] as? Int ?? .max, bound, "generation went on for a client that did not read")
         try await server.stop()
     }
 

@@ -24,6 +24,10 @@ public struct StreamOptions: Sendable, Equatable {
     /// Text longer than this is synthesized as consecutive utterances split at sentence
     /// boundaries (TextSplitter); the decoder's state carries across, so joins are seamless.
     public var maxSegmentCharacters = 250
+    /// Backpressure: while this many chunks wait undelivered in a `stream`'s buffer (its
+    /// consumer is behind: a client that does not read), the request's generation pauses; it
+    /// resumes as the consumer takes them. About 4 s of audio with the default chunks.
+    public var maxBufferedChunks = 4
 
     public init() {}
 
@@ -34,6 +38,9 @@ public struct StreamOptions: Sendable, Equatable {
         guard maxSegmentCharacters >= 1 else {
             throw SynthesisError.invalidOption(name: "segment length", reason: "must be at least 1 character")
         }
+        guard maxBufferedChunks >= 1 else {
+            throw SynthesisError.invalidOption(name: "buffered chunks", reason: "must be at least 1 chunk")
+        }
     }
 }
 
@@ -42,8 +49,11 @@ public final class StreamProgress: Sendable {
     let framesGenerated = Atomic<Int>(0)
     let cancelled = Atomic<Bool>(false)
     let finished = Atomic<Bool>(false)
+    /// Chunks handed to a `stream`'s buffer and not yet taken by its consumer.
+    let buffered = Atomic<Int>(0)
 
     public var frames: Int { framesGenerated.load(ordering: .acquiring) }
+    public var bufferedChunks: Int { buffered.load(ordering: .acquiring) }
     public var isFinished: Bool { finished.load(ordering: .acquiring) }
     public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
@@ -60,21 +70,15 @@ extension Qwen3TTSModel {
     /// producer thread after it has stopped for any reason (servers release the CPU slot there).
     public func stream(_ request: SynthesisRequest, options: GenerationOptions = .init(),
                        streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress(),
-                       onExit: (@Sendable () -> Void)? = nil)
-        -> AsyncThrowingStream<AudioChunk, Error>
+                       onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream
     {
-        let (stream, continuation) = AsyncThrowingStream<AudioChunk, Error>.makeStream()
-        continuation.onTermination = { _ in progress.cancelled.store(true, ordering: .releasing) }
+        let (stream, channel) = ChunkChannel.make(progress: progress)
         let thread = Thread { [self] in
-            defer {
-                progress.finished.store(true, ordering: .releasing)
-                onExit?()
-            }
             do {
-                try self.produce(request, options: options, streaming: streaming, progress: progress) { continuation.yield($0) }
-                continuation.finish()
+                try self.produce(request, options: options, streaming: streaming, progress: progress, emit: channel.yield)
+                channel.finish(nil, onExit: onExit)
             } catch {
-                continuation.finish(throwing: error)
+                channel.finish(error, onExit: onExit)
             }
         }
         thread.name = "tts-stream"
@@ -92,6 +96,7 @@ extension Qwen3TTSModel {
             if progress.isCancelled { throw CancellationError() }
             try streamer.add(request, options: options, progress: progress, emit: emit)
             while streamer.count > 0 {
+                streamer.waitWhileConsumersAreBehind()
                 for (_, outcome) in streamer.step() {
                     switch outcome {
                     case .finished: break
@@ -101,5 +106,69 @@ extension Qwen3TTSModel {
                 }
             }
         }
+    }
+}
+
+/// The audio of one `stream` request, read by one consumer. It counts the chunks buffered and
+/// not yet read (in the request's `StreamProgress`): the producer pauses while too many wait
+/// (backpressure). Ending the iteration early, cancelling the reading task or dropping the
+/// stream cancels the request.
+public struct AudioChunkStream: AsyncSequence, Sendable {
+    public typealias Element = AudioChunk
+    public typealias Failure = any Error
+
+    private let buffer: AsyncThrowingStream<AudioChunk, Error>
+    private let progress: StreamProgress
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<AudioChunk, Error>.AsyncIterator
+        let progress: StreamProgress
+
+        public mutating func next() async throws -> AudioChunk? {
+            let chunk = try await base.next()
+            if chunk != nil { progress.buffered.subtract(1, ordering: .releasing) }
+            return chunk
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: buffer.makeAsyncIterator(), progress: progress)
+    }
+
+        fileprivate init(buffer: AsyncThrowingStream<AudioChunk, Error>, progress: StreamProgress) {
+        self.buffer = buffer
+        self.progress = progress
+    }
+}
+
+/// The producer's end of an `AudioChunkStream`: `yield` counts each chunk as buffered. It must
+/// not hold the stream itself: the consumer dropping every copy of the stream is what cancels.
+struct ChunkChannel: Sendable {
+    let continuation: AsyncThrowingStream<AudioChunk, Error>.Continuation
+    private let progress: StreamProgress
+
+    /// A new stream for `progress`'s request and the channel that feeds it.
+    static func make(progress: StreamProgress) -> (AudioChunkStream, ChunkChannel) {
+        let (buffer, continuation) = AsyncThrowingStream<AudioChunk, Error>.makeStream()
+        continuation.onTermination = { _ in progress.cancel() }
+        return (AudioChunkStream(buffer: buffer, progress: progress), ChunkChannel(continuation: continuation, progress: progress))
+    }
+
+    private init(continuation: AsyncThrowingStream<AudioChunk, Error>.Continuation, progress: StreamProgress) {
+        self.continuation = continuation
+        self.progress = progress
+    }
+
+    func yield(_ chunk: AudioChunk) {
+        progress.buffered.add(1, ordering: .releasing)
+        continuation.yield(chunk)
+    }
+
+    /// The producer has stopped: marks `progress` finished, runs `onExit` (a server releases the
+    /// request's slot there), then ends the stream, so a consumer that sees the end sees both.
+    func finish(_ error: Error?, onExit: (@Sendable () -> Void)?) {
+        progress.finished.store(true, ordering: .releasing)
+        onExit?()
+        if let error { continuation.finish(throwing: error) } else { continuation.finish() }
     }
 }

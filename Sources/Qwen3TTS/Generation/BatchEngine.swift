@@ -20,7 +20,7 @@ public final class BatchEngine: Sendable {
         let options: GenerationOptions
         let streaming: StreamOptions
         let progress: StreamProgress
-        let continuation: AsyncThrowingStream<AudioChunk, Error>.Continuation
+        let channel: ChunkChannel
         let onExit: (@Sendable () -> Void)?
         let start: ContinuousClock.Instant
     }
@@ -50,13 +50,11 @@ public final class BatchEngine: Sendable {
     /// Queues a request; its audio comes from the returned stream. Errors in the request are
     /// thrown from the stream. Dropping or cancelling the stream stops its work within one frame.
     public func stream(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions = .init(),
-                       progress: StreamProgress = StreamProgress(), onExit: (@Sendable () -> Void)? = nil)
-        -> AsyncThrowingStream<AudioChunk, Error>
+                       progress: StreamProgress = StreamProgress(), onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream
     {
-        let (stream, continuation) = AsyncThrowingStream<AudioChunk, Error>.makeStream()
-        continuation.onTermination = { _ in progress.cancel() }
+        let (stream, channel) = ChunkChannel.make(progress: progress)
         let submission = Submission(request: request, options: options, streaming: streaming, progress: progress,
-                                    continuation: continuation, onExit: onExit, start: .now)
+                                    channel: channel, onExit: onExit, start: .now)
         let startThread = inbox.withLock { state -> Bool in
             state.waiting.append(submission)
             if state.running { return false }
@@ -109,13 +107,14 @@ public final class BatchEngine: Sendable {
                 }
                 do {
                     let id = try streamer.add(s.request, options: s.options, streaming: s.streaming, progress: s.progress,
-                                              start: s.start) { chunk in s.continuation.yield(chunk) }
+                                              start: s.start, emit: s.channel.yield)
                     submissions[id] = s
                 } catch {
                     end(s, error)
                 }
             }
             guard streamer.count > 0 else { continue }
+            streamer.waitWhileConsumersAreBehind()
             let left = streamer.step()
             inbox.withLock { $0.active = submissions.count - left.count }
             for (id, outcome) in left {
@@ -130,8 +129,6 @@ public final class BatchEngine: Sendable {
     }
 
     private func end(_ s: Submission, _ error: Error?) {
-        s.progress.finished.store(true, ordering: .releasing)
-        s.onExit?()
-        if let error { s.continuation.finish(throwing: error) } else { s.continuation.finish() }
+        s.channel.finish(error, onExit: s.onExit)
     }
 }

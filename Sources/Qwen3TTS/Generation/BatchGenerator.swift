@@ -30,15 +30,17 @@ public final class BatchGenerator {
         let parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)]
         let start: ContinuousClock.Instant
         let isCancelled: (() -> Bool)?
+        let isPaused: (() -> Bool)?
         var index = 0
         var session: GenerationSession?
         var endedWithEndOfSpeech = true
 
         init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], start: ContinuousClock.Instant,
-             isCancelled: (() -> Bool)?) {
+             isCancelled: (() -> Bool)?, isPaused: (() -> Bool)?) {
             self.parts = parts
             self.start = start
             self.isCancelled = isCancelled
+            self.isPaused = isPaused
         }
     }
 
@@ -59,9 +61,11 @@ public final class BatchGenerator {
     /// the next step. Returns its id and the seed of its first utterance (the request's seed, or a
     /// drawn one). Throws for an invalid request, nothing queued. `isCancelled` is asked at every
     /// step and between the passes of its prefill: true makes the request leave (`cancelled`).
+    /// `isPaused` is asked at every step: true skips the request at that step (its consumer is
+    /// behind); pausing does not change what it generates.
     public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(),
                     segmentCharacters: Int = StreamOptions().maxSegmentCharacters,
-                    isCancelled: (() -> Bool)? = nil) throws -> (id: ID, seed: UInt64) {
+                    isCancelled: (() -> Bool)? = nil, isPaused: (() -> Bool)? = nil) throws -> (id: ID, seed: UInt64) {
         let start = ContinuousClock.now
         try options.validate(for: model.generationDefaults)
         let (seed, utterances) = try model.utterances(request, options: options, maxCharacters: segmentCharacters)
@@ -72,7 +76,7 @@ public final class BatchGenerator {
         }
         let id = nextID
         nextID += 1
-        entries[id] = Entry(parts: parts, start: start, isCancelled: isCancelled)
+        entries[id] = Entry(parts: parts, start: start, isCancelled: isCancelled, isPaused: isPaused)
         order.append(id)
         return (id, seed)
     }
@@ -102,6 +106,7 @@ public final class BatchGenerator {
                 result.cancelled.append(id)
                 continue
             }
+            if entry.isPaused?() == true { continue }
             while let session = session(of: entry) {
                 if !session.isPrefilled {
                     guard budget > 0 else { break }  // its prefill goes on at the next step

@@ -28,6 +28,7 @@ public final class BatchStreamer {
         let emit: (AudioChunk) -> Void
         let start: ContinuousClock.Instant
         let chunkFrames: Int
+        let maxBuffered: Int
         var pending: [[Int]] = []
         var segment = 0
         var emittedFrames = 0
@@ -40,8 +41,12 @@ public final class BatchStreamer {
             self.emit = emit
             self.start = start
             chunkFrames = streaming.chunkFrames
+            maxBuffered = streaming.maxBufferedChunks
             target = streaming.firstChunkFrames
         }
+
+        /// Its consumer holds too many undelivered chunks: it generates nothing until it reads.
+        var isBehind: Bool { progress.bufferedChunks >= maxBuffered }
     }
 
     private var streams: [ID: Stream] = [:]
@@ -67,8 +72,10 @@ public final class BatchStreamer {
         let streaming = streaming ?? self.streaming
         try streaming.validate()
         let decoder = model.makeStreamingDecoder()
+        let maxBuffered = streaming.maxBufferedChunks
         let (id, _) = try batch.add(request, options: options, segmentCharacters: streaming.maxSegmentCharacters,
-                                    isCancelled: { progress.isCancelled })
+                                    isCancelled: { progress.isCancelled },
+                                    isPaused: { progress.bufferedChunks >= maxBuffered })
         do {
             // In-context cloning continues the reference: its frames prime the decoder, unheard.
             if let reference = request.reference { try decoder.prime(reference.codes) }
@@ -78,6 +85,16 @@ public final class BatchStreamer {
         }
         streams[id] = Stream(decoder: decoder, progress: progress, emit: emit, start: start, streaming: streaming)
         return id
+    }
+
+    /// Whether every request waits for its consumer to read (a step would generate nothing).
+    public var consumersAreBehind: Bool { !streams.isEmpty && streams.values.allSatisfy(\.isBehind) }
+
+    /// For a driver with nothing else to do: waits a moment (5 ms) when every request waits for
+    /// its consumer, so a batch of stalled clients does not spin a core. Cancellation, a consumer
+    /// that reads, and new requests are all noticed at the next step.
+    public func waitWhileConsumersAreBehind() {
+        if consumersAreBehind { Thread.sleep(forTimeInterval: 0.005) }
     }
 
     /// Stops a request at once (its caller went away); no outcome is reported for it.
