@@ -22,6 +22,13 @@ typedef void (*attention_fn)(const float *, const float *, const float *, float 
 static attention_fn g_attention = tts_attention_head_f32_ref;
 typedef void (*attention_bf16kv_fn)(const float *, const uint16_t *, const uint16_t *, float *, float *, int64_t, int64_t, int64_t, float);
 static attention_bf16kv_fn g_attention_bf16kv = tts_attention_head_bf16kv_ref;
+// Grouped attention where a path has its own kernel (NULL: each head by the single-head kernel).
+typedef void (*attention_group_fn)(const float *, int64_t, const float *, const float *, float *, float *, int64_t, int64_t,
+                                   int64_t, float);
+typedef void (*attention_group_bf16kv_fn)(const float *, int64_t, const uint16_t *, const uint16_t *, float *, float *, int64_t,
+                                          int64_t, int64_t, float);
+static attention_group_fn g_attention_group = NULL;
+static attention_group_bf16kv_fn g_attention_group_bf16kv = NULL;
 typedef void (*snake_fn)(const float *, float *, const float *, const float *, int64_t, int64_t, int64_t);
 static snake_fn g_snake = tts_snake_tm_f32_ref;
 typedef void (*conv_gemm_fn)(const float *, const float *, const float *, float *, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
@@ -89,6 +96,7 @@ int tts_cpu_has(int feature) {
         g_snake = tts_snake_tm_f32_##S; g_conv_gemm = tts_conv_gemm_f32_##S;                \
         g_rmsnorm = tts_rmsnorm_f32_##S; g_silu_mul = tts_silu_mul_f32_##S;                 \
         g_softmax = tts_softmax_f32_##S; g_attention_bf16kv = tts_attention_head_bf16kv_##S; \
+        g_attention_group = NULL; g_attention_group_bf16kv = NULL;                           \
     } while (0)
 
 int tts_select_isa(int isa) {
@@ -96,7 +104,11 @@ int tts_select_isa(int isa) {
     g_isa = isa;
     switch (isa) {
 #if defined(__x86_64__)
-    case TTS_ISA_AVX512: USE_KERNELS(avx512); break;
+    case TTS_ISA_AVX512:
+        USE_KERNELS(avx512);
+        g_attention_group = tts_attention_group_f32_avx512;
+        g_attention_group_bf16kv = tts_attention_group_bf16kv_avx512;
+        break;
     case TTS_ISA_AVX2:
     case TTS_ISA_AVX_VNNI: USE_KERNELS(avx2); break;  // avx-vnni: 256-bit vpdpbusd for the int8 products too
 #endif
@@ -241,6 +253,26 @@ void tts_attention_head_bf16kv(const float *q, const uint16_t *k, const uint16_t
 void tts_attention_head_f32(const float *q, const float *k, const float *v, float *out, float *scores,
                             int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
     g_attention(q, k, v, out, scores, n_keys, head_dim, kv_stride, scale);
+}
+
+void tts_attention_group_f32(const float *q, int64_t n_heads, const float *k, const float *v, float *out, float *scores,
+                             int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    if (g_attention_group) {
+        g_attention_group(q, n_heads, k, v, out, scores, n_keys, head_dim, kv_stride, scale);
+        return;
+    }
+    for (int64_t h = 0; h < n_heads; h++)
+        g_attention(q + h * head_dim, k, v, out + h * head_dim, scores, n_keys, head_dim, kv_stride, scale);
+}
+
+void tts_attention_group_bf16kv(const float *q, int64_t n_heads, const uint16_t *k, const uint16_t *v, float *out,
+                                float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    if (g_attention_group_bf16kv) {
+        g_attention_group_bf16kv(q, n_heads, k, v, out, scores, n_keys, head_dim, kv_stride, scale);
+        return;
+    }
+    for (int64_t h = 0; h < n_heads; h++)
+        g_attention_bf16kv(q + h * head_dim, k, v, out + h * head_dim, scores, n_keys, head_dim, kv_stride, scale);
 }
 
 

@@ -214,6 +214,57 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         tts_convert_f32_bf16([1, -2.5, 3.14159, 1e-30, .infinity], &converted, 5)
         #expect(converted == [1, -2.5, 3.14159, 1e-30, .infinity].map(tts_f32_to_bf16))
     }
+
+    typealias AttentionGroup = @convention(c) (UnsafePointer<Float>?, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?,
+                                               UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Float) -> Void
+    typealias AttentionGroupBF16KV = @convention(c) (UnsafePointer<Float>?, Int64, UnsafePointer<UInt16>?, UnsafePointer<UInt16>?,
+                                                     UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Float) -> Void
+
+    /// Grouped-query attention: every head of a group gets exactly what the single-head kernel
+    /// of the same path gives it, for both cache precisions, over key counts around the
+    /// group kernels' blocks (8 and 16 keys) and head sizes with and without their fast path.
+    @Test(arguments: [1, 2, 3, 4])
+    func groupedHeadsEqualOneHeadAtATime(heads: Int) {
+        var paths: [(String, Attention, AttentionBF16KV, AttentionGroup, AttentionGroupBF16KV)] = [
+            ("dispatch", tts_attention_head_f32, tts_attention_head_bf16kv, tts_attention_group_f32, tts_attention_group_bf16kv)]
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 {
+            paths.append(("avx512", tts_attention_head_f32_avx512, tts_attention_head_bf16kv_avx512,
+                          tts_attention_group_f32_avx512, tts_attention_group_bf16kv_avx512))
+        }
+        #endif
+        for dim in [128, 48, 20] {
+            for keys in [1, 7, 8, 9, 15, 16, 17, 40, 73] {
+                let stride = dim * 5 + 3
+                var rng = TestRandom(state: UInt64(heads * 10_000 + keys * 100 + dim))
+                let q = rng.array(heads * dim)
+                let kb = rng.array(keys * stride).map(tts_f32_to_bf16), vb = rng.array(keys * stride).map(tts_f32_to_bf16)
+                let k = rng.array(keys * stride), v = rng.array(keys * stride)
+                for (name, one, oneBF16, group, groupBF16) in paths {
+                    var want = [Float](repeating: .nan, count: heads * dim), wantBF16 = want
+                    var s = [Float](repeating: 0, count: heads * keys)
+                    for h in 0..<heads {
+                        q.withUnsafeBufferPointer { qp in
+                            want.withUnsafeMutableBufferPointer { wp in
+                                one(qp.baseAddress! + h * dim, k, v, wp.baseAddress! + h * dim, &s, Int64(keys), Int64(dim), Int64(stride), 0.09)
+                            }
+                            wantBF16.withUnsafeMutableBufferPointer { wp in
+                                oneBF16(qp.baseAddress! + h * dim, kb, vb, wp.baseAddress! + h * dim, &s, Int64(keys), Int64(dim), Int64(stride), 0.09)
+                            }
+                        }
+                    }
+                    var got = [Float](repeating: .nan, count: heads * dim), gotBF16 = got
+                    group(q, Int64(heads), k, v, &got, &s, Int64(keys), Int64(dim), Int64(stride), 0.09)
+                    groupBF16(q, Int64(heads), kb, vb, &gotBF16, &s, Int64(keys), Int64(dim), Int64(stride), 0.09)
+                    let differing = zip(got, want).filter { $0.bitPattern != $1.bitPattern }.count
+                    let differingBF16 = zip(gotBF16, wantBF16).filter { $0.bitPattern != $1.bitPattern }.count
+                    #expect(differing == 0, "\(name) grouped f32: \(heads) heads, \(keys) keys, dim \(dim)")
+                    #expect(differingBF16 == 0, "\(name) grouped bf16: \(heads) heads, \(keys) keys, dim \(dim)")
+                    #expect(!got.contains { $0.isNaN } && !gotBF16.contains { $0.isNaN })
+                }
+            }
+        }
+    }
 }
 
 @Suite(.tags(.numerical)) struct SnakeTwinTests {

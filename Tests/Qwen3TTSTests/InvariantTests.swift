@@ -71,6 +71,37 @@ import Testing
         #expect(maxRelativeDifference(stepwise, once) < 1e-5)
     }
 
+    /// The head-major cache keeps every position's values through growth, copies, snapshots
+    /// and dropping old entries, in both precisions.
+    @Test(arguments: [KVPrecision.f32, .bf16])
+    func cacheKeepsPositionsThroughItsOperations(precision: KVPrecision) {
+        let heads = 3, dim = 4, width = heads * dim
+        let cache = KVCache(layers: 2, heads: heads, headDim: dim, capacity: 2, precision: precision)
+        func row(_ p: Int) -> [Float] { (0..<width).map { Float(p * 100 + $0) } }  // exact in bf16 up to 256
+        var stored: [[Float]] = []
+        for p in 0..<2 {
+            cache.reserve(extra: 1)  // 2 -> 4 positions, and the runs move
+            row(p).withUnsafeBufferPointer { r in
+                for l in 0..<2 {
+                    cache.store(r.baseAddress!, into: cache.keys(layer: l), entry: cache.count)
+                    cache.store(r.baseAddress!, into: cache.values(layer: l), entry: cache.count)
+                }
+            }
+            cache.advance(by: 1)
+            stored.append(row(p))
+        }
+        cache.reserve(extra: 5)
+        #expect(cache.capacity >= 7 && cache.headStride == cache.capacity * dim)
+        #expect(cache.keysAsFloats(layer: 1) == stored.flatMap { $0 })
+        let copy = cache.copy()
+        #expect(copy.keysAsFloats(layer: 0) == stored.flatMap { $0 })
+        let restored = KVCache(layers: 2, heads: heads, headDim: dim, capacity: 1, precision: precision)
+        restored.restore(cache.snapshot())
+        #expect(restored.count == 2 && restored.keysAsFloats(layer: 1) == stored.flatMap { $0 })
+        cache.keepLast(1)
+        #expect(cache.firstPosition == 1 && cache.keysAsFloats(layer: 0) == row(1))
+    }
+
     @Test func seededSamplingIsReproducible() throws {
         let model = try Fixtures.model("tiny-vd-1b7")
         let request = SynthesisRequest(text: "Same seed, same codes.", language: "english", instruct: "Calm.")

@@ -370,6 +370,20 @@ void tts_attention_head_bf16kv_avx512(const float *q, const uint16_t *k, const u
 void tts_attention_head_bf16kv_neon(const float *q, const uint16_t *k, const uint16_t *v, float *out,
                                     float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
 #endif
+// n_heads query heads sharing one key/value head (grouped-query attention): q and out hold the
+// heads one after another (head_dim values each); scores is n_heads * n_keys scratch. Each head's
+// result is exactly what tts_attention_head_* gives it; the AVX-512 kernels read each key and
+// value row once for the whole group.
+void tts_attention_group_f32(const float *q, int64_t n_heads, const float *k, const float *v, float *out,
+                             float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+void tts_attention_group_bf16kv(const float *q, int64_t n_heads, const uint16_t *k, const uint16_t *v, float *out,
+                                float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+#if defined(__x86_64__)
+void tts_attention_group_f32_avx512(const float *q, int64_t n_heads, const float *k, const float *v, float *out,
+                                    float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+void tts_attention_group_bf16kv_avx512(const float *q, int64_t n_heads, const uint16_t *k, const uint16_t *v, float *out,
+                                       float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
+#endif
 // n values rounded to bf16 (nearest even, as tts_f32_to_bf16).
 void tts_convert_f32_bf16(const float *src, uint16_t *dst, int64_t n);
 

@@ -92,6 +92,125 @@ TTS_AVX512 void tts_attention_head_bf16kv_avx512(const float *q, const uint16_t 
     ATTENTION512_BODY(uint16_t, BF16_LOAD16, BF16_LOAD1)
 }
 
+// ---- a group of query heads sharing one key/value head (GQA) ------------------------------
+// Each key and value row is loaded once for the whole group, and the scores' sums are reduced
+// sixteen at a time. Every head's result equals tts_attention_head_*_avx512's bit for bit: each
+// score is the same FMA chain over d, reduced by the same tree (AttentionTwinTests).
+
+// Sixteen sums at once, each formed exactly as _mm512_reduce_add_ps forms it (lanes i + i+8,
+// then i + i+4, i + i+2, i + i+1): lane L of the result is the sum of a[4 * (L % 4) + L / 4].
+TTS_AVX512 static inline __m512 reduce16_transposed(const __m512 a[16]) {
+    __m512 b[8], c[4], d[2];
+    for (int m = 0; m < 8; m++)
+        b[m] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * m], a[2 * m + 1], 0x44), _mm512_shuffle_f32x4(a[2 * m], a[2 * m + 1], 0xEE));
+    for (int m = 0; m < 4; m++)
+        c[m] = _mm512_add_ps(_mm512_shuffle_f32x4(b[2 * m], b[2 * m + 1], 0x88), _mm512_shuffle_f32x4(b[2 * m], b[2 * m + 1], 0xDD));
+    for (int m = 0; m < 2; m++)
+        d[m] = _mm512_add_ps(_mm512_shuffle_ps(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                             _mm512_shuffle_ps(c[2 * m], c[2 * m + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+    return _mm512_add_ps(_mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_ps(d[0], d[1], _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Which accumulator holds slot L (so that lane L of reduce16_transposed is slot L).
+#define SLOT(L) (4 * ((L) % 4) + (L) / 4)
+
+// Scores of NH heads (NH * NK == 16) against keys j..j+NK-1: slot h * NK + kk is head h, key
+// j + kk. head_dim is a multiple of 16.
+#define GROUP_SCORES(KV, LOAD16, NH, NK) \
+    { \
+        __m512 acc[16]; \
+        for (int i = 0; i < 16; i++) acc[i] = _mm512_setzero_ps(); \
+        for (int64_t d = 0; d < head_dim; d += 16) { \
+            __m512 qd[NH]; \
+            for (int h = 0; h < NH; h++) qd[h] = _mm512_loadu_ps(q + h * head_dim + d); \
+            for (int kk = 0; kk < NK; kk++) { \
+                __m512 kv = LOAD16(k + (j + kk) * kv_stride + d); \
+                for (int h = 0; h < NH; h++) acc[SLOT(h * NK + kk)] = _mm512_fmadd_ps(qd[h], kv, acc[SLOT(h * NK + kk)]); \
+            } \
+        } \
+        __m512 sums = _mm512_mul_ps(reduce16_transposed(acc), _mm512_set1_ps(scale)); \
+        float lanes[16]; \
+        _mm512_storeu_ps(lanes, sums); \
+        for (int h = 0; h < NH; h++) \
+            for (int kk = 0; kk < NK; kk++) scores[h * n_keys + j + kk] = lanes[h * NK + kk]; \
+    }
+
+// One key for one head, as the single-head kernel's remainder loop forms it.
+#define ONE_SCORE(KV, LOAD16, h, jj) \
+    { \
+        const KV *kj = k + (jj) * kv_stride; \
+        __m512 acc = _mm512_setzero_ps(); \
+        for (int64_t d = 0; d < head_dim; d += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + (h) * head_dim + d), LOAD16(kj + d), acc); \
+        scores[(h) * n_keys + (jj)] = _mm512_reduce_add_ps(acc) * scale; \
+    }
+
+// Weighted values of NH heads, 64 outputs at a time (each value's keys summed in order).
+#define GROUP_VALUES(KV, LOAD16, NH) \
+    for (int64_t d = 0; d < head_dim; d += 64) { \
+        const int u_count = head_dim - d >= 64 ? 4 : (int)((head_dim - d) / 16); \
+        __m512 acc[NH][4]; \
+        for (int h = 0; h < NH; h++) \
+            for (int u = 0; u < 4; u++) acc[h][u] = _mm512_setzero_ps(); \
+        if (u_count == 4) { \
+            for (int64_t jj = 0; jj < n_keys; jj++) { \
+                const KV *vj = v + jj * kv_stride + d; \
+                __m512 p[NH]; \
+                for (int h = 0; h < NH; h++) p[h] = _mm512_set1_ps(scores[h * n_keys + jj]); \
+                for (int u = 0; u < 4; u++) { \
+                    __m512 vv = LOAD16(vj + 16 * u); \
+                    for (int h = 0; h < NH; h++) acc[h][u] = _mm512_fmadd_ps(p[h], vv, acc[h][u]); \
+                } \
+            } \
+        } else { \
+            for (int64_t jj = 0; jj < n_keys; jj++) { \
+                const KV *vj = v + jj * kv_stride + d; \
+                for (int u = 0; u < u_count; u++) { \
+                    __m512 vv = LOAD16(vj + 16 * u); \
+                    for (int h = 0; h < NH; h++) acc[h][u] = _mm512_fmadd_ps(_mm512_set1_ps(scores[h * n_keys + jj]), vv, acc[h][u]); \
+                } \
+            } \
+        } \
+        for (int h = 0; h < NH; h++) \
+            for (int u = 0; u < u_count; u++) _mm512_storeu_ps(out + h * head_dim + d + 16 * u, acc[h][u]); \
+    }
+
+// NH heads (1 or 2) from q (consecutive heads) into out, with scores[h * n_keys ...] as scratch.
+#define ATTENTION_GROUP512(KV, LOAD16, NH) \
+    { \
+        int64_t j = 0; \
+        for (; j + 16 / NH <= n_keys; j += 16 / NH) GROUP_SCORES(KV, LOAD16, NH, 16 / NH) \
+        for (; j < n_keys; j++) \
+            for (int h = 0; h < NH; h++) ONE_SCORE(KV, LOAD16, h, j) \
+        for (int h = 0; h < NH; h++) tts_softmax_f32(scores + h * n_keys, n_keys); \
+        GROUP_VALUES(KV, LOAD16, NH) \
+    }
+
+#define ATTENTION_GROUP512_BODY(KV, LOAD16, SINGLE) \
+    if (head_dim % 16 != 0) { \
+        for (int64_t h = 0; h < n_heads; h++) \
+            SINGLE(q + h * head_dim, k, v, out + h * head_dim, scores, n_keys, head_dim, kv_stride, scale); \
+        return; \
+    } \
+    for (int64_t h0 = 0; h0 < n_heads;) { \
+        if (n_heads - h0 >= 2) { \
+            ATTENTION_GROUP512(KV, LOAD16, 2) \
+            h0 += 2; q += 2 * head_dim; out += 2 * head_dim; \
+        } else { \
+            ATTENTION_GROUP512(KV, LOAD16, 1) \
+            h0 += 1; q += head_dim; out += head_dim; \
+        } \
+    }
+
+TTS_AVX512 void tts_attention_group_f32_avx512(const float *q, int64_t n_heads, const float *k, const float *v, float *out,
+                                               float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    ATTENTION_GROUP512_BODY(float, F32_LOAD16, tts_attention_head_f32_avx512)
+}
+
+TTS_AVX512 void tts_attention_group_bf16kv_avx512(const float *q, int64_t n_heads, const uint16_t *k, const uint16_t *v, float *out,
+                                                  float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale) {
+    ATTENTION_GROUP512_BODY(uint16_t, BF16_LOAD16, tts_attention_head_bf16kv_avx512)
+}
+
 TTS_AVX2 static inline float hsum(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -136,7 +136,7 @@ struct TransformerStack: Sendable {
     }
 
     func makeCache(capacity: Int = 64) -> KVCache {
-        KVCache(layers: layers.count, width: shape.kvWidth, capacity: capacity, precision: kvPrecision)
+        KVCache(layers: layers.count, heads: shape.kvHeads, headDim: shape.headDim, capacity: capacity, precision: kvPrecision)
     }
 
     /// Runs every layer over n new positions (continuing `cache`), updating x [n][hidden] in place.
@@ -233,33 +233,36 @@ struct TransformerStack: Sendable {
             }
             // Each segment's cache of this layer, looked up once per layer (not per row and head).
             let keyBases = segments.map { $0.cache.keys(layer: li) }, valueBases = segments.map { $0.cache.values(layer: li) }
+            let headStrides = segments.map(\.cache.headStride)
             for t in 0..<n {
                 let cache = segments[rowSegment[t]].cache
                 cache.store(k + t * s.kvWidth, into: keyBases[rowSegment[t]], entry: rowEntry[t])
                 cache.store(v + t * s.kvWidth, into: valueBases[rowSegment[t]], entry: rowEntry[t])
             }
-            // One task per (row, head); each has its own row of `scores`. Every cache of one stack
-            // has the stack's precision.
+            // One task per (row, key/value head): the query heads sharing that key/value head
+            // run together (each key and value row read once for them). Each task has its own
+            // rows of `scores`. Every cache of one stack has the stack's precision.
             let bf16 = segments[0].cache.precision == .bf16
             let attend = { (task: Int) in
-                let t = task / s.heads, h = task % s.heads
+                let t = task / s.kvHeads, kh = task % s.kvHeads
                 let keys = keyBases[rowSegment[t]], values = valueBases[rowSegment[t]]
                 let pos = rowEntry[t]
                 let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
-                let offset = lo * s.kvWidth + (h / group) * s.headDim
-                let (qh, out, sc) = (q + t * s.qWidth + h * s.headDim, att + t * s.qWidth + h * s.headDim, scores + task * keysMax)
+                let offset = kh * headStrides[rowSegment[t]] + lo * s.headDim
+                let first = t * s.heads + kh * group
+                let (qh, out, sc) = (q + first * s.headDim, att + first * s.headDim, scores + first * keysMax)
                 if bf16 {
-                    tts_attention_head_bf16kv(qh, keys.assumingMemoryBound(to: UInt16.self) + offset,
-                                              values.assumingMemoryBound(to: UInt16.self) + offset, out, sc,
-                                              Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+                    tts_attention_group_bf16kv(qh, Int64(group), keys.assumingMemoryBound(to: UInt16.self) + offset,
+                                               values.assumingMemoryBound(to: UInt16.self) + offset, out, sc,
+                                               Int64(pos - lo + 1), Int64(s.headDim), Int64(s.headDim), scale)
                 } else {
-                    tts_attention_head_f32(qh, keys.assumingMemoryBound(to: Float.self) + offset,
-                                           values.assumingMemoryBound(to: Float.self) + offset, out, sc,
-                                           Int64(pos - lo + 1), Int64(s.headDim), Int64(s.kvWidth), scale)
+                    tts_attention_group_f32(qh, Int64(group), keys.assumingMemoryBound(to: Float.self) + offset,
+                                            values.assumingMemoryBound(to: Float.self) + offset, out, sc,
+                                            Int64(pos - lo + 1), Int64(s.headDim), Int64(s.headDim), scale)
                 }
             }
-            let tasks = n * s.heads
-            splitWork(tasks, granularity: 1, work: tasks * min(keysMax, s.window ?? keysMax) * s.headDim, threshold: 16_384,
+            let tasks = n * s.kvHeads
+            splitWork(tasks, granularity: 1, work: n * s.heads * min(keysMax, s.window ?? keysMax) * s.headDim, threshold: 16_384,
                       pool: scratch.pool) { lo, hi in for task in lo..<hi { attend(task) } }
             layer.o(att, proj, n: n, pool: scratch.pool)
             addResidual(x, proj, scale: layer.attentionScale, count: n)
