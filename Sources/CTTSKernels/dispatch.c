@@ -28,6 +28,7 @@ typedef void (*attention_group_fn)(const float *, int64_t, const float *, const 
 typedef void (*attention_group_bf16kv_fn)(const float *, int64_t, const uint16_t *, const uint16_t *, float *, float *, int64_t,
                                           int64_t, int64_t, float);
 static attention_group_fn g_attention_group = NULL;
+static tts_attention_values_q8_0_fn g_attention_values_q8_0 = tts_attention_values_q8_0_ref;
 static attention_group_bf16kv_fn g_attention_group_bf16kv = NULL;
 typedef void (*snake_fn)(const float *, float *, const float *, const float *, int64_t, int64_t, int64_t);
 static snake_fn g_snake = tts_snake_tm_f32_ref;
@@ -97,6 +98,7 @@ int tts_cpu_has(int feature) {
         g_rmsnorm = tts_rmsnorm_f32_##S; g_silu_mul = tts_silu_mul_f32_##S;                 \
         g_softmax = tts_softmax_f32_##S; g_attention_bf16kv = tts_attention_head_bf16kv_##S; \
         g_attention_group = NULL; g_attention_group_bf16kv = NULL;                           \
+        g_attention_values_q8_0 = tts_attention_values_q8_0_ref;                             \
     } while (0)
 
 int tts_select_isa(int isa) {
@@ -108,9 +110,13 @@ int tts_select_isa(int isa) {
         USE_KERNELS(avx512);
         g_attention_group = tts_attention_group_f32_avx512;
         g_attention_group_bf16kv = tts_attention_group_bf16kv_avx512;
+        g_attention_values_q8_0 = tts_attention_values_q8_0_avx512;
         break;
     case TTS_ISA_AVX2:
-    case TTS_ISA_AVX_VNNI: USE_KERNELS(avx2); break;  // avx-vnni: 256-bit vpdpbusd for the int8 products too
+    case TTS_ISA_AVX_VNNI:
+        USE_KERNELS(avx2);
+        g_attention_values_q8_0 = tts_attention_values_q8_0_avx2;
+        break;  // avx-vnni: 256-bit vpdpbusd for the int8 products too
 #endif
 #if defined(__aarch64__)
     case TTS_ISA_NEON:
@@ -263,6 +269,11 @@ void tts_attention_group_f32(const float *q, int64_t n_heads, const float *k, co
     }
     for (int64_t h = 0; h < n_heads; h++)
         g_attention(q + h * head_dim, k, v, out + h * head_dim, scores, n_keys, head_dim, kv_stride, scale);
+}
+
+void tts_attention_group_q8kv(const float *q, int64_t n_heads, const uint8_t *k, const uint8_t *v, float *out, float *scores,
+                              int64_t n_keys, int64_t head_dim, float scale) {
+    tts_attention_group_q8kv_with(g_attention_values_q8_0, q, n_heads, k, v, out, scores, n_keys, head_dim, scale);
 }
 
 void tts_attention_group_bf16kv(const float *q, int64_t n_heads, const uint16_t *k, const uint16_t *v, float *out,

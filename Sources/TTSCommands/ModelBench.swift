@@ -37,7 +37,7 @@ struct ModelBench: ParsableCommand {
     @Option(name: .long, help: "Text of the prompt.")
     var text = "The quick brown fox jumps over the lazy dog, and then it runs far away into the quiet green forest."
 
-    @Option(name: .customLong("kv-cache"), help: "The talker's KV cache: f32 or bf16 (default: bf16 with quantized weights, else f32).")
+    @Option(name: .customLong("kv-cache"), help: "The talker's KV cache: f32, bf16 or q8_0 (default: q8_0 with quantized weights, else f32).")
     var kvCache: String?
 
     @Flag(name: .long, help: "Print JSON instead of text.")
@@ -72,7 +72,7 @@ struct ModelBench: ParsableCommand {
             throw ValidationError("--concurrency takes a list of stream counts in 1...64, e.g. 1,2,4")
         }
         if schedulers.isEmpty { throw ValidationError("--scheduler must be batched, threads or both") }
-        if let kvCache, KVPrecision(rawValue: kvCache) == nil { throw ValidationError("--kv-cache must be f32 or bf16") }
+        if let kvCache, KVPrecision(rawValue: kvCache) == nil { throw ValidationError("--kv-cache must be f32, bf16 or q8_0") }
     }
 
     func run() throws {

@@ -215,6 +215,46 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #expect(converted == [1, -2.5, 3.14159, 1e-30, .infinity].map(tts_f32_to_bf16))
     }
 
+    typealias AttentionValuesQ8 = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64) -> Void
+
+    /// A q8_0 cache: each path gives the f32 reference's attention on the dequantized keys and
+    /// values, within float rounding (the score sums run in another order).
+    @Test(arguments: [(1, 1, 32), (2, 7, 128), (2, 73, 128), (3, 150, 64), (4, 16, 96)])
+    func q8CacheEqualsF32OnDequantizedValues(shape: (heads: Int, keys: Int, dim: Int)) {
+        let (heads, keys, dim) = shape
+        let rowBytes = dim / 32 * Int(TTS_Q8_0_BLOCK_BYTES)
+        var rng = TestRandom(state: UInt64(heads * 1000 + keys * 10 + dim))
+        let q = rng.array(heads * dim)
+        var kq = [UInt8](repeating: 0, count: keys * rowBytes), vq = kq
+        tts_quantize_q8_0(rng.array(keys * dim), &kq, Int64(keys * dim))
+        tts_quantize_q8_0(rng.array(keys * dim), &vq, Int64(keys * dim))
+        var k = [Float](repeating: 0, count: keys * dim), v = k
+        tts_dequantize_q8_0(kq, &k, Int64(keys * dim))
+        tts_dequantize_q8_0(vq, &v, Int64(keys * dim))
+        var want = [Float](repeating: 0, count: heads * dim), s = [Float](repeating: 0, count: heads * keys)
+        for h in 0..<heads {
+            q.withUnsafeBufferPointer { qp in
+                want.withUnsafeMutableBufferPointer { wp in
+                    tts_attention_head_f32_ref(qp.baseAddress! + h * dim, k, v, wp.baseAddress! + h * dim, &s, Int64(keys), Int64(dim), Int64(dim), 0.11)
+                }
+            }
+        }
+        var paths: [(String, AttentionValuesQ8?)] = [("dispatch", nil), ("scalar", tts_attention_values_q8_0_ref)]
+        #if arch(x86_64)
+        if tts_cpu_supports(Int32(TTS_ISA_AVX2)) != 0 { paths.append(("avx2", tts_attention_values_q8_0_avx2)) }
+        if tts_cpu_supports(Int32(TTS_ISA_AVX512)) != 0 { paths.append(("avx512", tts_attention_values_q8_0_avx512)) }
+        #endif
+        for (name, values) in paths {
+            var got = [Float](repeating: .nan, count: heads * dim)
+            if let values {
+                tts_attention_group_q8kv_with(values, q, Int64(heads), kq, vq, &got, &s, Int64(keys), Int64(dim), 0.11)
+            } else {
+                tts_attention_group_q8kv(q, Int64(heads), kq, vq, &got, &s, Int64(keys), Int64(dim), 0.11)
+            }
+            #expect(relativeError(got, want) <= 1e-5, "\(name) q8_0-cache attention \(shape): \(relativeError(got, want))")
+        }
+    }
+
     typealias AttentionGroup = @convention(c) (UnsafePointer<Float>?, Int64, UnsafePointer<Float>?, UnsafePointer<Float>?,
                                                UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64, Float) -> Void
     typealias AttentionGroupBF16KV = @convention(c) (UnsafePointer<Float>?, Int64, UnsafePointer<UInt16>?, UnsafePointer<UInt16>?,

@@ -73,11 +73,12 @@ import Testing
 
     /// The head-major cache keeps every position's values through growth, copies, snapshots
     /// and dropping old entries, in both precisions.
-    @Test(arguments: [KVPrecision.f32, .bf16])
+    @Test(arguments: [KVPrecision.f32, .bf16, .q8_0])
     func cacheKeepsPositionsThroughItsOperations(precision: KVPrecision) {
-        let heads = 3, dim = 4, width = heads * dim
+        let heads = 3, dim = 32, width = heads * dim
         let cache = KVCache(layers: 2, heads: heads, headDim: dim, capacity: 2, precision: precision)
-        func row(_ p: Int) -> [Float] { (0..<width).map { Float(p * 100 + $0) } }  // exact in bf16 up to 256
+        // Exact in every precision: small integers, each head's block holding 127 (its q8_0 scale is 1).
+        func row(_ p: Int) -> [Float] { (0..<width).map { $0 % dim == 0 ? 127 : Float((p * 7 + $0) % 100) } }
         var stored: [[Float]] = []
         for p in 0..<2 {
             cache.reserve(extra: 1)  // 2 -> 4 positions, and the runs move
@@ -91,7 +92,7 @@ import Testing
             stored.append(row(p))
         }
         cache.reserve(extra: 5)
-        #expect(cache.capacity >= 7 && cache.headStride == cache.capacity * dim)
+        #expect(cache.capacity >= 7 && cache.headStride == cache.capacity * cache.rowBytes)
         #expect(cache.keysAsFloats(layer: 1) == stored.flatMap { $0 })
         let copy = cache.copy()
         #expect(copy.keysAsFloats(layer: 0) == stored.flatMap { $0 })

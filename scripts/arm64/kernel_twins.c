@@ -214,6 +214,27 @@ static void test_attention_and_snake(void) {
         free(kb); free(vb); free(kw); free(vw);
         free(q); free(k); free(v); free(ref); free(y); free(sr); free(sy);
     }
+    // A q8_0 cache through dispatch on the NEON path (its q8_0 product for the scores): the f32
+    // attention on the dequantized keys and values, within float rounding.
+    tts_select_isa(TTS_ISA_NEON);
+    static const int64_t q8[][3] = {{1, 1, 32}, {2, 7, 128}, {2, 73, 128}, {3, 40, 64}};
+    for (size_t s = 0; s < sizeof q8 / sizeof q8[0]; s++) {
+        int64_t heads = q8[s][0], keys = q8[s][1], dim = q8[s][2], row = dim / 32 * TTS_Q8_0_BLOCK_BYTES;
+        char shape[64];
+        snprintf(shape, sizeof shape, "%lld heads, %lld keys, dim %lld", (long long)heads, (long long)keys, (long long)dim);
+        float *q = randoms(heads * dim, 1), *k = randoms(keys * dim, 1), *v = randoms(keys * dim, 1);
+        uint8_t *kq = malloc(keys * row), *vq = malloc(keys * row);
+        tts_quantize_q8_0(k, kq, keys * dim);
+        tts_quantize_q8_0(v, vq, keys * dim);
+        tts_dequantize_q8_0(kq, k, keys * dim);
+        tts_dequantize_q8_0(vq, v, keys * dim);
+        float *ref = filled(heads * dim, NAN), *y = filled(heads * dim, NAN), *sc = filled(heads * keys, 0);
+        for (int64_t h = 0; h < heads; h++) tts_attention_head_f32_ref(q + h * dim, k, v, ref + h * dim, sc, keys, dim, dim, 0.11f);
+        tts_attention_group_q8kv(q, heads, kq, vq, y, sc, keys, dim, 0.11f);
+        check("attention_group_q8kv (neon dispatch)", shape, rel_error(y, ref, heads * dim), 1e-5);
+        free(q); free(k); free(v); free(kq); free(vq); free(ref); free(y); free(sc);
+    }
+    tts_select_isa(TTS_ISA_SCALAR);
     static const int64_t snake[][2] = {{1, 1}, {3, 5}, {7, 33}, {40, 64}, {2, 1536}};
     for (size_t s = 0; s < sizeof snake / sizeof snake[0]; s++) {
         int64_t t = snake[s][0], c = snake[s][1];

@@ -384,6 +384,22 @@ void tts_attention_group_f32_avx512(const float *q, int64_t n_heads, const float
 void tts_attention_group_bf16kv_avx512(const float *q, int64_t n_heads, const uint16_t *k, const uint16_t *v, float *out,
                                        float *scores, int64_t n_keys, int64_t head_dim, int64_t kv_stride, float scale);
 #endif
+// The same with keys and values stored as q8_0 rows (head_dim a multiple of 32; row j of a head
+// at k + j * head_dim / 32 * TTS_Q8_0_BLOCK_BYTES): the scores are tts_matmul_q8_0 of the key
+// rows and the query heads, the values are added in key order. Not exact: the cache is rounded.
+void tts_attention_group_q8kv(const float *q, int64_t n_heads, const uint8_t *k, const uint8_t *v, float *out,
+                              float *scores, int64_t n_keys, int64_t head_dim, float scale);
+// The weighted values, out[h] = sum_j p[h * n_keys + j] * v_j, per path.
+typedef void (*tts_attention_values_q8_0_fn)(const uint8_t *v, const float *p, float *out, int64_t n_heads, int64_t n_keys,
+                                             int64_t head_dim);
+void tts_attention_values_q8_0_ref(const uint8_t *v, const float *p, float *out, int64_t n_heads, int64_t n_keys, int64_t head_dim);
+#if defined(__x86_64__)
+void tts_attention_values_q8_0_avx2(const uint8_t *v, const float *p, float *out, int64_t n_heads, int64_t n_keys, int64_t head_dim);
+void tts_attention_values_q8_0_avx512(const uint8_t *v, const float *p, float *out, int64_t n_heads, int64_t n_keys, int64_t head_dim);
+#endif
+// The group attention with a given values kernel (the dispatched one is chosen by the active path).
+void tts_attention_group_q8kv_with(tts_attention_values_q8_0_fn values, const float *q, int64_t n_heads, const uint8_t *k,
+                                   const uint8_t *v, float *out, float *scores, int64_t n_keys, int64_t head_dim, float scale);
 // n values rounded to bf16 (nearest even, as tts_f32_to_bf16).
 void tts_convert_f32_bf16(const float *src, uint16_t *dst, int64_t n);
 

@@ -44,9 +44,9 @@ public final class Qwen3TTSModel: Sendable {
     /// `decoder`: arithmetic of the speech decoder's convolutions; bf16 halves their weights
     /// (AVX-512 BF16 dot products where present; f32 is the reference and, on the development
     /// CPU, the faster one: docs/BENCHMARKS.md).
-    /// `kvCache`: how the talker's KV cache stores keys and values (nil: bf16 when the talker's
-    /// weights are quantized, whose products are approximations already, halving the cache
-    /// every step reads; f32, exact, otherwise).
+    /// `kvCache`: how the talker's KV cache stores keys and values (nil: q8_0 when the talker's
+    /// weights are quantized, whose products are approximations already: about a quarter of the
+    /// f32 cache's bytes, which long utterances' steps are bound by; f32, exact, otherwise).
     public static func load(path: String, threads: Int? = nil, weights: WeightType? = nil,
                             decoder: ConvPrecision = .f32, kvCache: KVPrecision? = nil) throws -> Qwen3TTSModel {
         try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights,
@@ -81,7 +81,11 @@ public final class Qwen3TTSModel: Sendable {
         }
         var prepared = transformed
         let quantized = prepared.stack.layers.first.map { [.q8_0, .q4_k].contains($0.q.weight.weightType) } ?? false
-        prepared.stack.kvPrecision = kvCache ?? (quantized ? .bf16 : .f32)
+        let precision = kvCache ?? (quantized ? .q8_0 : .f32)
+        if precision == .q8_0, prepared.stack.shape.headDim % 32 != 0 {
+            throw SynthesisError.invalidOption(name: "KV cache", reason: "q8_0 needs a head size that is a multiple of 32 (this talker's is \(prepared.stack.shape.headDim))")
+        }
+        prepared.stack.kvPrecision = precision
         (talker, codePredictor) = (prepared, predictor)
         // Base models carry the speaker encoder used for voice cloning.
         if configuration.modelKind == .base, let sc = configuration.speakerEncoder {

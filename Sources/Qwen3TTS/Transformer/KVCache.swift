@@ -6,11 +6,21 @@ import TTSRuntime
 public enum KVPrecision: String, Sendable {
     /// Exact: what the official model computes.
     case f32
-    /// Rounded to bf16 (half the bytes read by every step's attention). Used for the talker when
-    /// its weights are quantized, whose products are approximations already.
+    /// Rounded to bf16 (half the bytes read by every step's attention).
     case bf16
+    /// q8_0 rows (blocks of 32 int8 with an f16 scale: 8.5 bits a value, about half of bf16's
+    /// bytes). The talker's default when its weights are quantized, whose products are
+    /// approximations already: a long utterance's steps are bound by reading the cache.
+    case q8_0 = "q8_0"
 
-    var byteWidth: Int { self == .f32 ? 4 : 2 }
+    /// Bytes of one head's keys (or values) at one position; q8_0 needs headDim % 32 == 0.
+    func rowBytes(headDim: Int) -> Int {
+        switch self {
+        case .f32: headDim * 4
+        case .bf16: headDim * 2
+        case .q8_0: headDim / 32 * Int(TTS_Q8_0_BLOCK_BYTES)
+        }
+    }
 }
 
 /// Keys and values per layer in `precision`, growing as positions are added. Each layer's
@@ -40,7 +50,7 @@ public final class KVCache {
         self.headDim = headDim
         self.precision = precision
         self.capacity = max(capacity, 1)
-        let bytes = self.capacity * heads * headDim * precision.byteWidth
+        let bytes = self.capacity * heads * precision.rowBytes(headDim: headDim)
         keys = (0..<layers).map { _ in ByteBuffer(byteCount: bytes) }
         values = (0..<layers).map { _ in ByteBuffer(byteCount: bytes) }
     }
@@ -48,9 +58,11 @@ public final class KVCache {
     /// Values of one position (all heads).
     var width: Int { heads * headDim }
     /// Bytes of one position of one head.
-    private var headBytes: Int { headDim * precision.byteWidth }
-    /// Values from one head's run to the next (key j of head h is at h * headStride + j * headDim).
-    var headStride: Int { capacity * headDim }
+    private var headBytes: Int { precision.rowBytes(headDim: headDim) }
+    /// Bytes from one head's run to the next (key j of head h is at h * headStride + j * rowBytes).
+    var headStride: Int { capacity * headBytes }
+    /// Bytes of one head at one position.
+    var rowBytes: Int { headBytes }
 
     /// Makes room for `extra` more positions, keeping what is stored.
     func reserve(extra: Int) {
@@ -64,7 +76,7 @@ public final class KVCache {
 
     /// `buffer`'s stored positions in a new buffer whose head runs have room for `newCapacity`.
     private func relaid(_ buffer: ByteBuffer, capacity newCapacity: Int) -> ByteBuffer {
-        let b = ByteBuffer(byteCount: newCapacity * width * precision.byteWidth)
+        let b = ByteBuffer(byteCount: newCapacity * heads * headBytes)
         for h in 0..<heads {
             (b.pointer + h * newCapacity * headBytes).copyMemory(from: buffer.pointer + h * capacity * headBytes, byteCount: count * headBytes)
         }
@@ -83,6 +95,7 @@ public final class KVCache {
             switch precision {
             case .f32: destination.assumingMemoryBound(to: Float.self).update(from: source, count: headDim)
             case .bf16: tts_convert_f32_bf16(source, destination.assumingMemoryBound(to: UInt16.self), Int64(headDim))
+            case .q8_0: tts_quantize_q8_0(source, destination.assumingMemoryBound(to: UInt8.self), Int64(headDim))
             }
         }
     }
@@ -146,6 +159,7 @@ public final class KVCache {
                     switch precision {
                     case .f32: destination.update(from: source.assumingMemoryBound(to: Float.self), count: headDim)
                     case .bf16: tts_convert_bf16_f32(source.assumingMemoryBound(to: UInt16.self), destination, Int64(headDim))
+                    case .q8_0: tts_dequantize_q8_0(source.assumingMemoryBound(to: UInt8.self), destination, Int64(headDim))
                     }
                 }
             }
@@ -181,7 +195,7 @@ extension KVCache {
     func snapshot() -> KVSnapshot {
         precondition(firstPosition == 0, "a snapshot starts at position 0")
         func bytes(_ p: UnsafeMutableRawPointer) -> [UInt8] {
-            [UInt8](unsafeUninitializedCapacity: count * width * precision.byteWidth) { buf, done in
+            [UInt8](unsafeUninitializedCapacity: count * heads * rowBytes) { buf, done in
                 copyRuns(from: p, to: UnsafeMutableRawPointer(buf.baseAddress!), capacity: count)
                 done = buf.count
             }
@@ -196,12 +210,12 @@ extension KVCache {
         precondition(snapshot.keys.count == layerCount && snapshot.precision == precision, "snapshot of another stack")
         reset()
         reserve(extra: snapshot.count)
-        let runBytes = snapshot.count * headDim * precision.byteWidth
+        let runBytes = snapshot.count * rowBytes
         func place(_ stored: [UInt8], into base: UnsafeMutableRawPointer) {
             stored.withUnsafeBytes { b in
                 guard let source = b.baseAddress else { return }
                 for h in 0..<heads {
-                    (base + h * capacity * headDim * precision.byteWidth).copyMemory(from: source + h * runBytes, byteCount: runBytes)
+                    (base + h * headStride).copyMemory(from: source + h * runBytes, byteCount: runBytes)
                 }
             }
         }

@@ -242,23 +242,26 @@ struct TransformerStack: Sendable {
             // One task per (row, key/value head): the query heads sharing that key/value head
             // run together (each key and value row read once for them). Each task has its own
             // rows of `scores`. Every cache of one stack has the stack's precision.
-            let bf16 = segments[0].cache.precision == .bf16
+            let precision = segments[0].cache.precision, rowBytes = precision.rowBytes(headDim: s.headDim)
             let attend = { (task: Int) in
                 let t = task / s.kvHeads, kh = task % s.kvHeads
-                let keys = keyBases[rowSegment[t]], values = valueBases[rowSegment[t]]
                 let pos = rowEntry[t]
                 let lo = s.window.map { max(0, pos - $0 + 1) } ?? 0
-                let offset = kh * headStrides[rowSegment[t]] + lo * s.headDim
+                let offset = kh * headStrides[rowSegment[t]] + lo * rowBytes
+                let keys = keyBases[rowSegment[t]] + offset, values = valueBases[rowSegment[t]] + offset
                 let first = t * s.heads + kh * group
                 let (qh, out, sc) = (q + first * s.headDim, att + first * s.headDim, scores + first * keysMax)
-                if bf16 {
-                    tts_attention_group_bf16kv(qh, Int64(group), keys.assumingMemoryBound(to: UInt16.self) + offset,
-                                               values.assumingMemoryBound(to: UInt16.self) + offset, out, sc,
-                                               Int64(pos - lo + 1), Int64(s.headDim), Int64(s.headDim), scale)
-                } else {
-                    tts_attention_group_f32(qh, Int64(group), keys.assumingMemoryBound(to: Float.self) + offset,
-                                            values.assumingMemoryBound(to: Float.self) + offset, out, sc,
-                                            Int64(pos - lo + 1), Int64(s.headDim), Int64(s.headDim), scale)
+                let (heads, count, dim) = (Int64(group), Int64(pos - lo + 1), Int64(s.headDim))
+                switch precision {
+                case .f32:
+                    tts_attention_group_f32(qh, heads, keys.assumingMemoryBound(to: Float.self), values.assumingMemoryBound(to: Float.self),
+                                            out, sc, count, dim, dim, scale)
+                case .bf16:
+                    tts_attention_group_bf16kv(qh, heads, keys.assumingMemoryBound(to: UInt16.self), values.assumingMemoryBound(to: UInt16.self),
+                                               out, sc, count, dim, dim, scale)
+                case .q8_0:
+                    tts_attention_group_q8kv(qh, heads, keys.assumingMemoryBound(to: UInt8.self), values.assumingMemoryBound(to: UInt8.self),
+                                             out, sc, count, dim, scale)
                 }
             }
             let tasks = n * s.kvHeads
