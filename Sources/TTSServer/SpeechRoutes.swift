@@ -163,7 +163,7 @@ struct SpeechRoutes: Sendable {
         guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
         var (synthesis, reference) = try synthesisRequest(parsed, model: model)
         var options = parsed.generationOptions()
-        options.seed = parsed.seed ?? UInt64.random(in: 0...UInt64(Int64.max))
+        options.seed = options.seedOrDrawn()
         // A clone still to be made is checked once it exists; everything else before admission.
         if reference == nil { try model.validate(synthesis, options: options) }
         let encoder: ResponseEncoder

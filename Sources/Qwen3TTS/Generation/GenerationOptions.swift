@@ -27,6 +27,10 @@ public struct GenerationOptions: Sendable, Equatable {
 
     public init() {}
 
+    /// The seed a request runs with: `seed`, or one drawn now, in 0...Int64.max so that it
+    /// survives JSON and signed integer columns when reported. The one place seeds are drawn.
+    public func seedOrDrawn() -> UInt64 { seed ?? UInt64.random(in: 0...UInt64(Int64.max)) }
+
     /// Range checks with messages that name the option.
     public func validate() throws {
         func check(_ ok: Bool, _ name: String, _ reason: String) throws {
