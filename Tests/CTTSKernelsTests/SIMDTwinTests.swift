@@ -215,6 +215,21 @@ func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         #expect(converted == [1, -2.5, 3.14159, 1e-30, .infinity].map(tts_f32_to_bf16))
     }
 
+    /// q8_0 quantization rounds as roundf (halves away from zero), exactly, with the block's
+    /// scale 1 so that each value is its own quotient: halves, just-below-halves and a random mix.
+    @Test func q8QuantizationRoundsLikeRoundf() {
+        var x: [Float] = [127, 63.5, -63.5, 0.5, -0.5, 2.5, -2.5, 0.49999997, -0.49999997, 126.5, -126.5, 1.5, -1.5, 0, -0.0, 3.4999998]
+        var rng = TestRandom(state: 5)
+        x += rng.array(16).map { $0 * 120 }
+        x[16] = 127
+        for block in [Array(x[0..<32])] {
+            var q = [UInt8](repeating: 0, count: Int(TTS_Q8_0_BLOCK_BYTES))
+            tts_quantize_q8_0(block, &q, 32)
+            let expected = block.map { UInt8(bitPattern: Int8(($0 * (1 / (127 / Float(127)))).rounded())) }
+            #expect(Array(q[2...]) == expected)
+        }
+    }
+
     typealias AttentionValuesQ8 = @convention(c) (UnsafePointer<UInt8>?, UnsafePointer<Float>?, UnsafeMutablePointer<Float>?, Int64, Int64, Int64) -> Void
 
     /// A q8_0 cache: each path gives the f32 reference's attention on the dequantized keys and

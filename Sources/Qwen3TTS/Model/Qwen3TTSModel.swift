@@ -46,7 +46,8 @@ public final class Qwen3TTSModel: Sendable {
     /// CPU, the faster one: docs/BENCHMARKS.md).
     /// `kvCache`: how the talker's KV cache stores keys and values (nil: q8_0 when the talker's
     /// weights are quantized, whose products are approximations already: about a quarter of the
-    /// f32 cache's bytes, which long utterances' steps are bound by; f32, exact, otherwise).
+    /// f32 cache's bytes, which long utterances' steps are bound by (bf16 when the head size is
+    /// not a multiple of 32); f32, exact, otherwise).
     public static func load(path: String, threads: Int? = nil, weights: WeightType? = nil,
                             decoder: ConvPrecision = .f32, kvCache: KVPrecision? = nil) throws -> Qwen3TTSModel {
         try Qwen3TTSModel(path: path, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, weights: weights,
@@ -81,8 +82,10 @@ public final class Qwen3TTSModel: Sendable {
         }
         var prepared = transformed
         let quantized = prepared.stack.layers.first.map { [.q8_0, .q4_k].contains($0.q.weight.weightType) } ?? false
-        let precision = kvCache ?? (quantized ? .q8_0 : .f32)
-        if precision == .q8_0, prepared.stack.shape.headDim % 32 != 0 {
+        // q8_0 rows need whole blocks of 32; a smaller head (test checkpoints) keeps bf16.
+        let blocks = prepared.stack.shape.headDim % 32 == 0
+        let precision = kvCache ?? (quantized ? (blocks ? .q8_0 : .bf16) : .f32)
+        if precision == .q8_0, !blocks {
             throw SynthesisError.invalidOption(name: "KV cache", reason: "q8_0 needs a head size that is a multiple of 32 (this talker's is \(prepared.stack.shape.headDim))")
         }
         prepared.stack.kvPrecision = precision
@@ -127,7 +130,7 @@ public final class Qwen3TTSModel: Sendable {
         let start = clock.now
         let prompt = try promptBuilder.build(request)
         let resolved = options.resolve(generationDefaults, textTokens: prompt.textTokenCount)
-        let seed = options.seed ?? UInt64.random(in: 0...UInt64.max)
+        let seed = options.seedOrDrawn()
         let session = GenerationSession(model: self, prompt: prompt, options: resolved, seed: seed, requestStart: start)
         let generator = FrameGenerator(model: self)
         generator.talkerScratch.shouldStop = isCancelled
@@ -196,7 +199,7 @@ public final class Qwen3TTSModel: Sendable {
         let texts = TextSplitter.split(request.text, maxCharacters: maxCharacters,
                                        maxBytes: maxCharacters * TextLimits.segmentBytesPerCharacter)
         if texts.isEmpty { throw SynthesisError.emptyText }
-        let first = options.seed ?? UInt64.random(in: 0...UInt64.max)
+        let first = options.seedOrDrawn()
         let parts = texts.enumerated().map { i, text in
             var r = request
             r.text = text
