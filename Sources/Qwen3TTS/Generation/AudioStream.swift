@@ -135,7 +135,7 @@ public struct AudioChunkStream: AsyncSequence, Sendable {
         AsyncIterator(base: buffer.makeAsyncIterator(), progress: progress)
     }
 
-        fileprivate init(buffer: AsyncThrowingStream<AudioChunk, Error>, progress: StreamProgress) {
+    fileprivate init(buffer: AsyncThrowingStream<AudioChunk, Error>, progress: StreamProgress) {
         self.buffer = buffer
         self.progress = progress
     }
