@@ -119,26 +119,4 @@ extension BPETokenizer {
         }
         return 0
     }
-
-    /// `splitAddedTokens` with each segment's scalar range.
-    func splitAddedTokensWithOffsets(_ scalars: [Unicode.Scalar]) -> [(kind: Segment, start: Int, end: Int)] {
-        var out: [(Segment, Int, Int)] = []
-        var i = 0, textStart = 0
-        outer: while i < scalars.count {
-            if addedFirstScalars.contains(scalars[i]) {
-                for (token, id) in addedScalars where token.count <= scalars.count - i {
-                    if scalars[i..<(i + token.count)].elementsEqual(token) {
-                        if textStart < i { out.append((.text(""), textStart, i)) }
-                        out.append((.added(id), i, i + token.count))
-                        i += token.count
-                        textStart = i
-                        continue outer
-                    }
-                }
-            }
-            i += 1
-        }
-        if textStart < scalars.count { out.append((.text(""), textStart, scalars.count)) }
-        return out
-    }
 }

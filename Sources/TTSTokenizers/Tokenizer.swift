@@ -107,25 +107,33 @@ public final class BPETokenizer: Sendable {
     /// Leftmost, then longest, verbatim matches of added tokens, compared scalar by scalar.
     func splitAddedTokens(_ text: String) -> [Segment] {
         let scalars = Array(text.unicodeScalars)
-        var segments: [Segment] = []
-        var pending = String.UnicodeScalarView()
-        var i = 0
+        return splitAddedTokensWithOffsets(scalars).map { segment in
+            if case .added = segment.kind { return segment.kind }
+            return .text(String(String.UnicodeScalarView(scalars[segment.start..<segment.end])))
+        }
+    }
+
+    /// The added-token matches of `splitAddedTokens` and the text between them, as scalar ranges
+    /// (a text range's kind is `.text("")`).
+    func splitAddedTokensWithOffsets(_ scalars: [Unicode.Scalar]) -> [(kind: Segment, start: Int, end: Int)] {
+        var out: [(Segment, Int, Int)] = []
+        var i = 0, textStart = 0
         outer: while i < scalars.count {
             if addedFirstScalars.contains(scalars[i]) {
                 for (token, id) in addedScalars where token.count <= scalars.count - i {
                     if scalars[i..<(i + token.count)].elementsEqual(token) {
-                        if !pending.isEmpty { segments.append(.text(String(pending))); pending = .init() }
-                        segments.append(.added(id))
+                        if textStart < i { out.append((.text(""), textStart, i)) }
+                        out.append((.added(id), i, i + token.count))
                         i += token.count
+                        textStart = i
                         continue outer
                     }
                 }
             }
-            pending.append(scalars[i])
             i += 1
         }
-        if !pending.isEmpty { segments.append(.text(String(pending))) }
-        return segments
+        if textStart < scalars.count { out.append((.text(""), textStart, scalars.count)) }
+        return out
     }
 }
 

@@ -54,6 +54,8 @@ public final class StreamProgress: Sendable {
 
     public var frames: Int { framesGenerated.load(ordering: .acquiring) }
     public var bufferedChunks: Int { buffered.load(ordering: .acquiring) }
+    /// Whether its consumer holds `limit` or more undelivered chunks (its generation pauses).
+    func isBehind(_ limit: Int) -> Bool { bufferedChunks >= limit }
     public var isFinished: Bool { finished.load(ordering: .acquiring) }
     public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 

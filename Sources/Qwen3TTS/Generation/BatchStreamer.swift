@@ -46,7 +46,7 @@ public final class BatchStreamer {
         }
 
         /// Its consumer holds too many undelivered chunks: it generates nothing until it reads.
-        var isBehind: Bool { progress.bufferedChunks >= maxBuffered }
+        var isBehind: Bool { progress.isBehind(maxBuffered) }
     }
 
     private var streams: [ID: Stream] = [:]
@@ -75,7 +75,7 @@ public final class BatchStreamer {
         let maxBuffered = streaming.maxBufferedChunks
         let (id, _) = try batch.add(request, options: options, segmentCharacters: streaming.maxSegmentCharacters,
                                     isCancelled: { progress.isCancelled },
-                                    isPaused: { progress.bufferedChunks >= maxBuffered })
+                                    isPaused: { progress.isBehind(maxBuffered) })
         do {
             // In-context cloning continues the reference: its frames prime the decoder, unheard.
             if let reference = request.reference { try decoder.prime(reference.codes) }
