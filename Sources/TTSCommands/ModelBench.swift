@@ -172,7 +172,7 @@ struct ModelBench: ParsableCommand {
         }
         if decoderStages {
             let codes = (0..<frames).map { f in (0..<m.codeGroups).map { (f * 31 + $0 * 17) % 2048 } }
-            for (stage, seconds) in m.decoderStageTimes(codes: codes) {
+            for (stage, seconds) in try m.decoderStageTimes(codes: codes) {
                 print(String(format: "  decoder %-12@ %.3f s per audio s", stage as NSString, seconds / (Double(frames) * 0.08)))
             }
         }

@@ -162,10 +162,14 @@ struct SpeechRoutes: Sendable {
         }
         guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
         var (synthesis, reference) = try synthesisRequest(parsed, model: model)
-        var options = parsed.generationOptions()
-        options.seed = options.seedOrDrawn()
-        // A clone still to be made is checked once it exists; everything else before admission.
-        if reference == nil { try model.validate(synthesis, options: options) }
+        let options = parsed.generationOptions()
+        var streaming = configuration.streaming
+        // AAC's first packet needs two model frames (measured: 446 ms to its first byte after a
+        // one-frame first chunk, ~100 ms after a two-frame one).
+        streaming.firstChunkFrames = parsed.format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
+        // Checked once (the seed drawn there too): a clone still to be made once it exists,
+        // everything else before admission.
+        var validated = reference == nil ? try model.validate(synthesis, options: options, segmentCharacters: streaming.maxSegmentCharacters) : nil
         let encoder: ResponseEncoder
         do {
             encoder = try ResponseEncoder(format: parsed.format, streamFormat: parsed.streamFormat, sampleRate: model.sampleRate, speed: parsed.speed)
@@ -187,11 +191,16 @@ struct SpeechRoutes: Sendable {
             // POST /v1/audio/voices): the slot is simply given back.
             do {
                 synthesis.setVoice(try await clone(reference, model: model))
-                try model.validate(synthesis, options: options)
+                validated = try model.validate(synthesis, options: options, segmentCharacters: streaming.maxSegmentCharacters)
             } catch {
                 job.release()
                 throw error
             }
+        }
+        // Every path above validated the request; the model may have been unloaded meanwhile.
+        guard let engine = host.engine, let validated else {
+            job.release()
+            throw APIError(.serviceUnavailable, "the model is not loaded", type: "server_error", code: "model_loading")
         }
         let remaining = configuration.timeout - (ContinuousClock.now - admitted).seconds
         guard remaining > 0 else {
@@ -201,13 +210,8 @@ struct SpeechRoutes: Sendable {
         }
         // An event-loop timer: cancelled when the producer exits, it is freed at once.
         let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(max(remaining, 0) * 1e9))) { job.stop(.timedOut) }
-        var streaming = configuration.streaming
-        // AAC's first packet needs two model frames (measured: 446 ms to its first byte after a
-        // one-frame first chunk, ~100 ms after a two-frame one).
-        streaming.firstChunkFrames = parsed.format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
         // The request joins the model's running batch at the next frame (BatchEngine).
-        guard let engine = host.engine else { throw APIError(.serviceUnavailable, "the model is not loaded", type: "server_error", code: "model_loading") }
-        let chunks = ChunkSource(engine.stream(synthesis, options: options, streaming: streaming, progress: job.progress) {
+        let chunks = ChunkSource(engine.stream(validated, streaming: streaming, progress: job.progress) {
             timer.cancel()
             job.release()
         })
@@ -227,7 +231,7 @@ struct SpeechRoutes: Sendable {
         headers[.contentType] = encoder.contentType
         headers[.cacheControl] = "no-store"
         headers[HTTPField.Name("X-Sample-Rate")!] = String(model.sampleRate)
-        headers[HTTPField.Name("X-Seed")!] = String(options.seed ?? 0)
+        headers[HTTPField.Name("X-Seed")!] = String(validated.seed)
         let inputCharacters = parsed.input.count
         let voiceName = parsed.referenceAudio != nil ? "ref_audio" : parsed.voice ?? "-"
         let summary = "voice=\(voiceName) language=\(parsed.language) format=\(parsed.format.rawValue)/\(parsed.streamFormat.rawValue) speed=\(parsed.speed)"

@@ -117,7 +117,7 @@ import TTSRuntime
         var o = GenerationOptions()
         o.seed = 7
         o.maxFrames = 5
-        let parts = try model.utterances(r, options: o, maxCharacters: 24).parts
+        let parts = try model.validate(r, options: o, segmentCharacters: 24).utterances
         #expect(parts.count == 3)
         let alone = try parts.flatMap { try model.generateCodes($0.request, options: $0.options).codes }
         let batch = BatchGenerator(model: model)

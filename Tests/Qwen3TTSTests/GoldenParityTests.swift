@@ -35,7 +35,7 @@ import TTSRuntime
         let c = try Fixtures.loadCase(caseName)
         let model = try Fixtures.model(c.checkpoint)
         let golden = try c.tensors()
-        let prompt = try model.promptBuilder.build(c.request)
+        let prompt = try model.prompt(for: c.request)
         #expect(prompt.inputIds == c.inputIds)
         #expect(maxRelativeDifference(prompt.prefill, try golden.floats("prefill_embeds")) < 1e-4)
 
@@ -137,12 +137,52 @@ import TTSRuntime
     func waveformMatches(caseName: String) throws {
         let c = try Fixtures.loadCase(caseName)
         let model = try Fixtures.model(c.checkpoint)
-        // In-context cases decode reference + codes and cut the reference's share, as the wrapper does.
-        let audio = try model.decodeContinuing(c.referenceCodes, codes: c.codes)
+        // In-context cases continue the reference (it primes the decoder) and are cut as the
+        // wrapper cuts reference + codes decoded together.
+        let decoder = model.makeStreamingDecoder()
+        let tail = c.referenceCodes.isEmpty ? [] : try decoder.prime(c.referenceCodes)
+        let audio = Qwen3TTSModel.officialContinuation(try decoder.decode(c.codes), referenceFrames: c.referenceCodes.count,
+                                                       referenceTail: tail, samplesPerFrame: model.samplesPerFrame)
         let expected = try c.tensors().floats("wav")
         #expect(audio.count == c.codes.count * 1920)
         #expect(audio.count == c.samples)
         #expect(maxAbsoluteDifference(audio, expected) <= Self.waveformBound)
+    }
+
+    /// `synthesize` is the stream collected: the official codes and waveform for every case,
+    /// in-context clones cut from their reference as the wrapper cuts them.
+    @Test(arguments: cases)
+    func synthesizeGivesTheOfficialCodesAndWaveform(caseName: String) throws {
+        let c = try Fixtures.loadCase(caseName)
+        let model = try Fixtures.model(c.checkpoint)
+        let result = try model.synthesize(c.request, options: c.greedyOptions)
+        #expect(result.codes == c.codes)
+        #expect(result.audio.count == c.samples)
+        #expect(maxAbsoluteDifference(result.audio, try c.tensors().floats("wav")) <= Self.waveformBound)
+    }
+
+    /// Where the wrapper's float cut int(R / (R + T) · samples) lands one sample before the
+    /// reference ends, `synthesize` starts with the reference's last sample, as decoding
+    /// reference and codes together and cutting does. (R = the case's reference frames; T is
+    /// chosen so that the cut is short, with end of speech off.)
+    @Test func synthesizeCutsAnInContextCloneAsTheWrapperDoes() throws {
+        let name = try #require(Self.cases.first { (try? Fixtures.loadCase($0))?.referenceText != nil }, "an in-context case")
+        let c = try Fixtures.loadCase(name)
+        let model = try Fixtures.model(c.checkpoint)
+        let r = c.referenceCodes.count, spf = model.samplesPerFrame
+        func cut(_ t: Int) -> Int { Int(Double(r) / Double(r + t) * Double((r + t) * spf)) }
+        let t = try #require((1...300).first { cut($0) < r * spf }, "a frame count whose cut is short")
+        var options = c.greedyOptions
+        options.maxFrames = t
+        options.stopAtEndOfSpeech = false
+        let result = try model.synthesize(c.request, options: options)
+        #expect(result.codes.count == t)
+        let decoder = model.makeStreamingDecoder()
+        let together = try decoder.decode(c.referenceCodes + result.codes)
+        let expected = Array(together[cut(t)...])
+        #expect(result.audio.count == t * spf + 1)
+        #expect(result.audio.count == expected.count)
+        #expect(maxAbsoluteDifference(result.audio, expected) <= Self.waveformBound)
     }
 
     @Test func decoderStagesMatchOver100Frames() throws {

@@ -7,7 +7,7 @@ import Testing
     /// Prompt rows followed by a few more rows, for running the talker stack different ways.
     func rows(_ model: Qwen3TTSModel, case name: String, extra: Int) throws -> (rows: [Float], prefill: Int) {
         let c = try Fixtures.loadCase(name)
-        let prompt = try model.promptBuilder.build(c.request)
+        let prompt = try model.prompt(for: c.request)
         var rows = prompt.prefill
         let d = model.talker.hidden
         for k in 0..<extra { rows += (0..<d).map { Float(sin(Double(k * d + $0))) } }

@@ -22,10 +22,10 @@ import TTSRuntime
 
     @Test func utterancesOfAHugeGraphemeHaveBoundedPrompts() throws {
         let model = try Fixtures.model("tiny-cv-0b6")
-        let parts = try model.utterances(SynthesisRequest(text: Self.hugeGrapheme, language: "english"), options: .init(), maxCharacters: 250).parts
-        #expect(parts.count == 121)
-        for (request, _) in parts {
-            let prompt = try model.promptBuilder.build(request)
+        let validated = try model.validate(SynthesisRequest(text: Self.hugeGrapheme, language: "english"), segmentCharacters: 250)
+        #expect(validated.texts.count == 121)
+        for i in validated.texts.indices {
+            let prompt = try model.promptBuilder.build(validated, utterance: i)
             #expect(prompt.textTokenCount <= 1000, "\(prompt.textTokenCount) text tokens")
         }
     }
@@ -122,7 +122,7 @@ import TTSRuntime
         x.withUnsafeMutableBufferPointer { stack.forward($0.baseAddress!, count: n, cache: cache, scratch: scratch) }
         #expect(cache.count == 16)
 
-        let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Hello there.", language: "english", speaker: "ryan"))
+        let prompt = try model.prompt(for: SynthesisRequest(text: "Hello there.", language: "english", speaker: "ryan"))
         #expect(prompt.sharedPrefixCount > 2)
         let entries = model.promptCache.statistics.entries
         let cut = FrameGenerator(model: model), state = TalkerState(talker: model.talker, capacity: 256)

@@ -17,14 +17,14 @@ import Testing
         let base = try Fixtures.model("tiny-base-0b6")
         for name in ["base-xvec-english-stream", "base-xvec-auto", "base-icl-english-stream", "base-icl-short-stream", "base-icl-chinese-nonstream"] {
             let c = try Fixtures.loadCase(name)
-            let prompt = try base.promptBuilder.build(c.request)
+            let prompt = try base.prompt(for: c.request)
             let common = 3 + (c.language == "auto" ? 6 : 7) - 1  // role + codec sequence (with the x-vector) less bos
             let transcript = (c.referenceIds?.count ?? 5) - 5
             #expect(prompt.sharedPrefixCount == common + transcript, "\(name)")
             // Another text keeps the prefix rows, bit for bit.
             var other = c.request
             other.text = "Completely different words."
-            let p2 = try base.promptBuilder.build(other)
+            let p2 = try base.prompt(for: other)
             let n = prompt.sharedPrefixCount * prompt.hidden
             #expect(p2.sharedPrefixCount == prompt.sharedPrefixCount)
             #expect(Array(p2.prefill[0..<n]) == Array(prompt.prefill[0..<n]))

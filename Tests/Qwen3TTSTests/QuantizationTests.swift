@@ -82,7 +82,7 @@ enum QuantFixture {
 @Suite(.tags(.numerical)) struct QuantizationTests {
     /// Post-norm talker hidden states for the prompt and `steps` teacher-forced frames.
     func hiddenStates(_ model: Qwen3TTSModel, frames: [[Int]]) throws -> [[Float]] {
-        let prompt = try model.promptBuilder.build(SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan"))
+        let prompt = try model.prompt(for: SynthesisRequest(text: "Quantized weights stay close.", language: "english", speaker: "ryan"))
         let probe = TalkerProbe(model, prompt: prompt, steps: frames.count)
         probe.prefill()
         var states = [probe.lastHidden]

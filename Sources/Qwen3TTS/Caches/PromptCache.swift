@@ -55,7 +55,7 @@ extension Qwen3TTSModel {
     /// Times the prefill of `request` three ways (seconds; one run each, after the prompt is
     /// built). The prompt cache is emptied first and left holding this prompt's prefix.
     public func prefillTimes(_ request: SynthesisRequest) throws -> PrefillTimes {
-        let prompt = try promptBuilder.build(request)
+        let prompt = try prompt(for: request)
         var t = PrefillTimes()
         t.rows = prompt.prefillCount
         t.sharedRows = prompt.sharedPrefixCount

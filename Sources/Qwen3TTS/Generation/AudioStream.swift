@@ -13,8 +13,27 @@ public struct AudioChunk: Sendable {
     public var frames: Int
     /// Which text segment (utterance) the frames belong to.
     public var segment: Int
+    /// The frames' codes (one row of `numCodeGroups` per frame).
+    public var codes: [[Int]]
     /// Seconds from the start of the request to this chunk being ready.
     public var elapsed: Double
+}
+
+/// What a request that streamed to its end reports besides its audio.
+public struct StreamSummary: Sendable {
+    /// The seed of its first utterance (utterance i ran with seed + i).
+    public var seed: UInt64
+    /// Whether every utterance ended with the end-of-speech token (false: one stopped at its
+    /// frame cap).
+    public var endOfSpeech = true
+    /// Phase times summed over its utterances, the decoder's included; `total` is left to the
+    /// caller, which knows when the request began.
+    public var timings = SynthesisTimings()
+    /// In-context cloning: the samples of the reference's last frame (for the official cut,
+    /// `Qwen3TTSModel.officialContinuation`); empty otherwise.
+    var referenceTail: [Float] = []
+
+    init(seed: UInt64) { self.seed = seed }
 }
 
 public struct StreamOptions: Sendable, Equatable {
@@ -91,22 +110,33 @@ extension Qwen3TTSModel {
 
     /// The producer loop behind `stream`, synchronous (also usable from a caller's own thread):
     /// the request as a batch of one through `BatchStreamer`, the daemon's batched driver.
+    /// Validates the request with `streaming`'s segment length; returns its summary.
+    @discardableResult
     public func produce(_ request: SynthesisRequest, options: GenerationOptions, streaming: StreamOptions,
-                        progress: StreamProgress = StreamProgress(), emit: (AudioChunk) -> Void) throws {
+                        progress: StreamProgress = StreamProgress(), emit: (AudioChunk) -> Void) throws -> StreamSummary {
+        let validated = try validate(request, options: options, segmentCharacters: streaming.maxSegmentCharacters)
+        return try produce(validated, streaming: streaming, progress: progress, emit: emit)
+    }
+
+    /// `produce` for a validated request; chunks' `elapsed` count from `start`.
+    @discardableResult
+    public func produce(_ validated: ValidatedRequest, streaming: StreamOptions, progress: StreamProgress = StreamProgress(),
+                        start: ContinuousClock.Instant = .now, emit: (AudioChunk) -> Void) throws -> StreamSummary {
         try withoutActuallyEscaping(emit) { emit in
             let streamer = try BatchStreamer(model: self, streaming: streaming)
             if progress.isCancelled { throw CancellationError() }
-            try streamer.add(request, options: options, progress: progress, emit: emit)
+            try streamer.add(validated, progress: progress, start: start, emit: emit)
             while streamer.count > 0 {
                 streamer.waitWhileConsumersAreBehind()
                 for (_, outcome) in streamer.step() {
                     switch outcome {
-                    case .finished: break
+                    case .finished(let summary): return summary
                     case .cancelled: throw CancellationError()
                     case .failed(let error): throw error
                     }
                 }
             }
+            throw CancellationError()  // not reached: a batch of one ends with its outcome
         }
     }
 }

@@ -16,8 +16,7 @@ public final class BatchEngine: Sendable {
     public let maxBatch: Int
 
     struct Submission: Sendable {
-        let request: SynthesisRequest
-        let options: GenerationOptions
+        let request: ValidatedRequest
         let streaming: StreamOptions
         let progress: StreamProgress
         let channel: ChunkChannel
@@ -47,14 +46,12 @@ public final class BatchEngine: Sendable {
     public var activeCount: Int { inbox.withLock { $0.active } }
     public var waitingCount: Int { inbox.withLock { $0.waiting.count } }
 
-    /// Queues a request; its audio comes from the returned stream. Errors in the request are
-    /// thrown from the stream. Dropping or cancelling the stream stops its work within one frame.
-    public func stream(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions = .init(),
-                       progress: StreamProgress = StreamProgress(), onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream
-    {
+    /// Queues a validated request; its audio comes from the returned stream. Dropping or
+    /// cancelling the stream stops its work within one frame.
+    public func stream(_ request: ValidatedRequest, streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress(),
+                       onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream {
         let (stream, channel) = ChunkChannel.make(progress: progress)
-        let submission = Submission(request: request, options: options, streaming: streaming, progress: progress,
-                                    channel: channel, onExit: onExit, start: .now)
+        let submission = Submission(request: request, streaming: streaming, progress: progress, channel: channel, onExit: onExit, start: .now)
         let startThread = inbox.withLock { state -> Bool in
             state.waiting.append(submission)
             if state.running { return false }
@@ -68,6 +65,20 @@ public final class BatchEngine: Sendable {
             thread.start()
         }
         return stream
+    }
+
+    /// Validates a request (split at `streaming`'s segment length) and queues it. Errors in the
+    /// request are thrown from the stream (after `onExit` has run).
+    public func stream(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions = .init(),
+                       progress: StreamProgress = StreamProgress(), onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream {
+        do {
+            let validated = try model.validate(request, options: options, segmentCharacters: streaming.maxSegmentCharacters)
+            return stream(validated, streaming: streaming, progress: progress, onExit: onExit)
+        } catch {
+            let (stream, channel) = ChunkChannel.make(progress: progress)
+            channel.finish(error, onExit: onExit)
+            return stream
+        }
     }
 
     /// The stepping loop: admit waiting requests up to `maxBatch`, step, report who left.
@@ -106,8 +117,8 @@ public final class BatchEngine: Sendable {
                     continue
                 }
                 do {
-                    let id = try streamer.add(s.request, options: s.options, streaming: s.streaming, progress: s.progress,
-                                              start: s.start, emit: s.channel.yield)
+                    let id = try streamer.add(s.request, streaming: s.streaming, progress: s.progress, start: s.start,
+                                              emit: s.channel.yield)
                     submissions[id] = s
                 } catch {
                     end(s, error)

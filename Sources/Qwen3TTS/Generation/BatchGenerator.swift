@@ -20,8 +20,9 @@ public final class BatchGenerator {
         /// One frame for each request that was generating: (request, utterance index, codes).
         public var frames: [(id: ID, segment: Int, codes: [Int])] = []
         /// Requests that ended at this step (their last frame, if any, is in `frames`):
-        /// `endOfSpeech` is false when an utterance stopped at its frame cap.
-        public var finished: [(id: ID, endOfSpeech: Bool)] = []
+        /// `endOfSpeech` is false when an utterance stopped at its frame cap; `timings` are
+        /// summed over its utterances (no decoder time, no total).
+        public var finished: [(id: ID, endOfSpeech: Bool, timings: SynthesisTimings)] = []
         /// Requests whose `isCancelled` said so at this step (they have left the batch).
         public var cancelled: [ID] = []
     }
@@ -34,6 +35,8 @@ public final class BatchGenerator {
         var index = 0
         var session: GenerationSession?
         var endedWithEndOfSpeech = true
+        /// Its utterances' timings, summed as each ends.
+        var timings = SynthesisTimings()
 
         init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], start: ContinuousClock.Instant,
              isCancelled: (() -> Bool)?, isPaused: (() -> Bool)?) {
@@ -41,6 +44,15 @@ public final class BatchGenerator {
             self.start = start
             self.isCancelled = isCancelled
             self.isPaused = isPaused
+        }
+
+        /// Its current utterance has ended: its outcome and timings are kept, the next one is due.
+        func end(_ session: GenerationSession) {
+            endedWithEndOfSpeech = endedWithEndOfSpeech && session.endedWithEndOfSpeech
+            if timings.firstFrame == 0 { timings.firstFrame = session.timings.firstFrame }
+            timings.add(session.timings)
+            self.session = nil
+            index += 1
         }
     }
 
@@ -57,28 +69,38 @@ public final class BatchGenerator {
     /// Requests not yet finished or removed.
     public var count: Int { order.count }
 
-    /// Checks a request, builds the prompts of its utterances and queues it; its prefill runs at
-    /// the next step. Returns its id and the seed of its first utterance (the request's seed, or a
-    /// drawn one). Throws for an invalid request, nothing queued. `isCancelled` is asked at every
-    /// step and between the passes of its prefill: true makes the request leave (`cancelled`).
+    /// Builds the prompts of a validated request's utterances and queues it; its prefill runs at
+    /// the next step. Returns its id. Throws only for a request validated by another model or
+    /// text outside the model's vocabulary, nothing queued. `isCancelled` is asked at every step
+    /// and between the passes of its prefill: true makes the request leave (`cancelled`).
     /// `isPaused` is asked at every step: true skips the request at that step (its consumer is
     /// behind); pausing does not change what it generates.
-    public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(),
-                    segmentCharacters: Int = StreamOptions().maxSegmentCharacters,
-                    isCancelled: (() -> Bool)? = nil, isPaused: (() -> Bool)? = nil) throws -> (id: ID, seed: UInt64) {
-        let start = ContinuousClock.now
-        try options.validate(for: model.generationDefaults)
-        let (seed, utterances) = try model.utterances(request, options: options, maxCharacters: segmentCharacters)
+    public func add(_ validated: ValidatedRequest, isCancelled: (() -> Bool)? = nil, isPaused: (() -> Bool)? = nil) throws -> ID {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try model.checkOwnership(validated)
         let builder = model.promptBuilder
-        let parts = try utterances.map { part in
-            let prompt = try builder.build(part.request)
-            return (prompt, part.options.resolve(model.generationDefaults, textTokens: prompt.textTokenCount), part.options.seed ?? seed)
+        let parts = try validated.texts.indices.map { i in
+            let prompt = try builder.build(validated, utterance: i)
+            let options = validated.utterance(i).options
+            return (prompt, options.resolve(model.generationDefaults, textTokens: prompt.textTokenCount), options.seed ?? validated.seed)
         }
         let id = nextID
         nextID += 1
-        entries[id] = Entry(parts: parts, start: start, isCancelled: isCancelled, isPaused: isPaused)
+        let entry = Entry(parts: parts, start: start, isCancelled: isCancelled, isPaused: isPaused)
+        entry.timings.prompt = (clock.now - start).seconds
+        entries[id] = entry
         order.append(id)
-        return (id, seed)
+        return id
+    }
+
+    /// Validates a request (`Qwen3TTSModel.validate`, split at `segmentCharacters`) and adds it.
+    /// Returns its id and the seed of its first utterance.
+    public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                    segmentCharacters: Int = StreamOptions().maxSegmentCharacters,
+                    isCancelled: (() -> Bool)? = nil, isPaused: (() -> Bool)? = nil) throws -> (id: ID, seed: UInt64) {
+        let validated = try model.validate(request, options: options, segmentCharacters: segmentCharacters)
+        return (try add(validated, isCancelled: isCancelled, isPaused: isPaused), validated.seed)
     }
 
     /// Stops generating a request (cancelled); its state is freed.
@@ -126,22 +148,19 @@ public final class BatchGenerator {
                     break
                 }
                 // An utterance that ended without frames: on to the next.
-                entry.endedWithEndOfSpeech = entry.endedWithEndOfSpeech && session.endedWithEndOfSpeech
-                entry.session = nil
-                entry.index += 1
+                entry.end(session)
             }
-            if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech)) }
+            if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings)) }
         }
         for id in result.cancelled { remove(id) }
         let frames = generator.advance(active.map(\.2))
         for ((id, entry, session), codes) in zip(active, frames) {
             result.frames.append((id, entry.index, codes))
-            if session.isFinished, entry.index == entry.parts.count - 1 {
-                result.finished.append((id, entry.endedWithEndOfSpeech && session.endedWithEndOfSpeech))
-                entry.index += 1
-            }
+            guard session.isFinished else { continue }
+            entry.end(session)
+            if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings)) }
         }
-        for (id, _) in result.finished { remove(id) }
+        for f in result.finished { remove(f.id) }
         return result
     }
 

@@ -12,8 +12,8 @@ public final class BatchStreamer {
 
     /// How a request left the batch.
     public enum Outcome {
-        /// All its text was spoken (`endOfSpeech` false: an utterance stopped at its frame cap).
-        case finished(endOfSpeech: Bool)
+        /// All its text was spoken.
+        case finished(StreamSummary)
         case cancelled
         case failed(Error)
     }
@@ -33,10 +33,12 @@ public final class BatchStreamer {
         var segment = 0
         var emittedFrames = 0
         var target: Int
+        var summary: StreamSummary
 
         init(decoder: StreamingDecoder, progress: StreamProgress, emit: @escaping (AudioChunk) -> Void,
-             start: ContinuousClock.Instant, streaming: StreamOptions) {
+             start: ContinuousClock.Instant, streaming: StreamOptions, summary: StreamSummary) {
             self.decoder = decoder
+            self.summary = summary
             self.progress = progress
             self.emit = emit
             self.start = start
@@ -61,30 +63,43 @@ public final class BatchStreamer {
     /// Requests still generating.
     public var count: Int { streams.count }
 
-    /// Checks a request and queues it (its prefill runs at the next step); an in-context
-    /// reference primes its decoder here. `streaming`: its chunking and segment length (nil: the
-    /// streamer's). `progress` counts its frames and is asked for cancellation; `emit` receives
-    /// its chunks in order, their `elapsed` counted from `start`. Throws for an invalid request.
+    /// Queues a validated request (its prefill runs at the next step); an in-context reference
+    /// primes its decoder here. `streaming`: its chunking (nil: the streamer's; its segment
+    /// length was applied at validation). `progress` counts its frames and is asked for
+    /// cancellation; `emit` receives its chunks in order, their `elapsed` counted from `start`.
     @discardableResult
-    public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions? = nil,
-                    progress: StreamProgress = StreamProgress(), start: ContinuousClock.Instant = .now,
-                    emit: @escaping (AudioChunk) -> Void) throws -> ID {
+    public func add(_ validated: ValidatedRequest, streaming: StreamOptions? = nil, progress: StreamProgress = StreamProgress(),
+                    start: ContinuousClock.Instant = .now, emit: @escaping (AudioChunk) -> Void) throws -> ID {
         let streaming = streaming ?? self.streaming
         try streaming.validate()
         let decoder = model.makeStreamingDecoder()
         let maxBuffered = streaming.maxBufferedChunks
-        let (id, _) = try batch.add(request, options: options, segmentCharacters: streaming.maxSegmentCharacters,
-                                    isCancelled: { progress.isCancelled },
-                                    isPaused: { progress.isBehind(maxBuffered) })
+        let id = try batch.add(validated, isCancelled: { progress.isCancelled }, isPaused: { progress.isBehind(maxBuffered) })
+        var summary = StreamSummary(seed: validated.seed)
         do {
             // In-context cloning continues the reference: its frames prime the decoder, unheard.
-            if let reference = request.reference { try decoder.prime(reference.codes) }
+            if let reference = validated.request.reference {
+                let clock = ContinuousClock(), primed = clock.now
+                summary.referenceTail = try decoder.prime(reference.codes)
+                summary.timings.decoder += (clock.now - primed).seconds
+            }
         } catch {
             batch.remove(id)
             throw error
         }
-        streams[id] = Stream(decoder: decoder, progress: progress, emit: emit, start: start, streaming: streaming)
+        streams[id] = Stream(decoder: decoder, progress: progress, emit: emit, start: start, streaming: streaming, summary: summary)
         return id
+    }
+
+    /// Validates a request (split at its `streaming` segment length, or the streamer's) and adds
+    /// it. Throws for an invalid request, nothing queued.
+    @discardableResult
+    public func add(_ request: SynthesisRequest, options: GenerationOptions = .init(), streaming: StreamOptions? = nil,
+                    progress: StreamProgress = StreamProgress(), start: ContinuousClock.Instant = .now,
+                    emit: @escaping (AudioChunk) -> Void) throws -> ID {
+        let validated = try model.validate(request, options: options,
+                                           segmentCharacters: (streaming ?? self.streaming).maxSegmentCharacters)
+        return try add(validated, streaming: streaming, progress: progress, start: start, emit: emit)
     }
 
     /// Whether every request waits for its consumer to read (a step would generate nothing).
@@ -122,11 +137,15 @@ public final class BatchStreamer {
                 left.append((frame.id, .failed(error)))
             }
         }
-        for (id, endOfSpeech) in result.finished where !failed.contains(id) {
+        for (id, endOfSpeech, timings) in result.finished where !failed.contains(id) {
             guard let stream = streams[id] else { continue }
             do {
                 try flush(stream)
-                left.append((id, .finished(endOfSpeech: endOfSpeech)))
+                let decoder = stream.summary.timings.decoder
+                stream.summary.timings = timings
+                stream.summary.timings.decoder = decoder
+                stream.summary.endOfSpeech = endOfSpeech
+                left.append((id, .finished(stream.summary)))
             } catch {
                 failed.insert(id)
                 left.append((id, .failed(error)))
@@ -138,10 +157,13 @@ public final class BatchStreamer {
 
     private func flush(_ stream: Stream) throws {
         guard !stream.pending.isEmpty else { return }
+        let clock = ContinuousClock(), started = clock.now
         let samples = try stream.decoder.decode(stream.pending)
+        let now = clock.now
+        stream.summary.timings.decoder += (now - started).seconds
         stream.emit(AudioChunk(samples: samples, sampleRate: model.sampleRate, startFrame: stream.emittedFrames,
-                               frames: stream.pending.count, segment: stream.segment,
-                               elapsed: (ContinuousClock.now - stream.start).seconds))
+                               frames: stream.pending.count, segment: stream.segment, codes: stream.pending,
+                               elapsed: (now - stream.start).seconds))
         stream.emittedFrames += stream.pending.count
         stream.pending.removeAll(keepingCapacity: true)
         stream.target = stream.chunkFrames

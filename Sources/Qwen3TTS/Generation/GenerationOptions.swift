@@ -88,6 +88,17 @@ public struct SynthesisTimings: Sendable, Equatable {
     /// Time from the start of the request to the first generated frame's codes.
     public var firstFrame: Double = 0
     public var total: Double = 0
+
+    /// Adds another part's phase times (utterances of one request); `firstFrame` and `total`
+    /// are the request's own and stay.
+    mutating func add(_ other: SynthesisTimings) {
+        prompt += other.prompt
+        prefill += other.prefill
+        cachedPrefixRows += other.cachedPrefixRows
+        talkerSteps += other.talkerSteps
+        codePredictor += other.codePredictor
+        decoder += other.decoder
+    }
 }
 
 public struct SynthesisResult: Sendable {

@@ -114,24 +114,18 @@ public final class Qwen3TTSModel: Sendable {
 
     var promptBuilder: PromptBuilder { PromptBuilder(config: configuration, tokenizer: tokenizer, talker: talker, codePredictor: codePredictor) }
 
-    /// Checks a request without running it.
-    public func validate(_ request: SynthesisRequest, options: GenerationOptions = .init()) throws {
-        try options.validate(for: generationDefaults)
-        try promptBuilder.validate(request)
-    }
-
-    /// Generates the codes for a request (no audio). `isCancelled` is asked between the chunks of
-    /// a long prefill (a stop there leaves the rest to `onFrame`, which should throw).
+    /// Generates the codes of a request as one utterance, its whole text in one prompt (no
+    /// audio; tests compare these with the official code's). `isCancelled` is asked between the
+    /// chunks of a long prefill (a stop there leaves the rest to `onFrame`, which should throw).
     public func generateCodes(_ request: SynthesisRequest, options: GenerationOptions = .init(),
                               isCancelled: (() -> Bool)? = nil,
                               onFrame: ([Int]) throws -> Void = { _ in }) throws -> (codes: [[Int]], finished: Bool, seed: UInt64, timings: SynthesisTimings) {
-        try options.validate(for: generationDefaults)
         let clock = ContinuousClock()
         let start = clock.now
-        let prompt = try promptBuilder.build(request)
-        let resolved = options.resolve(generationDefaults, textTokens: prompt.textTokenCount)
-        let seed = options.seedOrDrawn()
-        let session = GenerationSession(model: self, prompt: prompt, options: resolved, seed: seed, requestStart: start)
+        let validated = try validate(request, options: options, segmentCharacters: nil)
+        let prompt = try promptBuilder.build(validated, utterance: 0)
+        let resolved = validated.options.resolve(generationDefaults, textTokens: prompt.textTokenCount)
+        let session = GenerationSession(model: self, prompt: prompt, options: resolved, seed: validated.seed, requestStart: start)
         let generator = FrameGenerator(model: self)
         generator.talkerScratch.shouldStop = isCancelled
         session.timings.prompt = (clock.now - start).seconds
@@ -139,21 +133,21 @@ public final class Qwen3TTSModel: Sendable {
         // A prefill stopped between passes (cancelled) never started generating.
         if session.sampled == 0 { throw CancellationError() }
         session.timings.total = (clock.now - start).seconds
-        return (codes, session.endedWithEndOfSpeech, seed, session.timings)
+        return (codes, session.endedWithEndOfSpeech, validated.seed, session.timings)
     }
 
-    /// Frames decoded per pass by `decode(codes:)`: 2 s of audio, so a long utterance's decoder
-    /// activations stay bounded (one pass over 100 frames held 0.5 GB more at its peak).
+    /// Frames decoded per pass by `decode(codes:)` and `synthesize`: 2 s of audio, so a long
+    /// utterance's decoder activations stay bounded (one pass over 100 frames held 0.5 GB more at
+    /// its peak).
     public static let decodeChunkFrames = 25
 
-    /// Decodes frames of codes to 24 kHz samples, `decodeChunkFrames` at a time through one
-    /// streaming state: equal to one-pass decoding up to float summation order (StreamingDecoder).
+    /// Decodes frames of codes to 24 kHz samples through one `StreamingDecoder`,
+    /// `decodeChunkFrames` at a time: equal to one-pass decoding up to float summation order.
     public func decode(codes: [[Int]]) throws -> [Float] {
-        try validateCodes(codes)
-        let state = speechDecoder.makeState()
+        let decoder = makeStreamingDecoder()
         var audio: [Float] = []
         audio.reserveCapacity(codes.count * samplesPerFrame)
-        for chunk in Self.decodeChunks(codes) { audio += speechDecoder.decode(chunk, state: state, pool: pool) }
+        for chunk in Self.decodeChunks(codes) { audio += try decoder.decode(chunk) }
         return audio
     }
 
@@ -165,17 +159,17 @@ public final class Qwen3TTSModel: Sendable {
     /// Seconds spent in each decoder stage (in order) for `codes`, decoded as `decode(codes:)`
     /// does (`decodeChunkFrames` at a time, each stage's times summed over the chunks); for
     /// benchmarks. The stages then add up to the decoder's time, up to the observer's copies.
-    public func decoderStageTimes(codes: [[Int]]) -> [(stage: String, seconds: Double)] {
+    public func decoderStageTimes(codes: [[Int]]) throws -> [(stage: String, seconds: Double)] {
         var names: [String] = []
         var seconds: [String: Double] = [:]
         func add(_ name: String, _ s: Double) {
             if seconds[name] == nil { names.append(name) }
             seconds[name, default: 0] += s
         }
-        let state = speechDecoder.makeState()
+        let decoder = makeStreamingDecoder()
         for chunk in Self.decodeChunks(codes) {
             var last = ContinuousClock.now
-            _ = speechDecoder.decode(chunk, state: state, pool: pool) { name, _, _ in
+            _ = try decoder.decode(chunk) { name, _, _ in
                 let now = ContinuousClock.now
                 add(name, (now - last).seconds)
                 last = now
@@ -188,70 +182,47 @@ public final class Qwen3TTSModel: Sendable {
     /// Most characters of text one request may hold (longer text is refused, not truncated).
     public static let maximumTextCharacters = TextLimits.maximumTextCharacters
 
-    /// The utterances a request is spoken as: its text split at sentence boundaries into pieces of
-    /// at most `maxCharacters`, each with its own seed (the request's, then +1, +2, ...).
-    /// Returns the seed of the first utterance too. Throws for empty or over-long text.
-    func utterances(_ request: SynthesisRequest, options: GenerationOptions, maxCharacters: Int) throws
-        -> (seed: UInt64, parts: [(request: SynthesisRequest, options: GenerationOptions)])
-    {
-        try TextLimits.check("text", request.text.utf8.count, "bytes", limit: TextLimits.maximumTextBytes)
-        try TextLimits.check("text", request.text.count, "characters", limit: TextLimits.maximumTextCharacters)
-        let texts = TextSplitter.split(request.text, maxCharacters: maxCharacters,
-                                       maxBytes: maxCharacters * TextLimits.segmentBytesPerCharacter)
-        if texts.isEmpty { throw SynthesisError.emptyText }
-        let first = options.seedOrDrawn()
-        let parts = texts.enumerated().map { i, text in
-            var r = request
-            r.text = text
-            var o = options
-            o.seed = first &+ UInt64(i)
-            return (r, o)
-        }
-        return (first, parts)
-    }
-
-    /// Text to audio. Text longer than `segmentCharacters` is split at sentence boundaries
-    /// (TextSplitter) and the utterances' codes are concatenated and decoded as one stream, as
-    /// streaming synthesis does; each utterance has its own prompt and frame cap.
+    /// Text to audio: the request streamed (`produce`) and collected, decoded
+    /// `decodeChunkFrames` at a time. Text longer than `segmentCharacters` is spoken as
+    /// consecutive utterances split at sentence boundaries, each with its own prompt, seed and
+    /// frame cap, decoded as one stream. An in-context clone's audio is cut from the reference
+    /// as the official wrapper cuts it (`officialContinuation`).
     public func synthesize(_ request: SynthesisRequest, options: GenerationOptions = .init(),
                            segmentCharacters: Int = StreamOptions().maxSegmentCharacters) throws -> SynthesisResult {
         let clock = ContinuousClock()
         let start = clock.now
-        let (firstSeed, utterances) = try utterances(request, options: options, maxCharacters: segmentCharacters)
+        var streaming = StreamOptions()
+        streaming.firstChunkFrames = Self.decodeChunkFrames
+        streaming.chunkFrames = Self.decodeChunkFrames
+        streaming.maxSegmentCharacters = segmentCharacters
+        let validated = try validate(request, options: options, segmentCharacters: segmentCharacters)
         var codes: [[Int]] = []
-        var finished = true
-        var timings = SynthesisTimings()
-        for (r, o) in utterances {
-            let part = try generateCodes(r, options: o)
-            if codes.isEmpty { timings.firstFrame = part.timings.firstFrame }
-            codes += part.codes
-            finished = finished && part.finished
-            timings.prompt += part.timings.prompt
-            timings.prefill += part.timings.prefill
-            timings.cachedPrefixRows += part.timings.cachedPrefixRows
-            timings.talkerSteps += part.timings.talkerSteps
-            timings.codePredictor += part.timings.codePredictor
+        var audio: [Float] = []
+        let summary = try produce(validated, streaming: streaming, start: start) { chunk in
+            codes += chunk.codes
+            audio += chunk.samples
         }
-        let decodeStart = clock.now
-        let audio = try decodeContinuing(request.reference?.codes ?? [], codes: codes)
-        timings.decoder = (clock.now - decodeStart).seconds
+        if let reference = request.reference {
+            audio = Self.officialContinuation(audio, referenceFrames: reference.codes.count, referenceTail: summary.referenceTail,
+                                              samplesPerFrame: samplesPerFrame)
+        }
+        var timings = summary.timings
         timings.total = (clock.now - start).seconds
-        return SynthesisResult(codes: codes, audio: audio, sampleRate: sampleRate, seed: firstSeed, timings: timings, finished: finished)
+        return SynthesisResult(codes: codes, audio: audio, sampleRate: sampleRate, seed: validated.seed, timings: timings,
+                               finished: summary.endOfSpeech)
     }
 
-    /// Decodes `codes` as the continuation of `reference` (in-context cloning) and returns the
-    /// continuation's samples, as the official wrapper does by decoding reference + codes and
-    /// cutting int(R / (R + T) · samples) from the front (WRAP L628). The reference only primes
-    /// the decoder (SpeechDecoder.prime); when that float cut lands a sample or two off the frame
-    /// boundary, those samples come from the reference's last frame or leave the continuation.
-    func decodeContinuing(_ reference: [[Int]], codes: [[Int]]) throws -> [Float] {
-        guard !reference.isEmpty else { return try decode(codes: codes) }
-        let decoder = makeStreamingDecoder()
-        let last = try decoder.prime(reference)
-        let audio = try decoder.decode(codes)
-        let boundary = reference.count * samplesPerFrame
-        let cut = Int(Double(reference.count) / Double(reference.count + codes.count) * Double(boundary + audio.count))
-        if cut < boundary { return Array(last.suffix(boundary - cut)) + audio }
+    /// The official wrapper decodes an in-context clone's reference and codes together and cuts
+    /// int(R / (R + T) · samples) from the front (WRAP L628). Here the reference only primes the
+    /// decoder (`StreamingDecoder.prime`), so `audio` (T frames) starts at the frame boundary;
+    /// when that float cut lands a sample or two off the boundary, those samples come from the
+    /// reference's last frame (`referenceTail`) or leave the continuation.
+    static func officialContinuation(_ audio: [Float], referenceFrames: Int, referenceTail: [Float], samplesPerFrame: Int) -> [Float] {
+        guard referenceFrames > 0, !audio.isEmpty else { return audio }
+        let boundary = referenceFrames * samplesPerFrame
+        let frames = audio.count / samplesPerFrame
+        let cut = Int(Double(referenceFrames) / Double(referenceFrames + frames) * Double(boundary + audio.count))
+        if cut < boundary { return Array(referenceTail.suffix(boundary - cut)) + audio }
         return Array(audio[min(cut - boundary, audio.count)...])
     }
 }

@@ -57,6 +57,8 @@ struct PromptBuilder {
         return id
     }
 
+    /// Checks a request's text, voice, language, instruction and reference against the model
+    /// (part of `Qwen3TTSModel.validate`).
     func validate(_ request: SynthesisRequest) throws {
         if request.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw SynthesisError.emptyText }
         _ = try resolveLanguage(request)
@@ -111,8 +113,10 @@ struct PromptBuilder {
 
     func defaultLayout() -> TextLayout { config.modelKind == .base ? .streaming : .nonStreaming }
 
-    func build(_ request: SynthesisRequest) throws -> Prompt {
-        try validate(request)
+    /// The prompt of utterance `i` of a validated request (`Qwen3TTSModel.validate` has checked
+    /// it; only its tokens are checked here, against the model's text vocabulary).
+    func build(_ validated: ValidatedRequest, utterance i: Int) throws -> Prompt {
+        let request = validated.utterance(i).request
         let d = talker.hidden
         let t = config.talker
         let ids = tokenizer.encode(Self.assistantText(request.text))

@@ -1,4 +1,5 @@
-// Incremental decoding of codes into audio, equal to one-shot decoding for any split.
+// Incremental decoding of codes into audio, equal to one-shot decoding for any split: the one
+// route from codes to samples (synthesize, stream, the daemon and decode(codes:) all use it).
 
 /// Decodes a code stream piece by piece. Every layer of the speech decoder is causal and this
 /// object carries each layer's state between calls, so the concatenated output equals decoding
@@ -35,10 +36,13 @@ public final class StreamingDecoder {
         return last
     }
 
-    /// Samples for the next frames (1920 per frame at 24 kHz).
-    public func decode(_ frames: [[Int]]) throws -> [Float] {
+    /// Samples for the next frames (1920 per frame at 24 kHz). `observe` receives the named
+    /// stage outputs (benchmarks time the stages with it).
+    public func decode(_ frames: [[Int]]) throws -> [Float] { try decode(frames, observe: nil) }
+
+    func decode(_ frames: [[Int]], observe: ((String, [Float], Int) -> Void)?) throws -> [Float] {
         try model.validateCodes(frames)
-        return model.speechDecoder.decode(frames, state: state, pool: model.pool)
+        return model.speechDecoder.decode(frames, state: state, pool: model.pool, observe: observe)
     }
 }
 
