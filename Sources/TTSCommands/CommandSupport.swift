@@ -85,6 +85,7 @@ enum CommandSupport {
         }
     }
 
+    @discardableResult
     static func run<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

@@ -122,10 +122,11 @@ TTS_AVXVNNI void tts_q4_k_vnni_matmul_tokens_avxvnni(const uint8_t *nib, const u
                                                      const float *xd, const int32_t *xsum, float *y, int64_t rows,
                                                      int64_t cols, int64_t n, int64_t r0, int64_t r1) {
     int64_t groups = cols / 512;
-    for (int64_t r = r0; r < r1; r++) {
-        const uint8_t *q = nib + r * (cols / 2), *m = meta + r * groups * TTS_Q4_K_VNNI_META_BYTES;
-        for (int64_t t0 = 0; t0 < n; t0 += 4) {
-            int nt = n - t0 < 4 ? (int)(n - t0) : 4;
+    // Token blocks outside the rows, so a block's activations stay in L1 (as the AVX-512 kernel).
+    for (int64_t t0 = 0; t0 < n; t0 += 4) {
+        int nt = n - t0 < 4 ? (int)(n - t0) : 4;
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *q = nib + r * (cols / 2), *m = meta + r * groups * TTS_Q4_K_VNNI_META_BYTES;
             float total[4] = {0, 0, 0, 0};
             for (int64_t g = 0; g < groups; g++) {
                 prefetch_group(q + 256 * g, m + g * TTS_Q4_K_VNNI_META_BYTES);

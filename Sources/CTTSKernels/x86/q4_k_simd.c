@@ -138,7 +138,7 @@ TTS_AVX512 void tts_q4_k_matvec_avx512(const uint8_t *w, const int8_t *xq, const
     }
 }
 // Many tokens: each block's scales, nibbles and scale vectors are prepared once and applied to up
-// to 8 tokens, whose accumulators stay in registers. y is [n][rows]; xq, xd, xsum hold the tokens'
+// to 8 tokens, whose accumulators stay in registers; the blocks of 8 tokens are the outer loop. y is [n][rows]; xq, xd, xsum hold the tokens'
 // activations one after another (cols, cols/256 and cols/32 per token).
 TTS_AVX512 void tts_q4_k_matmul_tokens_avx512(const uint8_t *w, const int8_t *xq, const float *xd, const int32_t *xsum,
                                               float *y, int64_t rows, int64_t cols, int64_t n, int64_t r0, int64_t r1) {
@@ -146,10 +146,12 @@ TTS_AVX512 void tts_q4_k_matmul_tokens_avx512(const uint8_t *w, const int8_t *xq
     const __m512i nib = _mm512_set1_epi8(0x0F);
     __m512i pick[4];
     q4k_scale_pickers(pick);
-    for (int64_t r = r0; r < r1; r++) {
-        const uint8_t *row = w + r * row_bytes;
-        for (int64_t t0 = 0; t0 < n; t0 += 8) {
-            int nt = n - t0 < 8 ? (int)(n - t0) : 8;
+    // Token blocks outside the rows, so a block's activations stay in L1 while the rows stream
+    // past (as q4_k_vnni.c; the same sums in the same order, so the same bits).
+    for (int64_t t0 = 0; t0 < n; t0 += 8) {
+        int nt = n - t0 < 8 ? (int)(n - t0) : 8;
+        for (int64_t r = r0; r < r1; r++) {
+            const uint8_t *row = w + r * row_bytes;
             __m256 acc[8];
             for (int t = 0; t < 8; t++) acc[t] = _mm256_setzero_ps();
             for (int64_t b = 0; b < nblocks; b++) {
