@@ -13,35 +13,55 @@ public enum TextSplitter {
     /// thousands of combining marks) is cut between its scalars. Whitespace at the cuts is trimmed
     /// and empty pieces are dropped. Text within the limits comes back whole.
     public static func split(_ text: String, maxCharacters: Int, maxBytes: Int? = nil) -> [String] {
-        let limit = max(maxCharacters, 1)
-        let byteLimit = max(maxBytes ?? limit * 4, 4)
+        let (limit, byteLimit) = limits(maxCharacters: maxCharacters, maxBytes: maxBytes)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.utf8.count <= byteLimit && trimmed.count <= limit { return trimmed.isEmpty ? [] : [trimmed] }
+        let (sentences, last) = sentences(trimmed, lastIsFinal: true)
+        let pieces = (sentences + (last.isEmpty ? [] : [last])).flatMap { cutLong($0, limit: limit, byteLimit: byteLimit) }
+        return groups(pieces, limit: limit, byteLimit: byteLimit).compactMap { group in
+            let t = pieces[group].joined().trimmingCharacters(in: .whitespacesAndNewlines)
+            return t.isEmpty ? nil : t
+        }
+    }
+
+    /// The limits `split` applies: at least 1 character and 4 bytes (default: 4 per character).
+    static func limits(maxCharacters: Int, maxBytes: Int?) -> (characters: Int, bytes: Int) {
+        let limit = max(maxCharacters, 1)
+        return (limit, max(maxBytes ?? limit * 4, 4))
+    }
+
+    /// `text` cut after each sentence ender: the sentences that ended, and the text after the
+    /// last of them. `lastIsFinal` false: the last character may still change (combining marks
+    /// may follow), so it does not end a sentence yet.
+    static func sentences(_ text: String, lastIsFinal: Bool) -> (ended: [String], rest: String) {
         var sentences: [String] = []
         var current = ""
-        for ch in trimmed {
+        var i = text.startIndex
+        while i < text.endIndex {
+            let ch = text[i]
+            i = text.index(after: i)
             current.append(ch)
-            if enders.contains(ch) { sentences.append(current); current = "" }
+            if enders.contains(ch), lastIsFinal || i < text.endIndex { sentences.append(current); current = "" }
         }
-        if !current.isEmpty { sentences.append(current) }
-        var pieces: [String] = []
-        var group = "", groupCharacters = 0
-        func emit(_ s: String) {
-            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !t.isEmpty { pieces.append(t) }
-        }
-        for sentence in sentences.flatMap({ cutLong($0, limit: limit, byteLimit: byteLimit) }) {
-            let characters = sentence.count
-            if groupCharacters + characters > limit || group.utf8.count + sentence.utf8.count > byteLimit {
-                emit(group)
-                group = ""
-                groupCharacters = 0
+        return (sentences, current)
+    }
+
+    /// Pieces grouped greedily in order: each group is the longest run of consecutive pieces
+    /// within both limits (a piece is never over them: `cutLong`). Returns index ranges.
+    static func groups(_ pieces: [String], limit: Int, byteLimit: Int) -> [Range<Int>] {
+        var groups: [Range<Int>] = []
+        var start = 0, characters = 0, bytes = 0
+        for (i, piece) in pieces.enumerated() {
+            let c = piece.count, b = piece.utf8.count
+            if i > start && (characters + c > limit || bytes + b > byteLimit) {
+                groups.append(start..<i)
+                (start, characters, bytes) = (i, 0, 0)
             }
-            group += sentence
-            groupCharacters += characters
+            characters += c
+            bytes += b
         }
-        emit(group)
-        return pieces
+        if start < pieces.count { groups.append(start..<pieces.count) }
+        return groups
     }
 
     /// A sentence over either limit, cut after the last pause within each window (or hard).
