@@ -93,10 +93,19 @@ extension Qwen3TTSModel {
                        streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress(),
                        onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream
     {
+        producing(progress: progress, onExit: onExit) { [self] channel in
+            try produce(request, options: options, streaming: streaming, progress: progress, emit: channel.yield)
+        }
+    }
+
+    /// A stream fed by `body` on a thread of its own; the stream ends when `body` returns or
+    /// throws, after `onExit` has run.
+    private func producing(progress: StreamProgress, onExit: (@Sendable () -> Void)?,
+                           _ body: @escaping @Sendable (ChunkChannel) throws -> Void) -> AudioChunkStream {
         let (stream, channel) = ChunkChannel.make(progress: progress)
-        let thread = Thread { [self] in
+        let thread = Thread {
             do {
-                try self.produce(request, options: options, streaming: streaming, progress: progress, emit: channel.yield)
+                try body(channel)
                 channel.finish(nil, onExit: onExit)
             } catch {
                 channel.finish(error, onExit: onExit)
@@ -106,6 +115,25 @@ extension Qwen3TTSModel {
         thread.stackSize = 8 << 20
         thread.start()
         return stream
+    }
+
+    /// Speaks text while it is still being written (an LLM's answer): validates `request` for
+    /// text streaming (its `text` is ignored; `validateForTextStream`) and returns the input to
+    /// feed the text into (`append` pieces, then `finish`) and the audio, as `stream` yields it.
+    /// Generation starts with the first words and waits whenever it reaches text that has not
+    /// arrived; the audio is that of one request with the whole text in the streaming layout
+    /// and the same seed, however the text is cut into pieces. Errors in the request are thrown
+    /// here; errors in the text (its limits, `append` after `finish`) from `append`.
+    public func streamText(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                           streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress(),
+                           onExit: (@Sendable () -> Void)? = nil) throws -> (text: TextInput, audio: AudioChunkStream) {
+        try streaming.validate()
+        let validated = try validateForTextStream(request, options: options, segmentCharacters: streaming.maxSegmentCharacters)
+        let text = try makeTextInput(for: validated)
+        let audio = producing(progress: progress, onExit: onExit) { [self] channel in
+            try produce(validated, text: text, streaming: streaming, progress: progress, emit: channel.yield)
+        }
+        return (text, audio)
     }
 
     /// The producer loop behind `stream`, synchronous (also usable from a caller's own thread):
@@ -118,16 +146,18 @@ extension Qwen3TTSModel {
         return try produce(validated, streaming: streaming, progress: progress, emit: emit)
     }
 
-    /// `produce` for a validated request; chunks' `elapsed` count from `start`.
+    /// `produce` for a validated request; chunks' `elapsed` count from `start`. `text`: the text
+    /// of a request validated for text streaming (`validateForTextStream`), given as it arrives.
     @discardableResult
-    public func produce(_ validated: ValidatedRequest, streaming: StreamOptions, progress: StreamProgress = StreamProgress(),
-                        start: ContinuousClock.Instant = .now, emit: (AudioChunk) -> Void) throws -> StreamSummary {
+    public func produce(_ validated: ValidatedRequest, text: TextInput? = nil, streaming: StreamOptions,
+                        progress: StreamProgress = StreamProgress(), start: ContinuousClock.Instant = .now,
+                        emit: (AudioChunk) -> Void) throws -> StreamSummary {
         try withoutActuallyEscaping(emit) { emit in
             let streamer = try BatchStreamer(model: self, streaming: streaming)
             if progress.isCancelled { throw CancellationError() }
-            try streamer.add(validated, progress: progress, start: start, emit: emit)
+            try streamer.add(validated, text: text, progress: progress, start: start, emit: emit)
             while streamer.count > 0 {
-                streamer.waitWhileConsumersAreBehind()
+                streamer.waitWhileIdle()
                 for (_, outcome) in streamer.step() {
                     switch outcome {
                     case .finished(let summary): return summary

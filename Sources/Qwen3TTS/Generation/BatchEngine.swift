@@ -17,6 +17,7 @@ public final class BatchEngine: Sendable {
 
     struct Submission: Sendable {
         let request: ValidatedRequest
+        let text: TextInput?
         let streaming: StreamOptions
         let progress: StreamProgress
         let channel: ChunkChannel
@@ -47,11 +48,13 @@ public final class BatchEngine: Sendable {
     public var waitingCount: Int { inbox.withLock { $0.waiting.count } }
 
     /// Queues a validated request; its audio comes from the returned stream. Dropping or
-    /// cancelling the stream stops its work within one frame.
-    public func stream(_ request: ValidatedRequest, streaming: StreamOptions = .init(), progress: StreamProgress = StreamProgress(),
-                       onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream {
+    /// cancelling the stream stops its work within one frame. `text`: the text of a request
+    /// validated for text streaming (`Qwen3TTSModel.makeTextInput`), fed as it arrives.
+    public func stream(_ request: ValidatedRequest, text: TextInput? = nil, streaming: StreamOptions = .init(),
+                       progress: StreamProgress = StreamProgress(), onExit: (@Sendable () -> Void)? = nil) -> AudioChunkStream {
         let (stream, channel) = ChunkChannel.make(progress: progress)
-        let submission = Submission(request: request, streaming: streaming, progress: progress, channel: channel, onExit: onExit, start: .now)
+        let submission = Submission(request: request, text: text, streaming: streaming, progress: progress, channel: channel,
+                                    onExit: onExit, start: .now)
         let startThread = inbox.withLock { state -> Bool in
             state.waiting.append(submission)
             if state.running { return false }
@@ -117,7 +120,7 @@ public final class BatchEngine: Sendable {
                     continue
                 }
                 do {
-                    let id = try streamer.add(s.request, streaming: s.streaming, progress: s.progress, start: s.start,
+                    let id = try streamer.add(s.request, text: s.text, streaming: s.streaming, progress: s.progress, start: s.start,
                                               emit: s.channel.yield)
                     submissions[id] = s
                 } catch {
@@ -125,7 +128,7 @@ public final class BatchEngine: Sendable {
                 }
             }
             guard streamer.count > 0 else { continue }
-            streamer.waitWhileConsumersAreBehind()
+            streamer.waitWhileIdle()
             let left = streamer.step()
             inbox.withLock { $0.active = submissions.count - left.count }
             for (id, outcome) in left {

@@ -25,10 +25,22 @@ public final class BatchGenerator {
         public var finished: [(id: ID, endOfSpeech: Bool, timings: SynthesisTimings)] = []
         /// Requests whose `isCancelled` said so at this step (they have left the batch).
         public var cancelled: [ID] = []
+        /// Requests that failed at this step (streamed text outside the model's vocabulary);
+        /// they have left the batch.
+        public var failed: [(id: ID, error: Error)] = []
+        /// Whether anything happened: a frame, prefill rows, a request leaving. false when every
+        /// request waited (for its consumer, or for text still to arrive).
+        public var progressed = false
     }
 
     private final class Entry {
-        let parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)]
+        var parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)]
+        /// A text-streaming request: its text, and the request it was validated as (its
+        /// utterances' prompts are built as their first tokens arrive).
+        let text: TextInput?
+        let validated: ValidatedRequest?
+        /// Tokens of the current utterance in its session's prompt (text streaming).
+        var projected = 0
         let start: ContinuousClock.Instant
         let isCancelled: (() -> Bool)?
         let isPaused: (() -> Bool)?
@@ -38,9 +50,11 @@ public final class BatchGenerator {
         /// Its utterances' timings, summed as each ends.
         var timings = SynthesisTimings()
 
-        init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], start: ContinuousClock.Instant,
-             isCancelled: (() -> Bool)?, isPaused: (() -> Bool)?) {
+        init(parts: [(prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64)], text: TextInput? = nil,
+             validated: ValidatedRequest? = nil, start: ContinuousClock.Instant, isCancelled: (() -> Bool)?, isPaused: (() -> Bool)?) {
             self.parts = parts
+            self.text = text
+            self.validated = validated
             self.start = start
             self.isCancelled = isCancelled
             self.isPaused = isPaused
@@ -53,6 +67,14 @@ public final class BatchGenerator {
             timings.add(session.timings)
             self.session = nil
             index += 1
+            projected = 0
+        }
+
+        /// Whether all its utterances are spoken (for streamed text: the text is finished and had
+        /// no more).
+        var isDone: Bool {
+            if let text { return index >= parts.count && text.hasNoUtterance(index) }
+            return index == parts.count
         }
     }
 
@@ -85,10 +107,26 @@ public final class BatchGenerator {
             let options = validated.utterance(i).options
             return (prompt, options.resolve(model.generationDefaults, textTokens: prompt.textTokenCount), options.seed ?? validated.seed)
         }
-        let id = nextID
-        nextID += 1
         let entry = Entry(parts: parts, start: start, isCancelled: isCancelled, isPaused: isPaused)
         entry.timings.prompt = (clock.now - start).seconds
+        return insert(entry)
+    }
+
+    /// Queues a request whose text streams in through `text` (`Qwen3TTSModel.makeTextInput`):
+    /// each utterance starts once its first token is known, and each frame waits for the text
+    /// token it needs (or the end of the text); waiting does not change what it generates.
+    public func add(_ validated: ValidatedRequest, text: TextInput, isCancelled: (() -> Bool)? = nil,
+                    isPaused: (() -> Bool)? = nil) throws -> ID {
+        try model.checkOwnership(validated)
+        guard validated.streamingSegmentCharacters != nil else {
+            throw SynthesisError.invalidOption(name: "request", reason: "was not validated for streaming text (validateForTextStream)")
+        }
+        return insert(Entry(parts: [], text: text, validated: validated, start: .now, isCancelled: isCancelled, isPaused: isPaused))
+    }
+
+    private func insert(_ entry: Entry) -> ID {
+        let id = nextID
+        nextID += 1
         entries[id] = entry
         order.append(id)
         return id
@@ -129,38 +167,53 @@ public final class BatchGenerator {
                 continue
             }
             if entry.isPaused?() == true { continue }
-            while let session = session(of: entry) {
-                if !session.isPrefilled {
-                    guard budget > 0 else { break }  // its prefill goes on at the next step
-                    generator.talkerScratch.shouldStop = entry.isCancelled
-                    let rows = generator.prefill(session, budget: budget)
-                    generator.talkerScratch.shouldStop = nil
-                    budget -= rows
-                    if rows == 0 || entry.isCancelled?() == true {
-                        // Stopped between passes: the request leaves.
-                        result.cancelled.append(id)
+            do {
+                while let session = try session(of: entry) {
+                    if !session.isPrefilled {
+                        guard budget > 0 else { break }  // its prefill goes on at the next step
+                        generator.talkerScratch.shouldStop = entry.isCancelled
+                        let rows = generator.prefill(session, budget: budget)
+                        generator.talkerScratch.shouldStop = nil
+                        budget -= rows
+                        result.progressed = true
+                        if rows == 0 || entry.isCancelled?() == true {
+                            // Stopped between passes: the request leaves.
+                            result.cancelled.append(id)
+                            break
+                        }
+                        if !session.isPrefilled { break }
+                    }
+                    if entry.text != nil { try takeText(entry, session) }
+                    if session.isActive {
+                        // A streamed text's frame waits for the text token it needs.
+                        if session.hasNextTextRow { active.append((id, entry, session)) }
                         break
                     }
-                    if !session.isPrefilled { break }
+                    // An utterance that ended without frames: on to the next.
+                    entry.end(session)
                 }
-                if session.isActive {
-                    active.append((id, entry, session))
-                    break
-                }
-                // An utterance that ended without frames: on to the next.
-                entry.end(session)
+            } catch {
+                result.failed.append((id, error))
+                continue
             }
-            if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings)) }
+            if entry.session == nil, entry.isDone {
+                // Streamed text that held nothing to say, as whole text that is empty, fails.
+                if entry.text != nil, entry.parts.isEmpty { result.failed.append((id, SynthesisError.emptyText)) } else {
+                    result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings))
+                }
+            }
         }
         for id in result.cancelled { remove(id) }
+        for f in result.failed { remove(f.id) }
         let frames = generator.advance(active.map(\.2))
         for ((id, entry, session), codes) in zip(active, frames) {
             result.frames.append((id, entry.index, codes))
             guard session.isFinished else { continue }
             entry.end(session)
-            if entry.index == entry.parts.count { result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings)) }
+            if entry.isDone { result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings)) }
         }
         for f in result.finished { remove(f.id) }
+        result.progressed = result.progressed || !active.isEmpty || !result.finished.isEmpty || !result.cancelled.isEmpty || !result.failed.isEmpty
         return result
     }
 
@@ -171,14 +224,54 @@ public final class BatchGenerator {
         return Array(UnsafeBufferPointer(start: session.talker.lastHidden, count: model.talker.hidden))
     }
 
-    /// The entry's current utterance session (made when new; prefilled by `step`); nil when none is left.
-    private func session(of entry: Entry) -> GenerationSession? {
+    /// The entry's current utterance session (made when new; prefilled by `step`); nil when none
+    /// is left, or when a streamed text's next utterance has no token yet.
+    private func session(of entry: Entry) throws -> GenerationSession? {
         if let session = entry.session { return session }
+        if entry.index == entry.parts.count, let text = entry.text, let validated = entry.validated {
+            guard let first = text.tokens(of: entry.index, from: 0), let token = first.tokens.first else { return nil }
+            try checkVocabulary([token])
+            let prompt = try model.promptBuilder.buildStreamingText(validated, firstToken: token)
+            let options = validated.utteranceOptions(entry.index)
+            // The frame cap waits for the whole text (`takeText`); until then, the model's.
+            let defaults = model.generationDefaults
+            entry.parts.append((prompt, options.resolve(defaults, textTokens: defaults.maxNewTokens), options.seed ?? validated.seed))
+            entry.projected = 1
+        }
         guard entry.index < entry.parts.count else { return nil }
         let part = entry.parts[entry.index]
         let session = GenerationSession(model: model, prompt: part.prompt, options: part.options, seed: part.seed,
-                                        requestStart: entry.start)
+                                        requestStart: entry.start, expectedFrames: entry.text == nil ? nil : 256)
         entry.session = session
         return session
+    }
+
+    /// Adds the text that has arrived for a streamed utterance to its session: the rows of its
+    /// new tokens, and once its text is whole, the end-of-text row and the frame cap that one
+    /// request with the whole text has (60 + 10 per token, or the request's).
+    private func takeText(_ entry: Entry, _ session: GenerationSession) throws {
+        guard !session.prompt.textEnded, let text = entry.text, let validated = entry.validated,
+              let new = text.tokens(of: entry.index, from: entry.projected) else { return }
+        if !new.tokens.isEmpty {
+            try checkVocabulary(new.tokens)
+            let d = model.talker.hidden
+            var rows = [Float](repeating: 0, count: new.tokens.count * d)
+            rows.withUnsafeMutableBufferPointer { model.talker.projectText(new.tokens, into: $0.baseAddress!) }
+            session.prompt.trailing += rows
+            entry.projected += new.tokens.count
+        }
+        if new.complete {
+            session.prompt.trailing += session.prompt.eos
+            session.prompt.textEnded = true
+            session.prompt.textTokenCount = entry.projected
+            session.options = validated.utteranceOptions(entry.index).resolve(model.generationDefaults, textTokens: entry.projected)
+        }
+    }
+
+    private func checkVocabulary(_ tokens: [Int]) throws {
+        let size = model.configuration.talker.textVocabSize
+        if let bad = tokens.first(where: { $0 >= size }) {
+            throw SynthesisError.invalidOption(name: "text", reason: "contains token \(bad), outside the model's text vocabulary (\(size))")
+        }
     }
 }

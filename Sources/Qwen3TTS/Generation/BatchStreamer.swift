@@ -68,13 +68,16 @@ public final class BatchStreamer {
     /// length was applied at validation). `progress` counts its frames and is asked for
     /// cancellation; `emit` receives its chunks in order, their `elapsed` counted from `start`.
     @discardableResult
-    public func add(_ validated: ValidatedRequest, streaming: StreamOptions? = nil, progress: StreamProgress = StreamProgress(),
-                    start: ContinuousClock.Instant = .now, emit: @escaping (AudioChunk) -> Void) throws -> ID {
+    public func add(_ validated: ValidatedRequest, text: TextInput? = nil, streaming: StreamOptions? = nil,
+                    progress: StreamProgress = StreamProgress(), start: ContinuousClock.Instant = .now,
+                    emit: @escaping (AudioChunk) -> Void) throws -> ID {
         let streaming = streaming ?? self.streaming
         try streaming.validate()
         let decoder = model.makeStreamingDecoder()
         let maxBuffered = streaming.maxBufferedChunks
-        let id = try batch.add(validated, isCancelled: { progress.isCancelled }, isPaused: { progress.isBehind(maxBuffered) })
+        let isCancelled = { progress.isCancelled }, isPaused = { progress.isBehind(maxBuffered) }
+        let id = try text.map { try batch.add(validated, text: $0, isCancelled: isCancelled, isPaused: isPaused) }
+            ?? batch.add(validated, isCancelled: isCancelled, isPaused: isPaused)
         var summary = StreamSummary(seed: validated.seed)
         do {
             // In-context cloning continues the reference: its frames prime the decoder, unheard.
@@ -88,6 +91,7 @@ public final class BatchStreamer {
             throw error
         }
         streams[id] = Stream(decoder: decoder, progress: progress, emit: emit, start: start, streaming: streaming, summary: summary)
+        isIdle = false
         return id
     }
 
@@ -102,14 +106,16 @@ public final class BatchStreamer {
         return try add(validated, streaming: streaming, progress: progress, start: start, emit: emit)
     }
 
-    /// Whether every request waits for its consumer to read (a step would generate nothing).
-    public var consumersAreBehind: Bool { !streams.isEmpty && streams.values.allSatisfy(\.isBehind) }
+    /// Whether the last step did nothing: every request waited for its consumer to read, or for
+    /// text still to arrive.
+    public private(set) var isIdle = false
 
-    /// For a driver with nothing else to do: waits a moment (5 ms) when every request waits for
-    /// its consumer, so a batch of stalled clients does not spin a core. Cancellation, a consumer
-    /// that reads, and new requests are all noticed at the next step.
-    public func waitWhileConsumersAreBehind() {
-        if consumersAreBehind { Thread.sleep(forTimeInterval: 0.005) }
+    /// For a driver with nothing else to do: waits a moment (2 ms) after a step that did
+    /// nothing, so a batch of stalled clients or of texts still being written does not spin a
+    /// core. Cancellation, a consumer that reads, new text and new requests are all noticed at
+    /// the next step.
+    public func waitWhileIdle() {
+        if isIdle, !streams.isEmpty { Thread.sleep(forTimeInterval: 0.002) }
     }
 
     /// Stops a request at once (its caller went away); no outcome is reported for it.
@@ -122,8 +128,9 @@ public final class BatchStreamer {
     /// requests that left the batch at this step.
     public func step() -> [(id: ID, outcome: Outcome)] {
         let result = batch.step()
-        var left: [(ID, Outcome)] = result.cancelled.map { ($0, .cancelled) }
-        var failed: Set<ID> = []
+        isIdle = !result.progressed
+        var left: [(ID, Outcome)] = result.cancelled.map { ($0, .cancelled) } + result.failed.map { ($0.id, .failed($0.error)) }
+        var failed = Set(result.failed.map(\.id))
         for frame in result.frames {
             guard let stream = streams[frame.id] else { continue }
             stream.progress.framesGenerated.add(1, ordering: .releasing)

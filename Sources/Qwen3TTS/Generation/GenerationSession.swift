@@ -7,8 +7,10 @@ import TTSRuntime
 /// Everything mutable for one utterance's generation. Not shared; driven by one FrameGenerator
 /// at a time.
 final class GenerationSession {
-    let prompt: Prompt
-    let options: GenerationOptions.Resolved
+    /// Its prompt; a text-streaming utterance's trailing text grows as tokens arrive.
+    var prompt: Prompt
+    /// Its options; a text-streaming utterance's frame cap is set once its text is complete.
+    var options: GenerationOptions.Resolved
     let seed: UInt64
     let talker: TalkerState
     let predictorCache: KVCache
@@ -26,11 +28,12 @@ final class GenerationSession {
     let requestStart: ContinuousClock.Instant
 
     init(model: Qwen3TTSModel, prompt: Prompt, options: GenerationOptions.Resolved, seed: UInt64,
-         requestStart: ContinuousClock.Instant = .now) {
+         requestStart: ContinuousClock.Instant = .now, expectedFrames: Int? = nil) {
         self.prompt = prompt
         self.options = options
         self.seed = seed
-        talker = TalkerState(talker: model.talker, capacity: prompt.prefillCount + min(options.maxNewTokens, 4096) + 1)
+        // The KV cache grows when needed; this is its first allocation.
+        talker = TalkerState(talker: model.talker, capacity: prompt.prefillCount + min(expectedFrames ?? options.maxNewTokens, 4096) + 1)
         predictorCache = model.codePredictor.makeCache()
         rng = SeededRNG(seed: seed)
         eos = model.configuration.talker.codecEosTokenId
@@ -45,6 +48,9 @@ final class GenerationSession {
     var endedWithEndOfSpeech: Bool { code0 == eos }
     /// The end-of-speech code.
     let eos: Int
+
+    /// Whether the text row the next frame needs is known (a text-streaming utterance may wait).
+    var hasNextTextRow: Bool { prompt.hasTextRow(frameCount) }
 
     /// Whether every prompt row has run and the first code 0 was sampled.
     var isPrefilled: Bool { sampled > 0 }

@@ -13,6 +13,11 @@ struct Prompt {
     /// Text added to decode step k while k < trailingCount; afterwards `pad` is added.
     var trailing: [Float]
     var pad: [Float]
+    /// The end-of-text row (the last trailing row of the streaming layout).
+    var eos: [Float] = []
+    /// false while the text of a text-streaming utterance is still arriving: `trailing` holds
+    /// the rows of the tokens so far, and steps past them wait (`hasTextRow`).
+    var textEnded = true
     var inputIds: [Int]
     var instructIds: [Int]?
     /// Tokens of the text to speak (without the chat wrapping).
@@ -29,6 +34,9 @@ struct Prompt {
     func textRow(_ step: Int) -> ArraySlice<Float> {
         step < trailingCount ? trailing[(step * hidden)..<((step + 1) * hidden)] : pad[...]
     }
+
+    /// Whether decode step `step`'s text row is known (always, unless the text is streaming in).
+    func hasTextRow(_ step: Int) -> Bool { textEnded || step < trailingCount }
 }
 
 struct PromptBuilder {
@@ -117,12 +125,29 @@ struct PromptBuilder {
     /// it; only its tokens are checked here, against the model's text vocabulary).
     func build(_ validated: ValidatedRequest, utterance i: Int) throws -> Prompt {
         let request = validated.utterance(i).request
-        let d = talker.hidden
-        let t = config.talker
         let ids = tokenizer.encode(Self.assistantText(request.text))
         // 3 role tokens + at least one text token + 5 closing tokens.
         guard ids.count >= 9 else { throw SynthesisError.emptyText }
-        let textIds = Array(ids[3..<(ids.count - 5)])
+        return try build(request, ids: ids, textIds: Array(ids[3..<(ids.count - 5)]), textComplete: true)
+    }
+
+    /// The role tokens that open the spoken text ("<|im_start|>assistant\n"): `encode` of the
+    /// wrapped text starts with them whatever the text (tested).
+    var roleIds: [Int] { tokenizer.encode("<|im_start|>assistant\n") }
+
+    /// The prompt of a text-streaming utterance (streaming layout, no in-context reference; the
+    /// request was validated for text streaming) once its first token is known: the prefill
+    /// ends with that token's row, and the session adds the trailing rows as tokens arrive
+    /// (`textEnded` false).
+    func buildStreamingText(_ validated: ValidatedRequest, firstToken: Int) throws -> Prompt {
+        var request = validated.request
+        request.textLayout = .streaming
+        return try build(request, ids: roleIds + [firstToken], textIds: [firstToken], textComplete: false)
+    }
+
+    private func build(_ request: SynthesisRequest, ids: [Int], textIds: [Int], textComplete: Bool) throws -> Prompt {
+        let d = talker.hidden
+        let t = config.talker
         var instructIds: [Int]?
         if let instruct = request.instruct, !instruct.isEmpty {
             instructIds = tokenizer.encode(Self.instructText(instruct))
@@ -188,7 +213,7 @@ struct PromptBuilder {
                 trailing = [Float](repeating: 0, count: rest.count * d)
                 trailing.withUnsafeMutableBufferPointer { talker.projectText(rest, into: $0.baseAddress!) }
             }
-            trailing += eos
+            if textComplete { trailing += eos }
         case .nonStreaming:
             var block = [Float](repeating: 0, count: textIds.count * d)
             block.withUnsafeMutableBufferPointer { talker.projectText(textIds, into: $0.baseAddress!) }
@@ -199,6 +224,8 @@ struct PromptBuilder {
         var prompt = Prompt(hidden: d, prefill: rows, trailing: trailing, pad: pad, inputIds: ids, instructIds: instructIds,
                             textTokenCount: textIds.count)
         prompt.sharedPrefixCount = shared
+        prompt.eos = eos
+        prompt.textEnded = textComplete
         return prompt
     }
 

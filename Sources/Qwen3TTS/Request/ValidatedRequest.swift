@@ -18,8 +18,12 @@ public struct ValidatedRequest: Sendable {
     public let texts: [String]
     /// Which model validated it.
     let model: ObjectIdentifier
+    /// The segment length its text is cut at when the text streams in (`validateForTextStream`;
+    /// `texts` is then empty), nil when the text was given whole.
+    let streamingSegmentCharacters: Int?
 
-    init(request: SynthesisRequest, options: GenerationOptions, seed: UInt64, texts: [String], model: ObjectIdentifier) {
+    init(request: SynthesisRequest, options: GenerationOptions, seed: UInt64, texts: [String], model: ObjectIdentifier,
+         streamingSegmentCharacters: Int? = nil) {
         var options = options
         options.seed = seed
         self.request = request
@@ -27,15 +31,21 @@ public struct ValidatedRequest: Sendable {
         self.seed = seed
         self.texts = texts
         self.model = model
+        self.streamingSegmentCharacters = streamingSegmentCharacters
     }
 
     /// Utterance `i`: the request with that utterance's text, and the options with its seed.
     public func utterance(_ i: Int) -> (request: SynthesisRequest, options: GenerationOptions) {
         var r = request
         r.text = texts[i]
+        return (r, utteranceOptions(i))
+    }
+
+    /// The options of utterance `i` (its seed: the first's + i).
+    func utteranceOptions(_ i: Int) -> GenerationOptions {
         var o = options
         o.seed = seed &+ UInt64(i)
-        return (r, o)
+        return o
     }
 
     /// Every utterance, in order.
@@ -68,6 +78,41 @@ extension Qwen3TTSModel {
         if texts.isEmpty { throw SynthesisError.emptyText }
         return ValidatedRequest(request: request, options: options, seed: options.seedOrDrawn(), texts: texts,
                                 model: ObjectIdentifier(self))
+    }
+
+    /// Checks a request whose text will stream in (`TextInput`; its `text` is ignored) as
+    /// `validate` does, for the streaming text layout: the text enters one token per frame, so
+    /// generation can start with the first words. Its utterances are cut at `segmentCharacters`
+    /// as `validate` cuts whole text. In-context clones (whose prompt holds the text's first
+    /// tokens beside the reference) and the non-streaming layout are refused.
+    public func validateForTextStream(_ request: SynthesisRequest, options: GenerationOptions = .init(),
+                                      segmentCharacters: Int = StreamOptions().maxSegmentCharacters) throws -> ValidatedRequest {
+        try options.validate(for: generationDefaults)
+        guard segmentCharacters >= 1 else {
+            throw SynthesisError.invalidOption(name: "segment length", reason: "must be at least 1 character")
+        }
+        if request.textLayout == .nonStreaming {
+            throw SynthesisError.invalidOption(name: "text layout", reason: "must be streaming when the text streams in")
+        }
+        if request.reference != nil {
+            throw SynthesisError.invalidOption(name: "voice", reason: "is an in-context clone, which streaming text does not support yet; use its x-vector (voice create --xvector-only)")
+        }
+        var checked = request
+        checked.text = "-"  // the text is checked as it arrives (TextInput)
+        try promptBuilder.validate(checked)
+        var streaming = request
+        streaming.text = ""
+        streaming.textLayout = .streaming
+        return ValidatedRequest(request: streaming, options: options, seed: options.seedOrDrawn(), texts: [], model: ObjectIdentifier(self),
+                                streamingSegmentCharacters: min(segmentCharacters, TextLimits.maximumTextCharacters))
+    }
+
+    /// A new text input for a request validated for text streaming.
+    public func makeTextInput(for validated: ValidatedRequest) throws -> TextInput {
+        guard let segment = validated.streamingSegmentCharacters else {
+            throw SynthesisError.invalidOption(name: "request", reason: "was not validated for streaming text (validateForTextStream)")
+        }
+        return TextInput(tokenizer: tokenizer, segmentCharacters: segment)
     }
 
     /// Throws unless `validated` was validated by this model.
