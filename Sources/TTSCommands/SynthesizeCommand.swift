@@ -77,6 +77,13 @@ struct SynthesizeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write audio as it is generated: a WAV valid after every chunk, or raw PCM with --output -.")
     var stream = false
 
+    @Flag(name: .customLong("text-stream"), help: """
+        With --stream: read the text from standard input as it arrives and speak it while it is \
+        still being written (llm ... | qwen3-tts synthesize --text-stream --stream -o - | aplay ...). \
+        Streaming text layout; the audio equals that of the whole text given at once.
+        """)
+    var textStream = false
+
     @Option(name: .customLong("first-chunk-frames"), help: "With --stream: frames in the first chunk.")
     var firstChunkFrames = 1
 
@@ -96,6 +103,11 @@ struct SynthesizeCommand: AsyncParsableCommand {
         if firstChunkFrames < 1 || chunkFrames < 1 { throw ValidationError("--first-chunk-frames and --chunk-frames must be at least 1") }
         if !stream && output == "-" { throw ValidationError("--output - (raw PCM on standard output) needs --stream") }
         if stream && codesOutput != nil { throw ValidationError("--codes-output is not available with --stream") }
+        if textStream && !stream { throw ValidationError("--text-stream needs --stream") }
+        if textStream && (text != nil || textFile != nil) { throw ValidationError("--text-stream reads standard input: give no --text or --text-file") }
+        if textStream && referenceText != nil {
+            throw ValidationError("--text-stream cannot use in-context cloning (--reference-text) yet: clone from the x-vector only")
+        }
         if floatSamples && ![.wav, .pcm].contains(outputFormat) {
             throw ValidationError("--float applies to WAV and PCM only; this writes \(outputFormat.rawValue)")
         }
@@ -111,7 +123,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
     func run() async throws {
         // Before minutes of model loading: a codec library that is missing is said at once.
         if let why = outputFormat.unavailableReason { throw CommandError(why) }
-        let input = try readText()
+        let input = textStream ? "" : try readText()
         var request = SynthesisRequest(text: input, language: language, speaker: speaker, instruct: instruct)
         request.textLayout = textLayout.flatMap(TextLayout.init(rawValue:))
         let options = try sampling.generationOptions()
@@ -124,7 +136,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
             request.setVoice(try CommandSupport.loadVoice(loaded, voice))
         }
         if stream {
-            try runStreaming(loaded, request: request, options: options)
+            try await runStreaming(loaded, request: request, options: options)
             return
         }
         let result = try CommandSupport.run { try loaded.synthesize(request, options: options) }
@@ -149,7 +161,7 @@ struct SynthesizeCommand: AsyncParsableCommand {
 
     /// Streams to a WAV file rewritten after every chunk, or the format's bytes appended to a file
     /// or standard output as the codec produces them.
-    private func runStreaming(_ m: Qwen3TTSModel, request: SynthesisRequest, options: GenerationOptions) throws {
+    private func runStreaming(_ m: Qwen3TTSModel, request: SynthesisRequest, options: GenerationOptions) async throws {
         var s = StreamOptions()
         s.firstChunkFrames = outputFormat.firstChunkFrames(atLeast: firstChunkFrames, samplesPerFrame: m.samplesPerFrame)
         s.chunkFrames = chunkFrames
@@ -158,15 +170,37 @@ struct SynthesizeCommand: AsyncParsableCommand {
         var frames = 0, samples = 0, firstAudio = 0.0
         var failure: Error?
         let start = ContinuousClock.now
-        try CommandSupport.run {
-            try m.produce(request, options: options, streaming: s) { chunk in
-                if frames == 0 { firstAudio = chunk.elapsed }
-                frames += chunk.frames
-                let audio = stretcher?.process(chunk.samples) ?? chunk.samples
-                samples += audio.count
-                guard failure == nil else { return }
-                do { try sink.append(audio) } catch { failure = error }
+        func take(_ chunk: AudioChunk) {
+            if frames == 0 { firstAudio = chunk.elapsed }
+            frames += chunk.frames
+            let audio = stretcher?.process(chunk.samples) ?? chunk.samples
+            samples += audio.count
+            guard failure == nil else { return }
+            do { try sink.append(audio) } catch { failure = error }
+        }
+        if textStream {
+            // Standard input is spoken as it arrives; generation waits for text it has not got.
+            let (input, audio) = try CommandSupport.run { try m.streamText(request, options: options, streaming: s) }
+            let inputError = InputError()
+            TextArrival.readStandardInput(take: { try input.append($0) }, end: { error in
+                inputError.set(error)
+                input.finish()
+            })
+            // Unreadable input stops the request (leaving the loop cancels it) and is the error
+            // reported, before whatever the stream then says.
+            func inputFailure() -> Error? { inputError.value.map { $0 as? CommandError ?? CommandError("standard input: \($0)") } }
+            do {
+                for try await chunk in audio {
+                    if inputError.value != nil { break }
+                    take(chunk)
+                    if failure != nil { break }
+                }
+            } catch let e as SynthesisError {
+                throw inputFailure() ?? CommandError(e.description)
             }
+            if let error = inputFailure() { throw error }
+        } else {
+            try CommandSupport.run { try m.produce(request, options: options, streaming: s, emit: take) }
         }
         if let failure { throw CommandError("cannot write \(output): \(failure)") }
         let tail = stretcher?.finish() ?? []

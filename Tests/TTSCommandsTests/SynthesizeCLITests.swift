@@ -239,3 +239,61 @@ import TTSTestSupport
         #expect(r.status == 1 && r.stderr.contains("is over 400000 bytes"), "\(r.stderr)")
     }
 }
+
+/// `synthesize --text-stream`: standard input spoken as it arrives (issue 19).
+@Suite struct TextStreamCLITests {
+    /// Writes `pieces` of bytes to the program's standard input with `pause` between them, as an
+    /// LLM writing its answer would, then closes it.
+    static func runFeeding(_ arguments: [String], pieces: [Data], pause: TimeInterval) throws -> CLI.Result {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try #require(CLI.binary))
+        p.arguments = arguments
+        let err = Pipe(), input = Pipe()
+        p.standardError = err
+        p.standardInput = input
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        for piece in pieces {
+            input.fileHandleForWriting.write(piece)
+            Thread.sleep(forTimeInterval: pause)
+        }
+        try input.fileHandleForWriting.close()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLI.Result(status: p.terminationStatus, stdout: Data(), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func textArrivingSlowlyGivesTheWholeTextsAudio() throws {
+        let dir = try CLI.temporaryDirectory()
+        let text = "Hello there, this is café text, streamed."
+        let common = ["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--language", "english", "--speaker", "ryan",
+                      "--seed", "3", "--max-frames", "24", "--stream", "--format", "pcm"]
+        let whole = try CLI.run(common + ["--text", text, "--text-layout", "streaming", "-o", dir + "/whole.pcm"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        // Pieces cut anywhere, one of them inside the two bytes of "é".
+        let bytes = Data(text.utf8)
+        let cuts = [0, 6, 13, 27, 28, bytes.count]
+        let pieces = zip(cuts, cuts.dropFirst()).map { bytes[$0..<$1] }
+        let streamed = try Self.runFeeding(common + ["--text-stream", "-o", dir + "/streamed.pcm"], pieces: pieces.map { Data($0) }, pause: 0.2)
+        #expect(streamed.status == 0, "\(streamed.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/whole.pcm"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/streamed.pcm"))
+        #expect(!a.isEmpty && a == b)
+    }
+
+    @Test func badInputAndOptionsAreNamed() throws {
+        let m = ["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--language", "english", "--speaker", "ryan", "-o", "/tmp/never.pcm"]
+        let cases: [([String], Data, String)] = [
+            (["--text-stream"], Data("hi".utf8), "--text-stream needs --stream"),
+            (["--text-stream", "--stream", "--text", "hi"], Data(), "--text-stream reads standard input"),
+            (["--text-stream", "--stream"], Data([0x48, 0x69, 0xFF, 0xFE]), "the text is not UTF-8"),
+            (["--text-stream", "--stream"], Data([0x63, 0x61, 0x66, 0xC3]), "the text ends inside a UTF-8 character"),
+            (["--text-stream", "--stream"], Data("  \n ".utf8), "the text is empty"),
+            (["--text-stream", "--stream", "--text-layout", "non-streaming"], Data("hi".utf8), "text layout must be streaming"),
+        ]
+        for (args, stdin, message) in cases {
+            let r = try CLI.run(m + args, stdin: stdin)
+            #expect(r.status != 0 && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+    }
+}
