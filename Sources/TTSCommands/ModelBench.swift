@@ -52,6 +52,13 @@ struct ModelBench: ParsableCommand {
         """)
     var concurrency: String?
 
+    @Option(name: .customLong("text-rate"), help: """
+        Instead of the per-phase timings: feed --text word by word at this many words per second \
+        while it is spoken (text streaming), and report the time from the first complete word to \
+        the first audio and from the end of the text to the last audio.
+        """)
+    var textRate: Double?
+
     @Option(name: .long, help: "With --concurrency: batched (one batch steps every stream), threads (a producer thread per stream) or both.")
     var scheduler: String = "both"
 
@@ -73,6 +80,8 @@ struct ModelBench: ParsableCommand {
         }
         if schedulers.isEmpty { throw ValidationError("--scheduler must be batched, threads or both") }
         if let kvCache, KVPrecision(rawValue: kvCache) == nil { throw ValidationError("--kv-cache must be f32, bf16 or q8_0") }
+        if let textRate, !(textRate > 0 && textRate <= 1000) { throw ValidationError("--text-rate must be a number of words per second in (0, 1000]") }
+        if textRate != nil && concurrency != nil { throw ValidationError("give --text-rate or --concurrency, not both") }
     }
 
     func run() throws {
@@ -86,6 +95,24 @@ struct ModelBench: ParsableCommand {
         if let voice { request.setVoice(try CommandSupport.loadVoice(m, voice)) }
         if let levels = concurrencyLevels {
             try runConcurrency(m, request: request, levels: levels, loadSeconds: loadSeconds)
+            return
+        }
+        if let textRate {
+            let r = try CommandSupport.run {
+                try TextStreamBench.measure(m, request: request, text: text, wordsPerSecond: textRate, frames: frames, runs: runs)
+            }
+            func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
+            let first = median(r.map(\.firstWordToAudio)) * 1000, done = median(r.map(\.doneToLastAudio)) * 1000
+            if json {
+                let out: [String: Any] = ["text_rate_words_per_s": textRate, "frames": frames, "runs": runs,
+                                          "first_word_to_audio_ms": first, "done_to_last_audio_ms": done]
+                let data = try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print(String(format: "text streaming, %.1f words/s, %d frames, medians of %d runs", textRate, frames, runs))
+                print(String(format: "  first word to first audio  %.1f ms", first))
+                print(String(format: "  text done to last audio    %.1f ms", done))
+            }
             return
         }
         var options = GenerationOptions()

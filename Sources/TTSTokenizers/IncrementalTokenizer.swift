@@ -24,10 +24,16 @@ public struct IncrementalTokenizer: Sendable {
     public init(_ tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
 
     /// Adds `text` and returns the tokens no later text can change, in order.
-    public mutating func append(_ text: String) -> [Int] {
+    public mutating func append(_ text: String) -> [Int] { append(text, whitespaceAfter: "") }
+
+    /// Adds `text`, knowing that `whitespaceAfter` (whitespace only) follows it, though it is
+    /// not given yet: either the text ends before it (a caller that trims trailing whitespace),
+    /// or it is given next. Knowing the next scalar lets the last word's tokens out at once.
+    public mutating func append(_ text: String, whitespaceAfter: String) -> [Int] {
         pending += text
-        let (ids, rest) = tokenizer.stablePrefix(of: pending)
-        pending = rest
+        let after = whitespaceAfter.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? whitespaceAfter.unicodeScalars.count : 0
+        let (ids, rest) = tokenizer.stablePrefix(of: after > 0 ? pending + whitespaceAfter : pending, lookahead: after)
+        pending = String(String.UnicodeScalarView(rest.unicodeScalars.dropLast(after)))
         return ids
     }
 
@@ -45,7 +51,9 @@ extension BPETokenizer {
     static let cutCandidates = 16
 
     /// The tokens of the longest prefix of `text` that no continuation can change, and the rest.
-    func stablePrefix(of text: String) -> (ids: [Int], rest: String) {
+    /// The last `lookahead` scalars are known to follow but are not to be cut into: no cut lies
+    /// after `text`'s first `count - lookahead` scalars.
+    func stablePrefix(of text: String, lookahead: Int = 0) -> (ids: [Int], rest: String) {
         let scalars = Array(text.unicodeScalars)
         let n = scalars.count
         // 1. Added tokens that may still complete (or grow): hold from where they begin.
@@ -61,16 +69,17 @@ extension BPETokenizer {
         //    are final when an emitted added token follows them.
         var ids: [Int] = []
         var start = 0
+        let end = n - lookahead
         for segment in splitAddedTokensWithOffsets(scalars) {
             guard case .added(let id) = segment.kind else { continue }
-            if segment.end > held { break }
+            if segment.end > min(held, end) { break }
             if start < segment.start { ids += encode(String(String.UnicodeScalarView(scalars[start..<segment.start]))) }
             ids.append(id)
             start = segment.end
         }
         // 3. The open text after the last emitted added token: cut at a stable piece boundary.
         let open = String(String.UnicodeScalarView(scalars[start..<n]))
-        let cut = stableCut(in: open, limit: held - start)
+        let cut = stableCut(in: open, limit: min(held, end + 1) - start)
         let done = String(Substring(open.unicodeScalars.prefix(cut))), rest = String(Substring(open.unicodeScalars.dropFirst(cut)))
         if cut > 0 { ids += encode(done) }
         return (ids, rest)

@@ -113,6 +113,49 @@ import Testing
         #expect(ids + incremental.finish() == tok.encode(text))
     }
 
+    /// A caller that trims the end of its text (an utterance) holds trailing whitespace back and
+    /// tells the tokenizer it follows (`whitespaceAfter`): the tokens are those of the text with
+    /// its end trimmed, for any split, and a word's tokens come out as soon as a space follows it.
+    @Test func whitespaceAfterGivesTheTrimmedTextsTokens() throws {
+        let tok = try #require(Self.tokenizer)
+        func isSpace(_ s: Unicode.Scalar) -> Bool { s.properties.isWhitespace }
+        func feedHolding(_ pieces: [String]) -> [Int] {
+            var incremental = IncrementalTokenizer(tok)
+            var ids: [Int] = [], held = ""
+            for p in pieces {
+                let joined = held + p
+                let body = joined.unicodeScalars.count - joined.unicodeScalars.reversed().prefix(while: isSpace).count
+                held = String(String.UnicodeScalarView(joined.unicodeScalars.dropFirst(body)))
+                if body > 0 { ids += incremental.append(String(String.UnicodeScalarView(joined.unicodeScalars.prefix(body))), whitespaceAfter: held) }
+            }
+            return ids + incremental.finish()
+        }
+        var texts = Self.hostile + QwenVocabularyTests.records.map(\.text).prefix(300)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let alphabet = [" ", "  ", "\t", "\n", "a", "é", "e\u{301}", "\u{301}", "'s", ",", "<|", "<|im_end|>", "中", "👩\u{200D}👧", "\u{3000}", "\u{A0}"]
+        for _ in 0..<800 {
+            var t = ""
+            for _ in 0..<12 {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                t += alphabet[Int(state % UInt64(alphabet.count))]
+            }
+            texts.append(t)
+        }
+        var failures = 0
+        for (i, text) in texts.enumerated() {
+            let trimmed = String(String.UnicodeScalarView(text.unicodeScalars.dropLast(text.unicodeScalars.reversed().prefix(while: isSpace).count)))
+            let whole = tok.encode(trimmed)
+            if feedHolding(scalarsOneByOne(text)) != whole || feedHolding(randomSplit(text, seed: UInt64(i + 7))) != whole || feedHolding([text]) != whole {
+                failures += 1
+                if failures <= 5 { Issue.record("differs for \(text.debugDescription)") }
+            }
+        }
+        #expect(failures == 0)
+        var incremental = IncrementalTokenizer(tok)
+        #expect(incremental.append("Hello", whitespaceAfter: " ") == tok.encode("Hello"), "the space after ends the word")
+        #expect(incremental.append(" world", whitespaceAfter: "") == [])
+    }
+
     /// Tokens come out while the text is still arriving, not only at the end: each complete word
     /// followed by the start of the next is emitted.
     @Test func tokensFlowBeforeTheEnd() throws {

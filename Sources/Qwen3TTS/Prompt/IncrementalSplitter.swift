@@ -16,7 +16,7 @@ import Foundation
 /// - a group of sentences: it is decided when the piece after it is final and does not fit;
 /// - the last, unfinished piece: it may still join the current utterance or start the next, so
 ///   only when it starts the utterance is its text reported, up to its last pause (a later cut
-///   of a long sentence falls at that pause or after it);
+///   of a long sentence falls at that pause or after it), or all of it when it has no pause;
 /// - whitespace at the end of the text: `split` trims it, so it counts for nothing yet.
 struct IncrementalSplitter {
     enum Event: Equatable {
@@ -99,18 +99,25 @@ struct IncrementalSplitter {
                 continue
             }
             // Undecided: its final pieces are certain, and the unfinished piece when it starts the
-            // utterance, up to its last final pause.
+            // utterance: up to its last final pause (a later cut of a long sentence falls there
+            // or after it), or, with no final pause, all its final characters (a cut falls at a
+            // pause still to come or at the window's end, after them).
             var certain = pieces.reduce(0) { $0 + $1.unicodeScalars.count }
             if pieces.isEmpty, !tail.isEmpty {
-                var i = tail.startIndex, offset = 0, lastPause = 0
+                var i = tail.startIndex, offset = 0, lastPause = 0, finalScalars = 0
                 while i < tail.endIndex {
                     let next = tail.index(after: i)
                     offset += tail.unicodeScalars.distance(from: i, to: next)
-                    if TextSplitter.pauses.contains(tail[i]), next < tail.endIndex || lastIsFinal { lastPause = offset }
+                    let isFinal = next < tail.endIndex || lastIsFinal
+                    if isFinal { finalScalars = offset }
+                    if isFinal, TextSplitter.pauses.contains(tail[i]) { lastPause = offset }
                     i = next
                 }
-                certain = lastPause
+                certain = lastPause > 0 ? lastPause : finalScalars
             }
+            // All the text so far is certain: the whitespace after it goes with it (dropped if the
+            // utterance ends there, as `split` trims it), so the last word is known to be whole.
+            if certain == text.unicodeScalars.count, lastIsFinal { certain = pending.count }
             report(upTo: certain, from: reported, in: nil, into: &events)
             return events
         }

@@ -68,7 +68,10 @@ public final class TextInput: Sendable {
                 let body = joined.unicodeScalars.reversed().drop(while: IncrementalSplitter.isWhitespace).count
                 s.held = String(String.UnicodeScalarView(joined.unicodeScalars.dropFirst(body)))
                 if body > 0 {
-                    s.utterances[s.complete] += s.tokenizer.append(String(String.UnicodeScalarView(joined.unicodeScalars.prefix(body))))
+                    // The held whitespace follows the body (or the utterance ends before it): the
+                    // tokenizer may end the last word on it.
+                    s.utterances[s.complete] += s.tokenizer.append(String(String.UnicodeScalarView(joined.unicodeScalars.prefix(body))),
+                                                                   whitespaceAfter: s.held)
                 }
             case .end:
                 s.utterances[s.complete] += s.tokenizer.finish()
