@@ -185,8 +185,7 @@ public final class BatchGenerator {
                     }
                     if entry.text != nil { try takeText(entry, session) }
                     if session.isActive {
-                        // A streamed text's frame waits for the text token it needs.
-                        if session.hasNextTextRow { active.append((id, entry, session)) }
+                        active.append((id, entry, session))
                         break
                     }
                     // An utterance that ended without frames: on to the next.
@@ -205,15 +204,20 @@ public final class BatchGenerator {
         }
         for id in result.cancelled { remove(id) }
         for f in result.failed { remove(f.id) }
-        let frames = generator.advance(active.map(\.2))
-        for ((id, entry, session), codes) in zip(active, frames) {
-            result.frames.append((id, entry.index, codes))
-            guard session.isFinished else { continue }
+        // A frame's codes first (those whose last frame's talker step is done), then the talker
+        // step of every frame whose text row is known: a streamed text's frame comes out before
+        // the text token its talker step needs, which then waits for it.
+        let predicting = active.filter { !$0.2.awaitsTalkerStep }
+        let frames = generator.predict(predicting.map(\.2))
+        for ((id, entry, _), codes) in zip(predicting, frames) { result.frames.append((id, entry.index, codes)) }
+        let stepping = active.filter(\.2.hasPendingTextRow)
+        generator.stepTalker(stepping.map(\.2))
+        for (id, entry, session) in stepping where session.isFinished {
             entry.end(session)
             if entry.isDone { result.finished.append((id, entry.endedWithEndOfSpeech, entry.timings)) }
         }
         for f in result.finished { remove(f.id) }
-        result.progressed = result.progressed || !active.isEmpty || !result.finished.isEmpty || !result.cancelled.isEmpty || !result.failed.isEmpty
+        result.progressed = result.progressed || !predicting.isEmpty || !stepping.isEmpty || !result.finished.isEmpty || !result.cancelled.isEmpty || !result.failed.isEmpty
         return result
     }
 

@@ -99,30 +99,50 @@ final class FrameGenerator {
     /// talker step on the frame's embedding, and the next code 0. Returns the frames in the order
     /// of `sessions`. Every session's codes equal generating it alone.
     func advance(_ sessions: [GenerationSession]) -> [[Int]] {
-        precondition(sessions.allSatisfy(\.isActive), "only active sessions advance")
+        let frames = predict(sessions)
+        stepTalker(sessions)
+        return frames
+    }
+
+    /// The first half of a frame for each active session not awaiting its talker step: the code
+    /// predictor's codes 1-15 beside its code 0, appended to the session (which then awaits its
+    /// talker step). A frame's codes need no text: the text row enters the talker step after it.
+    func predict(_ sessions: [GenerationSession]) -> [[Int]] {
+        precondition(sessions.allSatisfy { $0.isActive && !$0.awaitsTalkerStep }, "only active sessions predict")
         guard !sessions.isEmpty else { return [] }
         let clock = ContinuousClock()
-        var started = clock.now
+        let started = clock.now
+        let talker = model.talker, k = sessions.count
+        let frames = model.codePredictor.predictFrames(hidden: sessions.map(\.talker.lastHidden), code0: sessions.map(\.code0),
+                                                       caches: sessions.map(\.predictorCache), talker: talker,
+                                                       scratch: predictorScratch, pool: model.pool) { i, l in sessions[i].selectPredicted(l) }
+        let seconds = (clock.now - started).seconds / Double(k)
+        for (i, session) in sessions.enumerated() {
+            session.timings.codePredictor += seconds
+            session.append(frames[i])
+        }
+        return frames
+    }
+
+    /// The second half: the talker step for sessions awaiting it, on each one's last frame (its
+    /// 16 code embeddings) plus the text row of that step, and the next code 0.
+    func stepTalker(_ sessions: [GenerationSession]) {
+        precondition(sessions.allSatisfy { $0.awaitsTalkerStep && $0.prompt.hasTextRow($0.frameCount - 1) }, "only predicted frames with their text step")
+        guard !sessions.isEmpty else { return }
+        let clock = ContinuousClock()
+        let started = clock.now
         let talker = model.talker, cp = model.codePredictor, d = talker.hidden, k = sessions.count
-        let frames = cp.predictFrames(hidden: sessions.map(\.talker.lastHidden), code0: sessions.map(\.code0),
-                                      caches: sessions.map(\.predictorCache), talker: talker,
-                                      scratch: predictorScratch, pool: model.pool) { i, l in sessions[i].selectPredicted(l) }
-        let predicted = clock.now
         // Each talker input: the frame's 16 code embeddings summed with the next text row.
         rows.reserve(k * d)
         for (i, session) in sessions.enumerated() {
-            session.timings.codePredictor += (predicted - started).seconds / Double(k)
-            session.append(frames[i])
             let row = rows.pointer + i * d
             session.prompt.textRow(session.frameCount - 1).withUnsafeBufferPointer { row.update(from: $0.baseAddress!, count: d) }
-            cp.addFrame(frames[i], talker: talker, into: row)
+            cp.addFrame(session.lastFrame, talker: talker, into: row)
         }
-        started = clock.now
         talker.step(rows.pointer, states: sessions.map(\.talker), scratch: talkerScratch)
         sampleCode0(sessions)
         let stepped = (clock.now - started).seconds / Double(k)
         for session in sessions { session.timings.talkerSteps += stepped }
-        return frames
     }
 
     /// The codec head over every session's last hidden state, and each one's code 0.

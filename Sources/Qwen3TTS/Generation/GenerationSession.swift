@@ -17,6 +17,11 @@ final class GenerationSession {
     var rng: SeededRNG
     /// Code 0 of every frame so far (the repetition penalty's history).
     private(set) var history: [Int] = []
+    /// The last frame's codes, until the talker step that takes them in.
+    private(set) var lastFrame: [Int] = []
+    /// Whether the last frame's talker step is still to run (FrameGenerator.predict ran, and
+    /// stepTalker has not yet: a streamed text's row for it may not have arrived).
+    private(set) var awaitsTalkerStep = false
     /// Code 0 sampled after the last talker pass: the next frame's, unless it ends the utterance.
     private(set) var code0 = -1
     /// Code-0 samples drawn (the official loop's count, capped by max_new_tokens).
@@ -49,8 +54,9 @@ final class GenerationSession {
     /// The end-of-speech code.
     let eos: Int
 
-    /// Whether the text row the next frame needs is known (a text-streaming utterance may wait).
-    var hasNextTextRow: Bool { prompt.hasTextRow(frameCount) }
+    /// Whether the text row of the pending talker step is known (a text-streaming utterance may
+    /// wait for it).
+    var hasPendingTextRow: Bool { awaitsTalkerStep && prompt.hasTextRow(frameCount - 1) }
 
     /// Whether every prompt row has run and the first code 0 was sampled.
     var isPrefilled: Bool { sampled > 0 }
@@ -70,6 +76,7 @@ final class GenerationSession {
         for id in (vocab - 1024)..<vocab where id != eos { logits[id] = -.infinity }
         code0 = LogitProcessing.select(logits, parameters: options.talker, rng: &rng)
         sampled += 1
+        awaitsTalkerStep = false
     }
 
     /// Picks one of the code predictor's codes 1..15.
@@ -80,6 +87,8 @@ final class GenerationSession {
     /// Records a generated frame.
     func append(_ frame: [Int]) {
         history.append(frame[0])
+        lastFrame = frame
+        awaitsTalkerStep = true
         if history.count == 1 { timings.firstFrame = (ContinuousClock.now - requestStart).seconds }
     }
 }
