@@ -40,15 +40,23 @@ import TTSRuntime
             }
             input.finish()
         }
+        let out = try await collect(audio)
+        try await feeder.value
+        return out
+    }
+
+    static func collect(_ audio: AudioChunkStream) async throws -> Output {
         var out = Output()
         for try await chunk in audio {
             out.codes += chunk.codes
             out.samples += chunk.samples
             out.chunks.append(chunk.frames)
         }
-        try await feeder.value
         return out
     }
+
+    /// A CustomVoice request whose text streams in.
+    static let ryan = SynthesisRequest(text: "", language: "english", speaker: "ryan")
 
     static func randomPieces(_ text: String, seed: UInt64) -> [String] {
         var rng = SeededRNG(seed: seed)
@@ -129,7 +137,7 @@ import TTSRuntime
     /// request stops (the tiny random model does not end by itself, so the cap is what ends it).
     @Test func theDefaultFrameCapFollowsTheWholeText() async throws {
         let model = try Fixtures.model("tiny-cv-0b6")
-        let request = SynthesisRequest(text: "", language: "english", speaker: "ryan")
+        let request = Self.ryan
         let text = "Hi there, you."
         var options = GenerationOptions()
         options.seed = 3
@@ -145,7 +153,7 @@ import TTSRuntime
     /// goes on when more arrives; the result is still the whole text's.
     @Test func generationWaitsForTextThatHasNotArrived() async throws {
         let model = try Fixtures.model("tiny-cv-0b6")
-        let request = SynthesisRequest(text: "", language: "english", speaker: "ryan")
+        let request = Self.ryan
         let text = "One two three four five six seven eight nine ten eleven twelve."
         var options = GenerationOptions()
         options.seed = 5
@@ -154,15 +162,7 @@ import TTSRuntime
         let expected = try Self.whole(model, request, text, options, streaming)
         let progress = StreamProgress()
         let (input, audio) = try model.streamText(request, options: options, streaming: streaming, progress: progress)
-        let reader = Task {
-            var out = Output()
-            for try await chunk in audio {
-                out.codes += chunk.codes
-                out.samples += chunk.samples
-                out.chunks.append(chunk.frames)
-            }
-            return out
-        }
+        let reader = Task { try await Self.collect(audio) }
         try input.append("One two three ")
         // Wait until generation stands still.
         var last = -1, still = 0
