@@ -192,6 +192,12 @@ import TTSRuntime
         #expect(throws: SynthesisError.self) { _ = try model.streamText(request) }
         #expect(throws: SynthesisError.self) { _ = try model.streamText(SynthesisRequest(text: "", language: "klingon", speaker: "ryan")) }
         #expect(throws: SynthesisError.self) { _ = try model.streamText(SynthesisRequest(text: "", language: "english", speaker: "nobody")) }
+        // A request validated for streamed text is not taken without its text, nor the reverse.
+        let streamedRequest = try model.validateForTextStream(Self.ryan)
+        #expect(throws: SynthesisError.self) { _ = try BatchGenerator(model: model).add(streamedRequest) }
+        let wholeRequest = try model.validate(SynthesisRequest(text: "Hi.", language: "english", speaker: "ryan"))
+        #expect(throws: SynthesisError.self) { _ = try BatchGenerator(model: model).add(wholeRequest, text: model.makeTextInput(for: streamedRequest)) }
+        #expect(throws: SynthesisError.self) { _ = try model.makeTextInput(for: wholeRequest) }
         let (input, _) = try model.streamText(SynthesisRequest(text: "", language: "english", speaker: "ryan"))
         try input.append("Hi.")
         input.finish()

@@ -101,6 +101,9 @@ public final class BatchGenerator {
         let clock = ContinuousClock()
         let start = clock.now
         try model.checkOwnership(validated)
+        guard validated.streamingSegmentCharacters == nil else {
+            throw SynthesisError.invalidOption(name: "request", reason: "was validated for streaming text: give its TextInput")
+        }
         let builder = model.promptBuilder
         let parts = try validated.texts.indices.map { i in
             let prompt = try builder.build(validated, utterance: i)
