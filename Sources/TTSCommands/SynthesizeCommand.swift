@@ -188,7 +188,11 @@ struct SynthesizeCommand: AsyncParsableCommand {
             })
             // Unreadable input stops the request (leaving the loop cancels it) and is the error
             // reported, before whatever the stream then says.
-            func inputFailure() -> Error? { inputError.value.map { $0 as? CommandError ?? CommandError("standard input: \($0)") } }
+            // (A reader refused because the request already stopped has nothing to add.)
+            func inputFailure() -> Error? {
+                guard let e = inputError.value, !(e is CancellationError) else { return nil }
+                return e as? CommandError ?? CommandError("standard input: \(e)")
+            }
             do {
                 for try await chunk in audio {
                     if inputError.value != nil { break }

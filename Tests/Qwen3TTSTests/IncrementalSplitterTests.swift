@@ -5,7 +5,7 @@ import Testing
 import TTSRuntime
 @testable import Qwen3TTS
 
-@Suite struct IncrementalSplitterTests {
+@Suite(.tags(.kernelIndependent)) struct IncrementalSplitterTests {
     /// Feeds `pieces`; returns the utterances (each one's reported text, its end trimmed as
     /// `split` trims it) and checks that no utterance starts with whitespace.
     func utterances(_ pieces: [String], limit: Int, bytes: Int? = nil) -> [String] {

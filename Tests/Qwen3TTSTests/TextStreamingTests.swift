@@ -216,6 +216,23 @@ import TTSRuntime
         let piece = String(repeating: "word ", count: 10_000)
         for _ in 0..<2 { try big.append(piece) }
         #expect(throws: SynthesisError.self) { try big.append(piece + piece + piece) }
-        _ = bigAudio  // dropping the stream cancels the request
+        _ = bigAudio
+    }
+
+    /// Once the request has stopped (here: its audio stream is dropped), `append` says so, so a
+    /// writer feeding an LLM's answer learns there is no one left to speak it.
+    @Test func textForAStoppedRequestIsRefused() async throws {
+        let model = try Fixtures.model("tiny-cv-0b6")
+        var input: TextInput?
+        do {
+            let (text, audio) = try model.streamText(Self.ryan)
+            input = text
+            try text.append("Hello there, ")
+            _ = audio  // the stream is dropped at the end of this scope: the request is cancelled
+        }
+        let text = try #require(input)
+        for _ in 0..<500 where !text.hasEnded { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(text.hasEnded)
+        #expect(throws: CancellationError.self) { try text.append("anyone?") }
     }
 }

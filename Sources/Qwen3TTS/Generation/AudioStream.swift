@@ -131,6 +131,7 @@ extension Qwen3TTSModel {
         let validated = try validateForTextStream(request, options: options, segmentCharacters: streaming.maxSegmentCharacters)
         let text = try makeTextInput(for: validated)
         let audio = producing(progress: progress, onExit: onExit) { [self] channel in
+            defer { text.end() }
             try produce(validated, text: text, streaming: streaming, progress: progress, emit: channel.yield)
         }
         return (text, audio)

@@ -143,6 +143,7 @@ public final class BatchEngine: Sendable {
     }
 
     private func end(_ s: Submission, _ error: Error?) {
+        s.text?.end()
         s.channel.finish(error, onExit: s.onExit)
     }
 }

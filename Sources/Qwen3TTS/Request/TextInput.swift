@@ -20,6 +20,8 @@ public final class TextInput: Sendable {
         var utterances: [[Int]] = [[]]
         var complete = 0
         var finished = false
+        /// The request has stopped (ended, cancelled or failed): more text is refused.
+        var ended = false
         var characters = 0
         var bytes = 0
         var error: SynthesisError?
@@ -33,11 +35,14 @@ public final class TextInput: Sendable {
                             tokenizer: IncrementalTokenizer(tokenizer)))
     }
 
-    /// Adds a piece of text. Throws after `finish`, or when the text would pass a request's
-    /// limits (`TextLimits`: 100,000 characters, 400,000 bytes); the text given before stays.
+    /// Adds a piece of text. Throws after `finish`, once the request has stopped (its audio
+    /// stream was dropped or cancelled, or it failed: `CancellationError`), or when the text would
+    /// pass a request's limits (`TextLimits`: 100,000 characters, 400,000 bytes); the text given
+    /// before stays.
     public func append(_ text: String) throws {
         try state.withLock { s in
             guard !s.finished else { throw SynthesisError.invalidOption(name: "text", reason: "was already finished") }
+            if s.ended { throw CancellationError() }
             // Characters are counted piece by piece: a piece that starts with a combining mark
             // counts one more than the joined text, so the bound errs on the safe side.
             try TextLimits.check("text", s.bytes + text.utf8.count, "bytes", limit: TextLimits.maximumTextBytes)
@@ -100,4 +105,10 @@ public final class TextInput: Sendable {
 
     /// Whether the text is finished.
     public var isFinished: Bool { state.withLock { $0.finished } }
+
+    /// Whether the request it feeds has stopped, so that more text would be spoken by no one.
+    public var hasEnded: Bool { state.withLock { $0.ended } }
+
+    /// The request has stopped (its producer calls this as it exits).
+    func end() { state.withLock { $0.ended = true } }
 }
