@@ -28,7 +28,6 @@ public final class BatchStreamer {
         let emit: (AudioChunk) -> Void
         let start: ContinuousClock.Instant
         let chunkFrames: Int
-        let maxBuffered: Int
         var pending: [[Int]] = []
         var segment = 0
         var emittedFrames = 0
@@ -43,12 +42,8 @@ public final class BatchStreamer {
             self.emit = emit
             self.start = start
             chunkFrames = streaming.chunkFrames
-            maxBuffered = streaming.maxBufferedChunks
             target = streaming.firstChunkFrames
         }
-
-        /// Its consumer holds too many undelivered chunks: it generates nothing until it reads.
-        var isBehind: Bool { progress.isBehind(maxBuffered) }
     }
 
     private var streams: [ID: Stream] = [:]

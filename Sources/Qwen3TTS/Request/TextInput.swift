@@ -88,8 +88,8 @@ public final class TextInput: Sendable {
     }
 
     /// What generation may use of utterance `index`: its tokens from `offset` on, and whether
-    /// they are all of it. nil: the utterance has no tokens yet (`exists` false when no text can
-    /// make it: the text is finished and had fewer utterances).
+    /// they are all of it. nil: the utterance has no tokens yet, or never will
+    /// (`hasNoUtterance`).
     func tokens(of index: Int, from offset: Int) -> (tokens: [Int], complete: Bool)? {
         state.withLock { s in
             guard index < s.utterances.count, index < s.complete || !s.utterances[index].isEmpty else { return nil }
