@@ -15,6 +15,8 @@ let package = Package(
         // The daemon. Default traits off: swift-configuration support is not used.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // /v1/audio/speech/stream: text in as it arrives, audio out (issue 19).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -46,6 +48,7 @@ let package = Package(
                 "TTSAudio",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -86,7 +89,8 @@ let package = Package(
         // mock of the hub's endpoints).
         .target(name: "TTSTestSupport", dependencies: [.product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
                 path: "Tests/TTSTestSupport"),
-        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", "TTSTestSupport", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "TTSServerTests", dependencies: ["TTSServer", "Qwen3TTS", "TTSRuntime", "TTSTestSupport", .product(name: "Logging", package: "swift-log"),
+                                                            .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")]),
         .testTarget(name: "TTSHubTests", dependencies: ["TTSHub", "TTSRuntime", "TTSTestSupport"]),
         .testTarget(name: "TTSCommandsTests", dependencies: ["TTSCommands", "TTSServer", "qwen3-tts", "TTSTestSupport"]),
     ],

@@ -51,7 +51,11 @@ struct RequestGate: Sendable {
     }
 
     private func originAllowed(_ origin: String) -> Bool {
-        configuration.allowedOrigins.contains("*") || configuration.allowedOrigins.contains { $0.lowercased() == origin.lowercased() }
+        let o = origin.lowercased()
+        // A browser sends its page's origin (http, https, null); ws:// and wss:// come only from
+        // WebSocket clients that are not browsers (swift-websocket's sends its own URL's).
+        if o.hasPrefix("ws://") || o.hasPrefix("wss://") { return true }
+        return configuration.allowedOrigins.contains("*") || configuration.allowedOrigins.contains { $0.lowercased() == o }
     }
 
     /// A Host header of a loopback name or address, or the configured host, on any port.

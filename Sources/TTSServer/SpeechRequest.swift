@@ -64,16 +64,8 @@ public struct SpeechRequest: Sendable, Equatable {
     /// Parses and range-checks a JSON body. `input` is bounded in characters and UTF-8 bytes
     /// (tokens are counted later, with the model's tokenizer), `instructions` in bytes.
     public static func parse(_ body: Data, maxInputCharacters: Int, maxInputBytes: Int = .max) throws -> SpeechRequest {
-        guard let object = try? JSONSerialization.jsonObject(with: body, options: [.fragmentsAllowed]) else {
-            throw APIError.invalid("the request body is not valid JSON", code: "invalid_json")
-        }
-        guard let json = object as? [String: Any] else {
-            throw APIError.invalid("the request body must be a JSON object", code: "invalid_json")
-        }
-        if let unknown = json.keys.filter({ !fields.contains($0) }).sorted().first {
-            throw APIError.invalid("unrecognized field '\(unknown)'; accepted: \(fields.sorted().joined(separator: ", "))",
-                                   param: unknown, code: "unknown_parameter")
-        }
+        let json = try jsonObject(body, what: "the request body")
+        try refuseUnknownFields(json, accepted: fields)
         let values = JSONFields(json)
         guard let model = try values.string("model") else { throw APIError.invalid("'model' is required", param: "model", code: "missing_required_parameter") }
         guard let input = try values.string("input") else { throw APIError.invalid("'input' is required", param: "input", code: "missing_required_parameter") }
@@ -90,6 +82,30 @@ public struct SpeechRequest: Sendable, Equatable {
                                    param: "input", code: "string_above_max_length")
         }
         var r = SpeechRequest(model: model, input: input)
+        try r.readOptions(values)
+        return r
+    }
+
+    /// A JSON object, or an `invalid_json` error naming `what` it was.
+    static func jsonObject(_ data: Data, what: String) throws -> [String: Any] {
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else {
+            throw APIError.invalid("\(what) is not valid JSON", code: "invalid_json")
+        }
+        guard let json = object as? [String: Any] else { throw APIError.invalid("\(what) must be a JSON object", code: "invalid_json") }
+        return json
+    }
+
+    /// Refuses a field outside `accepted`, so that a misspelt option is reported.
+    static func refuseUnknownFields(_ json: [String: Any], accepted: Set<String>) throws {
+        if let unknown = json.keys.filter({ !accepted.contains($0) }).sorted().first {
+            throw APIError.invalid("unrecognized field '\(unknown)'; accepted: \(accepted.sorted().joined(separator: ", "))",
+                                   param: unknown, code: "unknown_parameter")
+        }
+    }
+
+    /// Every field but `model` and `input`, range-checked.
+    mutating func readOptions(_ values: JSONFields) throws {
+        var r = self
         r.voice = try values.string("voice")
         if let f = try values.string("response_format") {
             guard let format = AudioFormat(rawValue: f.lowercased()) else {
@@ -138,12 +154,12 @@ public struct SpeechRequest: Sendable, Equatable {
             r.maxFrames = tokens
         }
         if let task = try values.string("task_type") {
-            guard taskTypes[task.lowercased()] != nil else {
+            guard Self.taskTypes[task.lowercased()] != nil else {
                 throw APIError.invalid("task_type '\(task)' is not one of CustomVoice, VoiceDesign, Base", param: "task_type", code: "invalid_value")
             }
             r.taskType = task
         }
-        if let audio = try values.string("ref_audio") { r.referenceAudio = try referenceAudio(audio) }
+        if let audio = try values.string("ref_audio") { r.referenceAudio = try Self.referenceAudio(audio) }
         r.referenceText = try values.string("ref_text")
         if let t = r.referenceText, t.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { r.referenceText = nil }
         r.xVectorOnly = try values.bool("x_vector_only_mode") ?? false
@@ -156,7 +172,7 @@ public struct SpeechRequest: Sendable, Equatable {
         } catch let e as SynthesisError {
             throw APIError(e)
         }
-        return r
+        self = r
     }
 
     /// The bytes of `ref_audio`: base64, or a data: URI with base64 content. URLs are refused:
@@ -194,7 +210,7 @@ public struct SpeechRequest: Sendable, Equatable {
 
 /// Typed access to a decoded JSON object, with errors that name the field. JSON null counts as
 /// absent, as in OpenAI's API.
-private struct JSONFields {
+struct JSONFields {
     let json: [String: Any]
     init(_ json: [String: Any]) { self.json = json }
 

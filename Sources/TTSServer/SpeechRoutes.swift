@@ -1,4 +1,5 @@
-// The HTTP API: /health, /v1/models, /v1/audio/voices, /v1/audio/speech.
+// The HTTP API: /health, /v1/models, /v1/audio/voices, /v1/audio/speech (and, as a WebSocket,
+// /v1/audio/speech/stream: SpeechStreamRoute).
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -42,6 +43,11 @@ struct SpeechRoutes: Sendable {
         v1.get("models/{id}") { _, context in try model(id: context.parameters.require("id")) }
         addVoiceRoutes(to: v1)
         v1.post("audio/speech") { request, context in try await speech(request, context: context) }
+        // Reached only without an upgrade: the WebSocket router takes the upgrades.
+        v1.get("audio/speech/stream") { _, _ -> Response in
+            throw APIError(HTTPResponse.Status(code: 426), "\(Self.streamPath) speaks WebSocket: connect with 'Upgrade: websocket'",
+                           code: "upgrade_required")
+        }
         return router
     }
 
@@ -102,7 +108,7 @@ struct SpeechRoutes: Sendable {
     /// `instructions` instead).
     static let defaultVoice = "default"
 
-    private func unknownModel(_ id: String) -> APIError {
+    func unknownModel(_ id: String) -> APIError {
         APIError(.notFound, "the model '\(id)' does not exist; served: \(configuration.acceptedModelIDs.joined(separator: ", "))",
                  param: "model", code: "model_not_found")
     }

@@ -2,6 +2,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOPosix
@@ -91,10 +92,19 @@ public final class SpeechServer: Sendable {
 
     private func application(_ routes: SpeechRoutes, address: BindAddress, describe: @escaping @Sendable (any Channel) -> String) -> some Service {
         let gate = RequestGate(configuration: configuration, host: host)
+        let webSockets = routes.webSocketRouter().buildResponder()
+        let channels = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(additionalChannelHandlers: [ExpectContinueHandler(gate: gate), InputClosedRecorder()],
+                         idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000))),
+            ws: .init(maxFrameSize: SpeechRoutes.streamFrameBytes(configuration), autoPing: .enabled(timePeriod: .seconds(30)),
+                      closeTimeout: .seconds(5)))
+        let headTimeout = configuration.idleTimeout
         return Application(
             router: routes.router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(gate: gate), InputClosedRecorder()],
-                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+            server: HTTPServerBuilder { responder in
+                UpgradableHTTPChannel(inner: HTTP1WebSocketUpgradeChannel(responder: responder, webSocketResponder: webSockets, configuration: channels),
+                                      headTimeout: headTimeout)
+            },
             configuration: .init(address: address, serverName: "qwen3-tts",
                                  availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             onServerRunning: { channel in

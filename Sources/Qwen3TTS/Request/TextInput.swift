@@ -106,6 +106,9 @@ public final class TextInput: Sendable {
     /// Whether the text is finished.
     public var isFinished: Bool { state.withLock { $0.finished } }
 
+    /// Tokens of the text so far (a server bounds a request's tokens as it grows).
+    public var tokenCount: Int { state.withLock { $0.utterances.reduce(0) { $0 + $1.count } } }
+
     /// Whether the request it feeds has stopped, so that more text would be spoken by no one.
     public var hasEnded: Bool { state.withLock { $0.ended } }
 
