@@ -19,6 +19,8 @@ enum StreamClientMessage: Sendable {
     case close
     /// What the client sent breaks the protocol: the session answers and closes.
     case invalid(StreamProtocolError)
+    /// Not from the client: the server is shutting down (the WebSocket layer has sent its close).
+    case shutdown
 }
 
 /// A protocol error: answered with an `error` event, then the connection is closed with `code`.

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Qwen3TTS
+import ServiceLifecycle
 import Synchronization
 import TTSAudio
 
@@ -23,6 +24,8 @@ final class SpeechStreamSession: Sendable {
     private let limits: StreamMessageLimits
     private let queue: StreamMessageQueue
     private let current = Mutex<StreamUtterance?>(nil)
+    /// A close has gone out (the server's shutdown): nothing may be written after it.
+    private let closed = Atomic(false)
 
     init(routes: SpeechRoutes, outbound: WebSocketOutboundWriter, channel: any Channel, logger: Logger, limits: StreamMessageLimits) {
         self.routes = routes
@@ -39,9 +42,16 @@ final class SpeechStreamSession: Sendable {
     func run(_ inbound: WebSocketInboundStream) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.read(inbound) }
-            if let close = await conduct() {
-                try? await outbound.close(close.code, reason: close.reason)
+            // At shutdown the WebSocket layer closes the connection at once; the session stops
+            // its utterance and ends without waiting for a client that does not answer.
+            let close = await withGracefulShutdownHandler {
+                await conduct()
+            } onGracefulShutdown: {
+                self.closed.store(true, ordering: .releasing)
+                self.current.withLock { $0 }?.stop(.shuttingDown)
+                _ = self.queue.push(.shutdown, bytes: 0, force: true)
             }
+            if let close { try? await outbound.close(close.code, reason: close.reason) }
             // The reader ends when the client answers the close; one that does not is cut off.
             let channel = channel
             let cutoff = channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
@@ -118,7 +128,6 @@ final class SpeechStreamSession: Sendable {
         /// Stops the utterance (its job, or its wait for one) and waits for its speaker.
         func stop(_ reason: StopReason) async {
             utterance.stop(reason)
-            speaker.cancel()
             await speaker.value
         }
     }
@@ -144,6 +153,9 @@ final class SpeechStreamSession: Sendable {
             case .invalid(let e):
                 await active?.stop(.failed)
                 return await refuse(e.error, close: e.code)
+            case .shutdown:
+                await active?.stop(.shuttingDown)
+                return nil
             case .close:
                 await active?.stop(.clientGone)
                 return Close(code: .normalClosure, reason: "session.close")
@@ -170,7 +182,9 @@ final class SpeechStreamSession: Sendable {
                     if piece.isEmpty { continue }
                     let utterance = StreamUtterance(index: index, limits: limits)
                     current.withLock { $0 = utterance }
-                    active = Active(utterance: utterance, speaker: Task { await self.speak(utterance, config: config) })
+                    let speaker = Task { await self.speak(utterance, config: config) }
+                    utterance.spoken(by: speaker)
+                    active = Active(utterance: utterance, speaker: speaker)
                 }
                 do {
                     try active?.utterance.append(piece)
@@ -323,6 +337,7 @@ final class SpeechStreamSession: Sendable {
     struct ClientGoneError: Error {}
 
     private func write(_ frame: WebSocketOutboundWriter.OutboundFrame) async throws {
+        guard !closed.load(ordering: .acquiring) else { throw ClientGoneError() }
         do {
             try await withDeadline(configuration.writeTimeout, closing: channel) { try await outbound.write(frame) }
         } catch {

@@ -17,6 +17,7 @@ final class StreamUtterance: Sendable {
         var pending: [String] = []
         var finished = false
         var job: SynthesisJob?
+        var speaker: Task<Void, Never>?
         var stopped: StopReason?
         var text = ""
         var characters = 0
@@ -98,13 +99,24 @@ final class StreamUtterance: Sendable {
         if let stopped { job.stop(stopped) }
     }
 
-    /// Stops the utterance's job (now, or as soon as it has one).
+    /// The task speaking the utterance (cancelled by `stop`, which ends its wait for a slot or a
+    /// write a client does not read).
+    func spoken(by speaker: Task<Void, Never>) {
+        let stopped = state.withLock { s in
+            s.speaker = speaker
+            return s.stopped != nil
+        }
+        if stopped { speaker.cancel() }
+    }
+
+    /// Stops the utterance's job (now, or as soon as it has one) and its speaker.
     func stop(_ reason: StopReason) {
-        let job = state.withLock { s in
+        let (job, speaker) = state.withLock { s in
             if s.stopped == nil { s.stopped = reason }
-            return s.job
+            return (s.job, s.speaker)
         }
         job?.stop(reason)
+        speaker?.cancel()
     }
 
     /// Whether the session stopped the utterance (and so reports why itself).

@@ -66,6 +66,15 @@ public final class RawConnection {
         }
     }
 
+    /// The first bytes to arrive within `seconds` (empty if none did).
+    public func receiveOnce(seconds: Double) -> Data {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(seconds * 1000)) > 0 else { return Data() }
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return n > 0 ? Data(buffer[0..<n]) : Data()
+    }
+
     /// Waits up to `seconds` for the peer to close, discarding what it sends meanwhile.
     public func waitForClose(seconds: Double) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
