@@ -2,7 +2,9 @@
 import Foundation
 import TTSRuntime
 
-final class AudioSink {
+/// Written by one task at a time (the response body, or the stream client's reader, then
+/// `finish`), hence `@unchecked Sendable`.
+final class AudioSink: @unchecked Sendable {
     private enum Target {
         case file(FileHandle)
         case standardOutput

@@ -14,6 +14,10 @@ struct ClientCommand: AsyncParsableCommand {
             neither, into the first of aplay, play (sox) or ffplay found on PATH. Without \
             --voice the server's first voice is used. The API key may also come from \
             QWEN3_TTS_API_KEY.
+
+            --text-stream sends standard input as it arrives, over the daemon's WebSocket \
+            endpoint (/v1/audio/speech/stream), so `llm ... | qwen3-tts client --text-stream` \
+            speaks while the text is written (TCP only).
             """)
 
     @Argument(help: "Text to speak (default: standard input).")
@@ -55,28 +59,33 @@ struct ClientCommand: AsyncParsableCommand {
     @Option(name: .customLong("api-key"), help: "API key for a daemon started with --api-key.")
     var apiKey: String?
 
+    @Flag(name: .customLong("text-stream"), help: "Send standard input as it arrives; speech starts before the text ends.")
+    var textStream = false
+
     func validate() throws {
         if output != nil && playCommand != nil { throw ValidationError("give --output or --play-cmd, not both") }
         if AudioFormat(rawValue: format) == nil {
             throw ValidationError("--format must be one of \(AudioFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let speed, !TimeStretcher.range.contains(speed) { throw ValidationError("--speed must be between 0.25 and 4") }
+        if textStream && text != nil { throw ValidationError("--text-stream reads the text from standard input; give no text argument") }
+        if textStream && socket != nil { throw ValidationError("--text-stream connects over TCP (--server), not a Unix socket") }
     }
 
     func run() async throws {
         let address = try socket.map { ServerAddress.unix(path: $0) } ?? ServerAddress(server)
-        let input = try text ?? readStandardInput()
+        let key = (apiKey ?? ProcessInfo.processInfo.environment["QWEN3_TTS_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 }
         var headers = [("Content-Type", "application/json")]
-        if let key = apiKey ?? ProcessInfo.processInfo.environment["QWEN3_TTS_API_KEY"], !key.isEmpty {
-            headers.append(("Authorization", "Bearer \(key)"))
-        }
+        if let key { headers.append(("Authorization", "Bearer \(key)")) }
         let chosenVoice: String
         if let voice { chosenVoice = voice } else { chosenVoice = try await firstVoice(address, headers: headers) }
-        var body: [String: Any] = ["model": model, "input": input, "voice": chosenVoice, "response_format": format]
+        var body: [String: Any] = ["model": model, "voice": chosenVoice, "response_format": format]
         if let language { body["language"] = language }
         if let instructions { body["instructions"] = instructions }
         if let seed { body["seed"] = seed }
         if let speed { body["speed"] = speed }
+        if textStream { return try await speakStreamedText(address, apiKey: key, config: body) }
+        body["input"] = try text ?? readStandardInput()
         let sink = try AudioSink(output: output, playCommand: playCommand, format: format)
         let start = ContinuousClock.now
         var firstAudio: Double?
@@ -102,11 +111,36 @@ struct ClientCommand: AsyncParsableCommand {
             throw CommandError("\(error)")
         }
         try sink.finish()
+        report(bytes: bytes, firstAudio: firstAudio, start: start, voice: chosenVoice)
+    }
+
+    /// `--text-stream`: standard input goes to the daemon's stream endpoint as it arrives.
+    private func speakStreamedText(_ address: ServerAddress, apiKey: String?, config: [String: Any]) async throws {
+        let sink = try AudioSink(output: output, playCommand: playCommand, format: format)
+        let (text, pieces) = AsyncThrowingStream.makeStream(of: String.self)
+        TextArrival.readStandardInput(take: { pieces.yield($0) }, end: { pieces.finish(throwing: $0) })
+        let start = ContinuousClock.now
+        let summary: SpeechStreamClient.Summary
+        do {
+            summary = try await SpeechStreamClient.speak(address, apiKey: apiKey, config: config, text: text) { try sink.write(Data($0.readableBytesView)) }
+        } catch {
+            sink.abandon()
+            throw CommandError("\(error)")
+        }
+        guard summary.characters > 0 else {
+            sink.abandon()
+            throw CommandError("no text on standard input")
+        }
+        try sink.finish()
+        report(bytes: summary.bytes, firstAudio: summary.firstAudio, start: start, voice: config["voice"] as? String ?? "-")
+    }
+
+    private func report(bytes: Int, firstAudio: Double?, start: ContinuousClock.Instant, voice: String) {
         // Seconds of audio are known from the byte count for PCM and WAV only.
         let audio = format == "wav" || format == "pcm"
             ? String(format: "%.2f s audio", Double(max(0, bytes - (format == "wav" ? 44 : 0)) / 2) / 24_000) : "\(bytes) bytes of \(format)"
         FileHandle.standardError.write(Data(String(format: "%@, first audio after %.3f s, %.2f s in all (voice %@)\n",
-                                                   audio, firstAudio ?? 0, (ContinuousClock.now - start).seconds, chosenVoice).utf8))
+                                                   audio, firstAudio ?? 0, (ContinuousClock.now - start).seconds, voice).utf8))
     }
 
     private func firstVoice(_ address: ServerAddress, headers: [(String, String)]) async throws -> String {

@@ -44,6 +44,8 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     case incompleteResponse
     /// An answer other than 2xx, with the server's message when it sent an OpenAI-style error.
     case server(status: Int, message: String)
+    /// An `error` event on the stream endpoint.
+    case stream(message: String)
 
     public var description: String {
         switch self {
@@ -51,6 +53,7 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
         case .cannotConnect(let a, let why): "cannot connect to \(a): \(why)"
         case .incompleteResponse: "the server closed the connection before the response was complete"
         case .server(let status, let message): "the server answered \(status): \(message)"
+        case .stream(let message): "the server reported: \(message)"
         }
     }
 }

@@ -281,6 +281,33 @@ import TTSTestSupport
         #expect(!a.isEmpty && a == b)
     }
 
+    /// `client --text-stream` through the daemon's WebSocket endpoint: the same bytes as
+    /// `synthesize` with the whole text in the streaming layout, the frame cap included (left to
+    /// the text's length: the client has no option for it).
+    @Test func theClientStreamsTextThroughTheDaemon() throws {
+        let dir = try CLI.temporaryDirectory()
+        let text = "Hello there, this is café text, streamed."
+        let whole = try CLI.run(["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--language", "english", "--speaker", "ryan",
+                                 "--seed", "3", "--stream", "--format", "pcm", "--text", text, "--text-layout", "streaming", "-o", dir + "/whole.pcm"])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let daemon = try Daemon.start(["--model", CLI.checkpoint("tiny-cv-0b6")])
+        defer { _ = daemon.terminate() }
+        let bytes = Data(text.utf8)
+        let cuts = [0, 6, 13, 27, 28, bytes.count]
+        let pieces = zip(cuts, cuts.dropFirst()).map { Data(bytes[$0..<$1]) }
+        let client = ["client", "--server", daemon.tcp, "--voice", "ryan", "--language", "english", "--seed", "3", "--format", "pcm", "--text-stream"]
+        let streamed = try Self.runFeeding(client + ["-o", dir + "/client.pcm"], pieces: pieces, pause: 0.2)
+        #expect(streamed.status == 0, "\(streamed.stderr)")
+        let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/whole.pcm"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/client.pcm"))
+        #expect(!a.isEmpty && a == b, "\(a.count) against \(b.count) bytes")
+        // The server's refusal reaches the user.
+        let bad = try CLI.run(["client", "--server", daemon.tcp, "--voice", "nobody", "--text-stream", "-o", dir + "/bad.pcm"], stdin: Data("Hi.".utf8))
+        #expect(bad.status != 0 && bad.stderr.contains("unknown speaker"), "\(bad.stderr)")
+        let args = try CLI.run(["client", "--text-stream", "hello"])
+        #expect(args.status != 0 && args.stderr.contains("reads the text from standard input"), "\(args.stderr)")
+    }
+
     @Test func badInputAndOptionsAreNamed() throws {
         let m = ["synthesize", "--model", CLI.checkpoint("tiny-cv-0b6"), "--language", "english", "--speaker", "ryan", "-o", "/tmp/never.pcm"]
         let cases: [([String], Data, String)] = [

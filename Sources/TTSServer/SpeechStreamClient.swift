@@ -1,0 +1,102 @@
+// The client side of /v1/audio/speech/stream, for `qwen3-tts client --text-stream`: text pieces
+// go out as they come, audio comes back as it is made.
+import Foundation
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import Synchronization
+
+public enum SpeechStreamClient {
+    /// What one utterance gave.
+    public struct Summary: Sendable {
+        public var bytes = 0
+        /// Seconds from the first text sent to the first audio.
+        public var firstAudio: Double?
+        public var characters = 0
+    }
+
+    /// Sends `config` (a session.config's fields), each piece of `text` as an input.text, then
+    /// input.done, and hands each binary audio message to `audio` as it arrives. Ends when the
+    /// utterance is done; throws the server's error event as `ClientError.stream`, or the error
+    /// that ended `text`. TCP only (swift-websocket's client has no Unix domain sockets).
+    public static func speak(_ address: ServerAddress, apiKey: String?, config: [String: Any], text: AsyncThrowingStream<String, Error>,
+                             audio: @escaping @Sendable (ByteBuffer) throws -> Void) async throws -> Summary {
+        guard case .tcp(let host, let port) = address else {
+            throw ClientError.badAddress("\(address): the WebSocket client connects over TCP only; use http://HOST:PORT")
+        }
+        var fields = config
+        fields["type"] = "session.config"
+        let configMessage = String(decoding: try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]), as: UTF8.self)
+        var settings = WebSocketClientConfiguration(maxFrameSize: 1 << 24, autoPing: .enabled(timePeriod: .seconds(20)))
+        if let apiKey { settings.additionalHeaders[.authorization] = "Bearer \(apiKey)" }
+        let state = SharedState()
+        var logger = Logger(label: "qwen3-tts-client")
+        logger.logLevel = .critical
+        do {
+            try await WebSocketClient.connect(url: "ws://\(host):\(port)/v1/audio/speech/stream", configuration: settings, logger: logger) { inbound, outbound, _ in
+                try await outbound.write(.text(configMessage))
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        do {
+                            for try await piece in text where !piece.isEmpty {
+                                state.value.withLock { s in
+                                    if s.firstText == nil { s.firstText = .now }
+                                    s.summary.characters += piece.count
+                                }
+                                let message = try JSONSerialization.data(withJSONObject: ["type": "input.text", "text": piece])
+                                try await outbound.write(.text(String(decoding: message, as: UTF8.self)))
+                            }
+                        } catch {
+                            // The text failed: say so and leave; the server stops the utterance.
+                            state.value.withLock { $0.inputError = error }
+                            try await outbound.write(.text(#"{"type": "session.close"}"#))
+                            return
+                        }
+                        try await outbound.write(.text(#"{"type": "input.done"}"#))
+                    }
+                    for try await message in inbound.messages(maxSize: 1 << 26) {
+                        switch message {
+                        case .binary(let bytes):
+                            state.value.withLock { s in
+                                if s.summary.firstAudio == nil { s.summary.firstAudio = s.firstText.map { (ContinuousClock.now - $0).seconds } }
+                                s.summary.bytes += bytes.readableBytes
+                            }
+                            try audio(bytes)
+                        case .text(let text):
+                            let event = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+                            switch event["type"] as? String {
+                            case "error":
+                                state.value.withLock { $0.serverError = event["message"] as? String ?? text }
+                            case "session.done":
+                                try await outbound.write(.text(#"{"type": "session.close"}"#))
+                            default:
+                                break
+                            }
+                        }
+                    }
+                    group.cancelAll()
+                }
+            }
+        } catch let e as ClientError {
+            throw e
+        } catch {
+            if let e = state.value.withLock({ $0.inputError }) { throw e }
+            throw ClientError.cannotConnect(address, "\(error)")
+        }
+        let s = state.value.withLock { $0 }
+        if let e = s.inputError { throw e }
+        if let message = s.serverError { throw ClientError.stream(message: message) }
+        return s.summary
+    }
+
+    private final class SharedState: Sendable {
+        let value = Mutex(State())
+    }
+
+    private struct State {
+        var summary = Summary()
+        var firstText: ContinuousClock.Instant?
+        var serverError: String?
+        var inputError: Error?
+    }
+}
