@@ -89,6 +89,30 @@ final class DaemonEndToEndTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "the socket file is removed at shutdown")
     }
 
+    /// A Python WebSocket client (the `websockets` package, as vLLM-Omni's streaming examples
+    /// use) sends the text word by word to /v1/audio/speech/stream: the audio is that of
+    /// `synthesize` with the whole text in the streaming layout.
+    func testAWebSocketClientStreamsText() throws {
+        let dir = try CLI.temporaryDirectory()
+        let whole = try CLI.run(["synthesize", "--model", model, "--text", text, "--speaker", "ryan", "--language", "english",
+                                 "--seed", String(seed), "--stream", "--format", "pcm", "--text-layout", "streaming", "-o", dir + "/whole.pcm"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        let python = which("python3")
+        let hasClient = try python.map { try run($0, ["-c", "import websockets"]).status == 0 } ?? false
+        try requireTool(hasClient, "python3 with the websockets package")
+        let daemon = try Daemon.start(["--model", model])
+        defer { _ = daemon.terminate() }
+        let script = CLI.testsDir.deletingLastPathComponent().appendingPathComponent("scripts/e2e/stream_speech.py").path
+        let url = daemon.tcp.replacingOccurrences(of: "http://", with: "ws://") + "/v1/audio/speech/stream"
+        let client = try run(python!, [script, url, dir + "/ws.pcm", "--voice", "ryan", "--language", "english", "--seed", String(seed), "--input", text])
+        let events = String(decoding: client.stdout, as: UTF8.self)
+        XCTAssertEqual(client.status, 0, client.stderr + events)
+        XCTAssertTrue(events.contains(#""type":"session.done""#), events)
+        let expected = try Data(contentsOf: URL(fileURLWithPath: dir + "/whole.pcm"))
+        XCTAssertFalse(expected.isEmpty)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/ws.pcm")), expected)
+    }
+
     /// Voices over HTTP with curl: a 1.1 MB upload (curl asks `Expect: 100-continue` and gets it),
     /// speech in the new in-context voice equal to `synthesize --voice` on the saved file, delete.
     func testVoicesUploadedWithCurl() throws {

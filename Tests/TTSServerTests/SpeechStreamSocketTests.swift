@@ -186,8 +186,8 @@ final class RawWebSocket {
     /// Whatever the server sent right after its 101 answer.
     private(set) var early = Data()
 
-    init(port: Int, headers: String = "") throws {
-        connection = try RawConnection(port: port)
+    init(port: Int, headers: String = "", receiveBuffer: Int32? = nil) throws {
+        connection = try RawConnection(port: port, receiveBuffer: receiveBuffer)
         connection.send("GET \(SpeechRoutes.streamPath) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                         + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\(headers)\r\n")
         let answer = connection.receiveOnce(seconds: 2)
@@ -349,6 +349,21 @@ extension SpeechStreamSocketTests {
             XCTAssertEqual(health["cancelled"] as? Int, n + 1, "\(health)")
             XCTAssertLessThan(health["frames"] as? Int ?? .max, 8000)
         }
+        try await server.stop()
+    }
+
+    /// A client that stops reading: its utterance pauses once the socket's buffers are full,
+    /// then the write timeout closes the connection and stops the work.
+    func testAClientThatNeverReadsIsDropped() async throws {
+        let server = try await TestServer.start { $0.writeTimeout = 2 }
+        let ws = try RawWebSocket(port: server.port, receiveBuffer: 4096)
+        ws.send(#"{"type": "session.config", "voice": "ryan", "max_frames": 8000, "response_format": "pcm"}"#)
+        ws.send(#"{"type": "input.text", "text": "Keep talking, please."}"#)
+        ws.send(#"{"type": "input.done"}"#)
+        let health = try await server.waitForHealth(seconds: 30) { ($0["cancelled"] as? Int ?? 0) == 1 && ($0["active"] as? Int) == 0 }
+        XCTAssertEqual(health["cancelled"] as? Int, 1, "\(health)")
+        XCTAssertLessThan(health["frames"] as? Int ?? .max, 8000)
+        XCTAssertTrue(ws.connection.waitForClose(seconds: 10))
         try await server.stop()
     }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Speaks text over `qwen3-tts serve`'s WebSocket endpoint as a vLLM-Omni streaming client does.
+
+Sends session.config, the text word by word (input.text, with a pause between words, as an LLM
+writes), then input.done; writes the binary audio to OUT and prints the JSON events, one per
+line. The Swift end-to-end test compares OUT with `qwen3-tts synthesize`. Usage:
+  stream_speech.py WS_URL OUT --voice ryan --language english --seed 5 --input TEXT [--pause S]
+"""
+import argparse
+import asyncio
+import json
+import pathlib
+import re
+import sys
+
+import websockets
+
+
+async def speak(a) -> int:
+    config = {"type": "session.config", "voice": a.voice, "language": a.language, "seed": a.seed,
+              "response_format": "pcm", "stream_audio": True}
+    audio = bytearray()
+    failed = False
+    async with websockets.connect(a.url, max_size=None) as ws:
+        await ws.send(json.dumps(config))
+        # Words with the spaces that follow them, so the pieces join to the text exactly.
+        for piece in re.findall(r"\S+\s*|\s+", a.input):
+            await ws.send(json.dumps({"type": "input.text", "text": piece}))
+            await asyncio.sleep(a.pause)
+        await ws.send(json.dumps({"type": "input.done"}))
+        async for message in ws:
+            if isinstance(message, bytes):
+                audio += message
+                continue
+            print(message, flush=True)
+            event = json.loads(message)
+            if event["type"] == "error":
+                failed = True
+            if event["type"] in ("session.done", "error"):
+                await ws.send(json.dumps({"type": "session.close"}))
+    pathlib.Path(a.out).write_bytes(bytes(audio))
+    return 1 if failed else 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("url")
+    p.add_argument("out")
+    p.add_argument("--voice", required=True)
+    p.add_argument("--language", default="auto")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--input", required=True)
+    p.add_argument("--pause", type=float, default=0.05)
+    return asyncio.run(speak(p.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
