@@ -49,7 +49,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
-                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -78,13 +77,16 @@ let package = Package(
                 "TTSAudio",
                 "CTTSKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // `client --text-stream`: the daemon's WebSocket endpoint.
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .executableTarget(name: "qwen3-tts", dependencies: ["TTSCommands"]),
 
         .testTarget(name: "CTTSKernelsTests", dependencies: ["CTTSKernels", "TTSRuntime"]),
         .testTarget(name: "TTSRuntimeTests", dependencies: ["TTSRuntime", "TTSTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "TTSAudioTests", dependencies: ["TTSAudio", "TTSRuntime", "CTTSCodecs", "TTSTestSupport"]),
-        .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers"], exclude: ["Resources"]),
+        .testTarget(name: "TTSTokenizersTests", dependencies: ["TTSTokenizers", "TTSTestSupport"], exclude: ["Resources"]),
         .testTarget(name: "Qwen3TTSTests", dependencies: ["Qwen3TTS", "TTSRuntime", "TTSTokenizers", "CTTSKernels", "TTSTestSupport"], exclude: ["Fixtures"]),
         // Helpers shared by the server, daemon and hub tests (raw sockets for hostile clients, a
         // mock of the hub's endpoints).

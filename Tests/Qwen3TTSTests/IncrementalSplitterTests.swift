@@ -2,6 +2,7 @@
 // whatever the pieces, and each utterance's text is reported as soon as it is certain.
 import Foundation
 import Testing
+import TTSTestSupport
 import TTSRuntime
 @testable import Qwen3TTS
 
@@ -35,18 +36,6 @@ import TTSRuntime
         return (0..<100).map { _ in randomText(&rng) }
     }()
 
-    static func randomSplit(_ text: String, seed: UInt64, longest: Int = 6) -> [String] {
-        var rng = SeededRNG(seed: seed)
-        let scalars = Array(text.unicodeScalars)
-        var pieces: [String] = [], i = 0
-        while i < scalars.count {
-            let n = min(Int(rng.next() % UInt64(longest)) + 1, scalars.count - i)
-            pieces.append(String(String.UnicodeScalarView(scalars[i..<(i + n)])))
-            i += n
-        }
-        return pieces
-    }
-
     /// Random texts over sentence enders, pauses, whitespace runs and newlines, long words,
     /// combining marks (which can turn an ender into another character), CJK and emoji, cut with
     /// small limits so that grouping, long-sentence cuts and byte limits all happen often.
@@ -68,7 +57,7 @@ import TTSRuntime
             #expect(utterances([text], limit: limit, bytes: bytes) == expected, "whole \(round): \(text.debugDescription)")
             let scalars = text.unicodeScalars.map { String($0) }
             #expect(utterances(scalars, limit: limit, bytes: bytes) == expected, "scalar by scalar \(round): \(text.debugDescription)")
-            #expect(utterances(Self.randomSplit(text, seed: UInt64(round)), limit: limit, bytes: bytes) == expected,
+            #expect(utterances(randomPieces(text, seed: UInt64(round)), limit: limit, bytes: bytes) == expected,
                     "random split \(round): \(text.debugDescription)")
         }
     }
@@ -80,7 +69,7 @@ import TTSRuntime
         let expected = TextSplitter.split(text, maxCharacters: 250)
         #expect(expected.count > 5)
         for seed in 1...5 {
-            #expect(utterances(Self.randomSplit(text, seed: UInt64(seed), longest: 20), limit: 250) == expected)
+            #expect(utterances(randomPieces(text, seed: UInt64(seed), longest: 20), limit: 250) == expected)
         }
     }
 

@@ -3,6 +3,7 @@
 // streaming layout and the same seed.
 import Foundation
 import Testing
+import TTSTestSupport
 import TTSRuntime
 @testable import Qwen3TTS
 
@@ -58,18 +59,6 @@ import TTSRuntime
     /// A CustomVoice request whose text streams in.
     static let ryan = SynthesisRequest(text: "", language: "english", speaker: "ryan")
 
-    static func randomPieces(_ text: String, seed: UInt64) -> [String] {
-        var rng = SeededRNG(seed: seed)
-        let scalars = Array(text.unicodeScalars)
-        var pieces: [String] = [], i = 0
-        while i < scalars.count {
-            let n = min(Int(rng.next() % 7) + 1, scalars.count - i)
-            pieces.append(String(String.UnicodeScalarView(scalars[i..<(i + n)])))
-            i += n
-        }
-        return pieces
-    }
-
     static let texts = [
         "Hello there! This is spoken while it is written, word by word.",
         "今天天气很好，我们去公园吧。然后回家吃饭。",
@@ -120,8 +109,8 @@ import TTSRuntime
             let feeds: [(String, [String], Duration?)] = [
                 ("whole", [text], nil),
                 ("scalar by scalar", text.unicodeScalars.map { String($0) }, nil),
-                ("random pieces", Self.randomPieces(text, seed: UInt64(textIndex + 1)), nil),
-                ("slow random pieces", Self.randomPieces(text, seed: UInt64(textIndex + 9)), .milliseconds(2)),
+                ("random pieces", randomPieces(text, seed: UInt64(textIndex + 1)), nil),
+                ("slow random pieces", randomPieces(text, seed: UInt64(textIndex + 9)), .milliseconds(2)),
             ]
             for (name, pieces, pause) in feeds {
                 let got = try await Self.streamed(model, request, pieces: pieces, options, streaming, pause: pause)
@@ -144,7 +133,7 @@ import TTSRuntime
         let expected = try Self.whole(model, request, text, options, StreamOptions())
         let tokens = model.tokenizer.encode(text).count
         #expect(expected.codes.count <= GenerationOptions.defaultFrameLimit(textTokens: tokens))
-        let got = try await Self.streamed(model, request, pieces: Self.randomPieces(text, seed: 4), options, StreamOptions(),
+        let got = try await Self.streamed(model, request, pieces: randomPieces(text, seed: 4), options, StreamOptions(),
                                           pause: .milliseconds(3))
         #expect(got == expected)
     }

@@ -130,18 +130,6 @@ final class SpeechStreamSocketTests: XCTestCase {
         "  Leading and trailing spaces, a\ttab and a\nnewline.  \n",
     ]
 
-    static func randomPieces(_ text: String, seed: UInt64) -> [String] {
-        var rng = SeededRNG(seed: seed)
-        let scalars = Array(text.unicodeScalars)
-        var pieces: [String] = [], i = 0
-        while i < scalars.count {
-            let n = min(Int(rng.next() % 7) + 1, scalars.count - i)
-            pieces.append(String(String.UnicodeScalarView(scalars[i..<(i + n)])))
-            i += n
-        }
-        return pieces
-    }
-
     private static var voice: [String: Any] { ["voice": "ryan", "language": "english", "seed": 11, "max_frames": 16, "response_format": "pcm"] }
 
     /// Each text, whole, scalar by scalar and in random pieces, gives the bytes of one HTTP
@@ -157,7 +145,7 @@ final class SpeechStreamSocketTests: XCTestCase {
             let (head, expected) = try await server.speech(body)
             XCTAssertEqual(head.status, 200, String(decoding: expected, as: UTF8.self))
             XCTAssertFalse(expected.isEmpty)
-            let feeds = [[text], text.unicodeScalars.map { String($0) }, Self.randomPieces(text, seed: UInt64(i + 1))]
+            let feeds = [[text], text.unicodeScalars.map { String($0) }, randomPieces(text, seed: UInt64(i + 1))]
             var steps: [StreamStep] = [.config(Self.voice)]
             for (n, pieces) in feeds.enumerated() {
                 steps += pieces.map(StreamStep.text) + [.done, .await("session.done", count: n + 1)]

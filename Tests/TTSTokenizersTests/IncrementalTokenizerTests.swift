@@ -3,6 +3,7 @@
 // catch every way later text can change earlier tokens.
 import Foundation
 import Testing
+import TTSTestSupport
 @testable import TTSTokenizers
 
 @Suite struct IncrementalTokenizerTests {
@@ -29,19 +30,6 @@ import Testing
 
     func scalarsOneByOne(_ text: String) -> [String] { text.unicodeScalars.map { String($0) } }
 
-    func randomSplit(_ text: String, seed: UInt64) -> [String] {
-        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
-        let scalars = Array(text.unicodeScalars)
-        var pieces: [String] = [], i = 0
-        while i < scalars.count {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
-            let n = min(Int(state % 6) + 1, scalars.count - i)
-            pieces.append(String(String.UnicodeScalarView(scalars[i..<(i + n)])))
-            i += n
-        }
-        return pieces
-    }
-
     @Test func hostileTextsAnySplit() throws {
         let tok = try #require(Self.tokenizer)
         for text in Self.hostile {
@@ -49,7 +37,7 @@ import Testing
             #expect(feed([text], tok) == whole, "at once: \(text.debugDescription)")
             #expect(feed(scalarsOneByOne(text), tok) == whole, "scalar by scalar: \(text.debugDescription)")
             for seed in 1...20 {
-                #expect(feed(randomSplit(text, seed: UInt64(seed)), tok) == whole, "split \(seed): \(text.debugDescription)")
+                #expect(feed(randomPieces(text, seed: UInt64(seed)), tok) == whole, "split \(seed): \(text.debugDescription)")
             }
         }
     }
@@ -63,14 +51,14 @@ import Testing
         var failures = 0
         for (i, text) in texts.enumerated() {
             let whole = tok.encode(text)
-            if feed(scalarsOneByOne(text), tok) != whole || feed(randomSplit(text, seed: UInt64(i)), tok) != whole {
+            if feed(scalarsOneByOne(text), tok) != whole || feed(randomPieces(text, seed: UInt64(i)), tok) != whole {
                 failures += 1
                 if failures <= 5 { Issue.record("differs for \(text.debugDescription)") }
             }
         }
         #expect(failures == 0)
         let joined = texts.prefix(200).joined(separator: " ")
-        let joinedOK = feed(randomSplit(joined, seed: 99), tok) == tok.encode(joined)
+        let joinedOK = feed(randomPieces(joined, seed: 99), tok) == tok.encode(joined)
         #expect(joinedOK, "the joined golden texts")
     }
 
@@ -91,7 +79,7 @@ import Testing
         for round in 0..<1500 {
             let text = (0..<(1 + next(24))).map { _ in alphabet[next(alphabet.count)] }.joined()
             let whole = tok.encode(text)
-            if feed(randomSplit(text, seed: UInt64(round + 1)), tok) != whole || feed(scalarsOneByOne(text), tok) != whole {
+            if feed(randomPieces(text, seed: UInt64(round + 1)), tok) != whole || feed(scalarsOneByOne(text), tok) != whole {
                 failures += 1
                 if failures <= 5 { Issue.record("differs for \(text.debugDescription)") }
             }
@@ -145,7 +133,7 @@ import Testing
         for (i, text) in texts.enumerated() {
             let trimmed = String(String.UnicodeScalarView(text.unicodeScalars.dropLast(text.unicodeScalars.reversed().prefix(while: isSpace).count)))
             let whole = tok.encode(trimmed)
-            if feedHolding(scalarsOneByOne(text)) != whole || feedHolding(randomSplit(text, seed: UInt64(i + 7))) != whole || feedHolding([text]) != whole {
+            if feedHolding(scalarsOneByOne(text)) != whole || feedHolding(randomPieces(text, seed: UInt64(i + 7))) != whole || feedHolding([text]) != whole {
                 failures += 1
                 if failures <= 5 { Issue.record("differs for \(text.debugDescription)") }
             }

@@ -104,6 +104,16 @@ def main():
         "model": "tts-1", "input": "Hi.", "task_type": "Base", "ref_audio": "data:audio/wav;base64," + reference,
         "ref_text": "Hi.", "x_vector_only_mode": False, "max_new_tokens": 20, "non_streaming_mode": True,
         "speed": 1.5, "response_format": "opus", "voice": "a(1)+b(2)"}))
+    # /v1/audio/speech/stream messages (vLLM-Omni's streaming protocol).
+    put("stream-message", "config", json.dumps({
+        "type": "session.config", "voice": "ryan", "language": "english", "seed": 3, "response_format": "pcm",
+        "stream_audio": True, "split_granularity": "sentence", "word_timestamps": False, "max_new_tokens": 40,
+        "non_streaming_mode": False}))
+    put("stream-message", "config-ref", json.dumps({
+        "type": "session.config", "task_type": "Base", "ref_audio": "data:audio/wav;base64," + reference,
+        "x_vector_only_mode": True}))
+    put("stream-message", "text", json.dumps({"type": "input.text", "text": "Hello, wor"}))
+    put("stream-message", "done", json.dumps({"type": "input.done"}))
     put("voice-blend", "two", "aiden(2)+ryan(1)")
     put("voice-blend", "spaces", " a ( 0.5 ) + b + c(1000)")
     put("voice-blend", "malformed", "a((1))+")

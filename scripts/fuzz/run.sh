@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(multipart speech-request wav voice-blend voice-file gguf safetensors tokenizer-files text)
+[ ${#targets[@]} -gt 0 ] || targets=(multipart speech-request stream-message wav voice-blend voice-file gguf safetensors tokenizer-files text)
 
 (cd Fuzz && swift build -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -enable-testing)
 binary=Fuzz/.build/debug/qwen3-tts-fuzz

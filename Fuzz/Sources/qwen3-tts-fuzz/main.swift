@@ -17,6 +17,11 @@ let targets: [String: @Sendable (Data) -> Void] = [
     "speech-request": { data in
         _ = try? SpeechRequest.parse(data, maxInputCharacters: 4096, maxInputBytes: 16384)
     },
+    // A client message on /v1/audio/speech/stream (session.config, input.text, ...).
+    "stream-message": { data in
+        let limits = StreamMessageLimits(configBytes: 65536, messageBytes: 4096, pieces: 64, characters: 64, bytes: 256, tokens: 64)
+        _ = try? StreamMessages.decode(data, limits: limits, servedModel: "fuzz")
+    },
     "wav": { data in _ = try? WAVReader.read(data) },
     // The `voice` field as a blend ("a(2)+b(1)").
     "voice-blend": { data in _ = try? VoiceBlend.parse(String(decoding: data, as: UTF8.self)) },

@@ -5,21 +5,22 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import Synchronization
+import TTSServer
 
-public enum SpeechStreamClient {
+enum SpeechStreamClient {
     /// What one utterance gave.
-    public struct Summary: Sendable {
-        public var bytes = 0
+    struct Summary: Sendable {
+        var bytes = 0
         /// Seconds from the first text sent to the first audio.
-        public var firstAudio: Double?
-        public var characters = 0
+        var firstAudio: Double?
+        var characters = 0
     }
 
     /// Sends `config` (a session.config's fields), each piece of `text` as an input.text, then
     /// input.done, and hands each binary audio message to `audio` as it arrives. Ends when the
     /// utterance is done; throws the server's error event as `ClientError.stream`, or the error
     /// that ended `text`. TCP only (swift-websocket's client has no Unix domain sockets).
-    public static func speak(_ address: ServerAddress, apiKey: String?, config: [String: Any], text: AsyncThrowingStream<String, Error>,
+    static func speak(_ address: ServerAddress, apiKey: String?, config: [String: Any], text: AsyncThrowingStream<String, Error>,
                              audio: @escaping @Sendable (ByteBuffer) throws -> Void) async throws -> Summary {
         guard case .tcp(let host, let port) = address else {
             throw ClientError.badAddress("\(address): the WebSocket client connects over TCP only; use http://HOST:PORT")
