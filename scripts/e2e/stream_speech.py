@@ -6,7 +6,7 @@ writes), then input.done; writes the binary audio to OUT and prints the JSON eve
 line. The Swift end-to-end test compares OUT with `qwen3-tts synthesize`. With --timing it also
 prints the time from the first complete word sent to the first audio, and from input.done to the
 last audio (docs/BENCHMARKS.md). Usage:
-  stream_speech.py WS_URL OUT --voice ryan --language english --seed 5 --input TEXT [--pause S] [--timing]
+  stream_speech.py WS_URL OUT --voice ryan --language english --seed 5 --input TEXT [--pause S] [--max-frames N] [--timing]
 """
 import argparse
 import asyncio
@@ -22,6 +22,8 @@ import websockets
 async def speak(a) -> int:
     config = {"type": "session.config", "voice": a.voice, "language": a.language, "seed": a.seed,
               "response_format": "pcm", "stream_audio": True}
+    if a.max_frames is not None:
+        config["max_frames"] = a.max_frames
     audio = bytearray()
     failed = False
     times = {}
@@ -72,6 +74,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--input", required=True)
     p.add_argument("--pause", type=float, default=0.05)
+    p.add_argument("--max-frames", type=int, default=None)
     p.add_argument("--timing", action="store_true")
     return asyncio.run(speak(p.parse_args()))
 
