@@ -243,6 +243,8 @@ struct SpeechRoutes: Sendable {
         let summary = "voice=\(voiceName) language=\(parsed.language) format=\(parsed.format.rawValue)/\(parsed.streamFormat.rawValue) speed=\(parsed.speed)"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             var frames = 0
+            var wall = 0.0
+            var counted = false
             do {
                 var next = first
                 // A client that stops reading stalls a write; past the write timeout its
@@ -258,6 +260,12 @@ struct SpeechRoutes: Sendable {
                 if let done = try encoder.finish(inputCharacters: inputCharacters, frames: frames) {
                     try await withDeadline(limit, closing: channel) { try await writer.write(done) }
                 }
+                // Counted before the body ends, so that a client reading /metrics or /health the
+                // moment its response is complete sees it (CI once scraped in between).
+                wall = (ContinuousClock.now - admitted).seconds
+                metrics.recordCompleted(firstAudio: first?.elapsed ?? 0, audio: Double(frames) / 12.5, wall: wall)
+                counted = true
+                await job.settled()
                 watcher.unwatch()
                 try await writer.finish(nil)
                 await watcher.remove(from: channel)
@@ -265,17 +273,17 @@ struct SpeechRoutes: Sendable {
                 // Headers are gone: the only way to report a failure now is to end the stream early.
                 job.stop(watcher.clientGone || error is ChannelError || error is IOError || error is CancellationError || error is DeadlinePassed
                          ? .clientGone : .failed)
-                switch job.stopReason {
-                case .timedOut: metrics.record(.timed_out)
-                case .clientGone, .shuttingDown: metrics.record(.cancelled)
-                default: metrics.record(.failed)
+                if !counted {
+                    switch job.stopReason {
+                    case .timedOut: metrics.record(.timed_out)
+                    case .clientGone, .shuttingDown: metrics.record(.cancelled)
+                    default: metrics.record(.failed)
+                    }
                 }
                 await watcher.remove(from: channel)
                 logger.notice("speech stopped after \(frames) frames (\(job.stopReason)): \(error) \(summary)")
                 throw error
             }
-            let wall = (ContinuousClock.now - admitted).seconds
-            metrics.recordCompleted(firstAudio: first?.elapsed ?? 0, audio: Double(frames) / 12.5, wall: wall)
             logger.info("speech \(frames) frames, \(String(format: "%.2f", Double(frames) / 12.5)) s audio in \(String(format: "%.2f", wall)) s, first audio \(String(format: "%.3f", first?.elapsed ?? 0)) s \(summary)")
         })
     }

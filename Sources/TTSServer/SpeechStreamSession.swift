@@ -239,6 +239,7 @@ final class SpeechStreamSession: Sendable {
         let start = ContinuousClock.now
         var job: SynthesisJob?
         var streamOwnsJob = false
+        var counted = false
         var started = false
         var sent = 0
         var frames = 0
@@ -299,9 +300,12 @@ final class SpeechStreamSession: Sendable {
             try await deliver(try encoder.finish(inputCharacters: utterance.text.count, frames: frames))
             try await startAudio()
             if held.readableBytes > 0 { try await write(.binary(held)) }
-            try await sendOrThrow(StreamMessages.audioDone(utterance: i, text: utterance.text, bytes: sent, frames: frames, failed: false))
+            // Counted before audio.done, which a client may answer by reading /metrics or /health.
             let wall = (ContinuousClock.now - start).seconds
             routes.metrics.recordCompleted(firstAudio: firstAudio ?? 0, audio: Double(frames) / 12.5, wall: wall)
+            counted = true
+            await admitted.settled()
+            try await sendOrThrow(StreamMessages.audioDone(utterance: i, text: utterance.text, bytes: sent, frames: frames, failed: false))
             logger.info("speech stream utterance \(i): \(frames) frames in \(String(format: "%.2f", wall)) s, first audio \(String(format: "%.3f", firstAudio ?? 0)) s")
         } catch {
             if job?.stopReason == StopReason.none { job?.stop(.failed) }
@@ -309,7 +313,7 @@ final class SpeechStreamSession: Sendable {
             // given back here.
             if !streamOwnsJob { job?.release() }
             let reason = job?.stopReason ?? .failed
-            if job != nil {
+            if job != nil && !counted {
                 switch reason {
                 case .timedOut: routes.metrics.record(.timed_out)
                 case .clientGone, .shuttingDown: routes.metrics.record(.cancelled)

@@ -21,6 +21,7 @@ public final class SynthesisJob: Sendable {
     public let progress = StreamProgress()
     private let reason = Atomic<UInt8>(0)
     private let released = Atomic<Bool>(false)
+    private let bookkeeping = Mutex<Task<Void, Never>?>(nil)
     private let scheduler: SynthesisScheduler
 
     init(id: UInt64, scheduler: SynthesisScheduler) {
@@ -41,7 +42,14 @@ public final class SynthesisJob: Sendable {
     public func release() {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let scheduler = scheduler, id = id, reason = stopReason, frames = progress.frames
-        Task { await scheduler.finished(id, reason: reason, frames: frames) }
+        let task = Task { await scheduler.finished(id, reason: reason, frames: frames) }
+        bookkeeping.withLock { $0 = task }
+    }
+
+    /// Returns once the scheduler has counted the released job (its slot, frames and outcome),
+    /// so that a response ends only after /health and /metrics show it.
+    func settled() async {
+        await bookkeeping.withLock { $0 }?.value
     }
 }
 
