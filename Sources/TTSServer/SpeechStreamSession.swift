@@ -83,6 +83,7 @@ final class SpeechStreamSession: Sendable {
                     fail(StreamProtocolError("binary messages are not accepted: send JSON text messages", code: "binary_message", close: .unacceptableData))
                     continue
                 case .text:
+                    guard !assembling else { fail(StreamProtocolError("a new message inside a fragmented one", code: "invalid_frame")); continue }
                     message = frame.data
                     assembling = true
                 case .continuation:

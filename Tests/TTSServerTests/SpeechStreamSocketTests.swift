@@ -355,13 +355,18 @@ extension SpeechStreamSocketTests {
         try await server.stop()
     }
 
-    /// Frames no library client sends: a continuation without a message and a fragmented message
-    /// over the limit are protocol errors; a message in fragments within it is read whole.
+    /// Frames no library client sends: a continuation without a message, a message begun inside
+    /// a fragmented one and a fragmented message over the limit are protocol errors; a message in
+    /// fragments within it is read whole.
     func testFragmentedMessages() async throws {
         let server = try await TestServer.start { $0.maxBodyBytes = 4096 }
         let stray = try RawWebSocket(port: server.port)
         stray.send("{}", opcode: 0)
         XCTAssertTrue(stray.receive(until: "invalid_frame").contains("invalid_frame"))
+        let interleaved = try RawWebSocket(port: server.port)
+        interleaved.send(#"{"type": "input.t"#, fin: false)
+        interleaved.send(#"{"type": "input.done"}"#)
+        XCTAssertTrue(interleaved.receive(until: "invalid_frame").contains("invalid_frame"))
         let big = try RawWebSocket(port: server.port)
         big.send(#"{"type": "input.text", "text": ""#, fin: false)
         for _ in 0..<3 { big.send(String(repeating: "a", count: 2000), opcode: 0, fin: false) }
