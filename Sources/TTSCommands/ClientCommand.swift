@@ -75,6 +75,8 @@ struct ClientCommand: AsyncParsableCommand {
     func run() async throws {
         let address = try socket.map { ServerAddress.unix(path: $0) } ?? ServerAddress(server)
         let key = (apiKey ?? ProcessInfo.processInfo.environment["QWEN3_TTS_API_KEY"]).flatMap { $0.isEmpty ? nil : $0 }
+        // The whole text is read (and a refused one reported) before anything goes to the server.
+        let input = textStream ? nil : try text ?? readStandardInput()
         var headers = [("Content-Type", "application/json")]
         if let key { headers.append(("Authorization", "Bearer \(key)")) }
         let chosenVoice: String
@@ -84,8 +86,8 @@ struct ClientCommand: AsyncParsableCommand {
         if let instructions { body["instructions"] = instructions }
         if let seed { body["seed"] = seed }
         if let speed { body["speed"] = speed }
-        if textStream { return try await speakStreamedText(address, apiKey: key, config: body) }
-        body["input"] = try text ?? readStandardInput()
+        guard let input else { return try await speakStreamedText(address, apiKey: key, config: body) }
+        body["input"] = input
         let sink = try AudioSink(output: output, playCommand: playCommand, format: format)
         let start = ContinuousClock.now
         var firstAudio: Double?

@@ -252,12 +252,15 @@ import TTSTestSupport
         p.standardError = err
         p.standardInput = input
         p.standardOutput = FileHandle.nullDevice
+        _ = CLI.pipeSignalIgnored
         try p.run()
+        // A program that fails before reading all of its input is reported by its status and
+        // standard error, not by a write failing here.
         for piece in pieces {
-            input.fileHandleForWriting.write(piece)
+            try? input.fileHandleForWriting.write(contentsOf: piece)
             Thread.sleep(forTimeInterval: pause)
         }
-        try input.fileHandleForWriting.close()
+        try? input.fileHandleForWriting.close()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return CLI.Result(status: p.terminationStatus, stdout: Data(), stderr: String(decoding: e, as: UTF8.self))
