@@ -319,6 +319,9 @@ import TTSTestSupport
             (["--text-stream", "--stream"], Data([0x48, 0x69, 0xFF, 0xFE]), "the text is not UTF-8"),
             (["--text-stream", "--stream"], Data([0x63, 0x61, 0x66, 0xC3]), "the text ends inside a UTF-8 character"),
             (["--text-stream", "--stream"], Data("  \n ".utf8), "the text is empty"),
+            // Over the limit of a request's text, counted over the pieces as they arrive.
+            (["--text-stream", "--stream", "--max-frames", "4"], Data(repeating: 97, count: 100_001),
+             "the text is 100001 characters long; the limit is 100000 characters"),
             (["--text-stream", "--stream", "--text-layout", "non-streaming"], Data("hi".utf8), "text layout must be streaming"),
         ]
         for (args, stdin, message) in cases {
