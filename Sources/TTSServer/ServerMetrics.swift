@@ -56,6 +56,15 @@ final class ServerMetrics: Sendable {
 
     func record(_ outcome: Outcome) { outcomes[outcome]?.increment() }
 
+    /// A request stopped before its end, by why it stopped.
+    func recordStopped(_ reason: StopReason) {
+        switch reason {
+        case .timedOut: record(.timed_out)
+        case .clientGone, .shuttingDown: record(.cancelled)
+        default: record(.failed)
+        }
+    }
+
     /// A completed request: first audio after `firstAudio` s, `audio` s of audio in `wall` s.
     func recordCompleted(firstAudio first: Double, audio: Double, wall: Double) {
         record(.completed)

@@ -83,10 +83,31 @@ struct SpeechRoutes: Sendable {
     }
 
     func readyModel() throws -> Qwen3TTSModel {
-        guard let model = host.model else {
-            throw APIError(.serviceUnavailable, "the model is still loading; retry shortly", type: "server_error", code: "model_loading")
-        }
+        guard let model = host.model else { throw Self.modelLoading }
         return model
+    }
+
+    static let modelLoading = APIError(.serviceUnavailable, "the model is still loading; retry shortly", type: "server_error", code: "model_loading")
+
+    /// The model was unloaded between a request's checks and its start.
+    static let modelNotLoaded = APIError(.serviceUnavailable, "the model is not loaded", type: "server_error", code: "model_loading")
+
+    /// The server's streaming options for audio in `format`: AAC's first packet needs two model
+    /// frames (measured: 446 ms to its first byte after a one-frame first chunk, ~100 ms after a
+    /// two-frame one).
+    func streamOptions(for format: AudioFormat, model: Qwen3TTSModel) -> StreamOptions {
+        var streaming = configuration.streaming
+        streaming.firstChunkFrames = format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
+        return streaming
+    }
+
+    /// The encoder of a request's audio; a codec that refuses the stream is a server error.
+    func responseEncoder(_ r: SpeechRequest, streamFormat: StreamFormat, model: Qwen3TTSModel) throws -> ResponseEncoder {
+        do {
+            return try ResponseEncoder(format: r.format, streamFormat: streamFormat, sampleRate: model.sampleRate, speed: r.speed)
+        } catch let e as CodecError {
+            throw APIError(.internalServerError, "cannot encode \(r.format.rawValue): \(e)", type: "server_error", code: "encoder_failed")
+        }
     }
 
     private func modelObject(_ id: String) -> [String: Any] {
@@ -169,19 +190,11 @@ struct SpeechRoutes: Sendable {
         guard configuration.acceptedModelIDs.contains(parsed.model) else { throw unknownModel(parsed.model) }
         var (synthesis, reference) = try synthesisRequest(parsed, model: model)
         let options = parsed.generationOptions()
-        var streaming = configuration.streaming
-        // AAC's first packet needs two model frames (measured: 446 ms to its first byte after a
-        // one-frame first chunk, ~100 ms after a two-frame one).
-        streaming.firstChunkFrames = parsed.format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
+        let streaming = streamOptions(for: parsed.format, model: model)
         // Checked once (the seed drawn there too): a clone still to be made once it exists,
         // everything else before admission.
         var validated = reference == nil ? try model.validate(synthesis, options: options, segmentCharacters: streaming.maxSegmentCharacters) : nil
-        let encoder: ResponseEncoder
-        do {
-            encoder = try ResponseEncoder(format: parsed.format, streamFormat: parsed.streamFormat, sampleRate: model.sampleRate, speed: parsed.speed)
-        } catch let e as CodecError {
-            throw APIError(.internalServerError, "cannot encode \(parsed.format.rawValue): \(e)", type: "server_error", code: "encoder_failed")
-        }
+        let encoder = try responseEncoder(parsed, streamFormat: parsed.streamFormat, model: model)
 
         let admitted = ContinuousClock.now
         let job: SynthesisJob
@@ -206,7 +219,7 @@ struct SpeechRoutes: Sendable {
         // Every path above validated the request; the model may have been unloaded meanwhile.
         guard let engine = host.engine, let validated else {
             job.release()
-            throw APIError(.serviceUnavailable, "the model is not loaded", type: "server_error", code: "model_loading")
+            throw Self.modelNotLoaded
         }
         let remaining = configuration.timeout - (ContinuousClock.now - admitted).seconds
         guard remaining > 0 else {
@@ -273,13 +286,7 @@ struct SpeechRoutes: Sendable {
                 // Headers are gone: the only way to report a failure now is to end the stream early.
                 job.stop(watcher.clientGone || error is ChannelError || error is IOError || error is CancellationError || error is DeadlinePassed
                          ? .clientGone : .failed)
-                if !counted {
-                    switch job.stopReason {
-                    case .timedOut: metrics.record(.timed_out)
-                    case .clientGone, .shuttingDown: metrics.record(.cancelled)
-                    default: metrics.record(.failed)
-                    }
-                }
+                if !counted { metrics.recordStopped(job.stopReason) }
                 await watcher.remove(from: channel)
                 logger.notice("speech stopped after \(frames) frames (\(job.stopReason)): \(error) \(summary)")
                 throw error

@@ -59,9 +59,7 @@ extension SpeechRoutes {
                              channel: any Channel, logger: Logger) async {
         let gate = RequestGate(configuration: configuration, host: host)
         var refusal = gate.refusal(method: .get, path: request.uri.path, authority: request.head.authority, headers: request.headers)
-        if refusal == nil, host.model == nil {
-            refusal = APIError(.serviceUnavailable, "the model is still loading; retry shortly", type: "server_error", code: "model_loading")
-        }
+        if refusal == nil, host.model == nil { refusal = Self.modelLoading }
         if let refusal {
             let event = String(decoding: jsonBody(StreamMessages.error(refusal)), as: UTF8.self)
             try? await withDeadline(configuration.writeTimeout, closing: channel) {

@@ -220,15 +220,7 @@ final class SpeechStreamSession: Sendable {
             _ = try model.validateForTextStream(synthesis, options: c.request.generationOptions(),
                                                 segmentCharacters: configuration.streaming.maxSegmentCharacters)
         }
-        _ = try encoder(c, sampleRate: model.sampleRate)
-    }
-
-    private func encoder(_ c: SpeechStreamConfig, sampleRate: Int) throws -> ResponseEncoder {
-        do {
-            return try ResponseEncoder(format: c.request.format, streamFormat: .audio, sampleRate: sampleRate, speed: c.request.speed)
-        } catch let e as CodecError {
-            throw APIError(.internalServerError, "cannot encode \(c.request.format.rawValue): \(e)", type: "server_error", code: "encoder_failed")
-        }
+        _ = try routes.responseEncoder(c.request, streamFormat: .audio, model: model)
     }
 
     // MARK: - Speaking
@@ -258,16 +250,13 @@ final class SpeechStreamSession: Sendable {
             job = admitted
             utterance.started(admitted)
             if let reference { synthesis.setVoice(try await routes.clone(reference, model: model)) }
-            var streaming = configuration.streaming
-            streaming.firstChunkFrames = config.request.format.firstChunkFrames(atLeast: streaming.firstChunkFrames, samplesPerFrame: model.samplesPerFrame)
+            let streaming = routes.streamOptions(for: config.request.format, model: model)
             let validated = try model.validateForTextStream(synthesis, options: config.request.generationOptions(),
                                                             segmentCharacters: streaming.maxSegmentCharacters)
             let input = try model.makeTextInput(for: validated)
             try utterance.attach(input)
-            let encoder = try encoder(config, sampleRate: model.sampleRate)
-            guard let engine = routes.host.engine else {
-                throw APIError(.serviceUnavailable, "the model is not loaded", type: "server_error", code: "model_loading")
-            }
+            let encoder = try routes.responseEncoder(config.request, streamFormat: .audio, model: model)
+            guard let engine = routes.host.engine else { throw SpeechRoutes.modelNotLoaded }
             let remaining = configuration.timeout - (ContinuousClock.now - start).seconds
             let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(max(remaining, 0) * 1e9))) { admitted.stop(.timedOut) }
             let chunks = engine.stream(validated, text: input, streaming: streaming, progress: admitted.progress) {
@@ -314,20 +303,14 @@ final class SpeechStreamSession: Sendable {
             // given back here.
             if !streamOwnsJob { job?.release() }
             let reason = job?.stopReason ?? .failed
-            if job != nil && !counted {
-                switch reason {
-                case .timedOut: routes.metrics.record(.timed_out)
-                case .clientGone, .shuttingDown: routes.metrics.record(.cancelled)
-                default: routes.metrics.record(.failed)
-                }
-            }
+            if job != nil && !counted { routes.metrics.recordStopped(reason) }
             logger.notice("speech stream utterance \(i) stopped after \(frames) frames (\(reason)): \(error)")
             guard !(error is ClientGoneError), reason != .clientGone else { return }
             // The session reports protocol errors itself; everything else is reported here.
             if !utterance.stoppedBySession {
                 let report: APIError = switch reason {
                 case .timedOut: APIError(.gatewayTimeout, "the utterance passed the \(Int(configuration.timeout)) s time limit", type: "server_error", code: "timeout")
-                case .shuttingDown: APIError(.serviceUnavailable, "the server is shutting down", type: "server_error", code: "shutting_down")
+                case .shuttingDown: SpeechRoutes.error(for: .shuttingDown)
                 default: Self.apiError(error)
                 }
                 guard await send(StreamMessages.error(report, utterance: i, partialAudio: sent > 0)) else { return }
