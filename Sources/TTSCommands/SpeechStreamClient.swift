@@ -38,20 +38,26 @@ enum SpeechStreamClient {
                 try await outbound.write(.text(configMessage))
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        do {
-                            for try await piece in text where !piece.isEmpty {
-                                state.value.withLock { s in
-                                    if s.firstText == nil { s.firstText = .now }
-                                    s.summary.characters += piece.count
-                                }
-                                let message = try JSONSerialization.data(withJSONObject: ["type": "input.text", "text": piece])
-                                try await outbound.write(.text(String(decoding: message, as: UTF8.self)))
+                        var pieces = text.makeAsyncIterator()
+                        while true {
+                            let next: String?
+                            do {
+                                next = try await pieces.next()
+                            } catch {
+                                // The text failed (not the session ending, which cancels this
+                                // task): say so and leave; the server stops the utterance.
+                                if !(error is CancellationError) { state.value.withLock { $0.inputError = error } }
+                                try await outbound.write(.text(#"{"type": "session.close"}"#))
+                                return
                             }
-                        } catch {
-                            // The text failed: say so and leave; the server stops the utterance.
-                            state.value.withLock { $0.inputError = error }
-                            try await outbound.write(.text(#"{"type": "session.close"}"#))
-                            return
+                            guard let piece = next else { break }
+                            if piece.isEmpty { continue }
+                            state.value.withLock { s in
+                                if s.firstText == nil { s.firstText = .now }
+                                s.summary.characters += piece.count
+                            }
+                            let message = try JSONSerialization.data(withJSONObject: ["type": "input.text", "text": piece])
+                            try await outbound.write(.text(String(decoding: message, as: UTF8.self)))
                         }
                         try await outbound.write(.text(#"{"type": "input.done"}"#))
                     }
@@ -81,12 +87,11 @@ enum SpeechStreamClient {
         } catch let e as ClientError {
             throw e
         } catch {
-            if let e = state.value.withLock({ $0.inputError }) { throw e }
+            try state.value.withLock { try $0.throwRecorded() }
             throw ClientError.cannotConnect(address, "\(error)")
         }
         let s = state.value.withLock { $0 }
-        if let e = s.inputError { throw e }
-        if let message = s.serverError { throw ClientError.stream(message: message) }
+        try s.throwRecorded()
         return s.summary
     }
 
@@ -99,5 +104,12 @@ enum SpeechStreamClient {
         var firstText: ContinuousClock.Instant?
         var serverError: String?
         var inputError: Error?
+
+        /// What ended the session, if not its end: the server's error first (it explains what
+        /// follows, such as the connection closing), then the text's.
+        func throwRecorded() throws {
+            if let serverError { throw ClientError.stream(message: serverError) }
+            if let inputError { throw inputError }
+        }
     }
 }

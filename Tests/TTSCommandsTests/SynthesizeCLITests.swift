@@ -304,8 +304,9 @@ import TTSTestSupport
         let a = try Data(contentsOf: URL(fileURLWithPath: dir + "/whole.pcm"))
         let b = try Data(contentsOf: URL(fileURLWithPath: dir + "/client.pcm"))
         #expect(!a.isEmpty && a == b, "\(a.count) against \(b.count) bytes")
-        // The server's refusal reaches the user.
-        let bad = try CLI.run(["client", "--server", daemon.tcp, "--voice", "nobody", "--text-stream", "-o", dir + "/bad.pcm"], stdin: Data("Hi.".utf8))
+        // The server's refusal reaches the user, here while the client still waits for more text.
+        let bad = try Self.runFeeding(["client", "--server", daemon.tcp, "--voice", "nobody", "--text-stream", "-o", dir + "/bad.pcm"],
+                                      pieces: [Data("Hi.".utf8), Data(" More.".utf8)], pause: 2)
         #expect(bad.status != 0 && bad.stderr.contains("unknown speaker"), "\(bad.stderr)")
         let args = try CLI.run(["client", "--text-stream", "hello"])
         #expect(args.status != 0 && args.stderr.contains("reads the text from standard input"), "\(args.stderr)")
